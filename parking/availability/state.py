@@ -1,0 +1,312 @@
+"""The live availability state: apply observations, derive free counts, status and trend.
+
+Pure and synchronous: every method takes the current time; nothing here reads a
+clock or does I/O. The `version` changes whenever anything a board or the API
+shows changes, so callers can cache rendered answers per version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from parking.availability.hours import within
+from parking.availability.status import Samples, next_status, trend_of
+from parking.availability.views import CategoryView, LotView, Status
+from parking.config.models import Config, Lot, Thresholds
+from parking.observations import (
+    GateCounterObservation,
+    GateEventObservation,
+    LotObservation,
+    Observation,
+    SpotObservation,
+)
+
+GENERAL = "general"
+Result = Literal["applied", "duplicate", "stale", "unknown_lot", "unknown_spot", "unknown_gate", "wrong_feed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What applying one observation did: a result label and any anomalies noticed."""
+
+    result: Result
+    anomalies: tuple[str, ...] = ()
+    changed: bool = False
+
+    @property
+    def accepted(self) -> bool:
+        """True if the observation was used (even if nothing visible changed)."""
+        return self.result == "applied"
+
+
+@dataclass(slots=True)
+class _Spot:
+    category: str
+    occupied: bool | None = None
+    seq: int | None = None
+    ts: datetime | None = None
+
+
+@dataclass(slots=True)
+class _Gate:
+    entries: int | None = None
+    exits: int | None = None
+    ts: datetime | None = None
+    seq: int | None = None
+
+
+@dataclass(slots=True)
+class _LotState:
+    spec: Lot
+    capacities: dict[str, int]
+    freshness: timedelta
+    thresholds: Thresholds
+    free: dict[str, int | None]
+    spots: dict[str, _Spot] = field(default_factory=dict)
+    gates: dict[str, _Gate] = field(default_factory=dict)
+    last_seen: datetime | None = None
+    last_ts: datetime | None = None
+    statuses: dict[str, Status] = field(default_factory=dict)
+    lot_status: Status = "unknown"
+    samples: Samples = field(default_factory=Samples)
+    view: LotView | None = None
+
+
+class Availability:
+    """Live availability of every configured lot."""
+
+    def __init__(self, config: Config, now: datetime, initial_version: int = 1) -> None:
+        self.version = initial_version
+        self._tz = ZoneInfo(config.site.timezone)
+        self._lots: dict[str, _LotState] = {}
+        for spec in config.lots:
+            capacities = spec.capacities()
+            state = _LotState(
+                spec=spec,
+                capacities=capacities,
+                freshness=timedelta(seconds=spec.freshness_s or config.defaults.freshness_s),
+                thresholds=spec.thresholds or config.defaults.thresholds,
+                free=dict.fromkeys(capacities, None),
+            )
+            for category, ids in spec.spot_ids().items():
+                for spot in ids:
+                    state.spots[spot] = _Spot(category)
+            for gate in spec.gates:
+                state.gates[gate] = _Gate()
+            self._lots[spec.id] = state
+            self._refresh(state, now)
+
+    # -- reading -----------------------------------------------------------------
+
+    def lot_ids(self) -> list[str]:
+        """Configured lot ids, in config order."""
+        return list(self._lots)
+
+    def view(self, lot_id: str) -> LotView:
+        """The current view of one lot (KeyError if unknown)."""
+        view = self._lots[lot_id].view
+        assert view is not None
+        return view
+
+    def views(self) -> list[LotView]:
+        """Views of every lot, in config order."""
+        return [self.view(lot_id) for lot_id in self._lots]
+
+    def has_spot(self, lot_id: str, spot_id: str) -> bool:
+        """True if the lot is configured with this spot."""
+        state = self._lots.get(lot_id)
+        return state is not None and spot_id in state.spots
+
+    # -- writing -----------------------------------------------------------------
+
+    def apply(self, obs: Observation, now: datetime) -> Outcome:
+        """Apply one observation received at `now`; duplicates and stale data change nothing."""
+        state = self._lots.get(obs.lot)
+        if state is None:
+            return Outcome("unknown_lot")
+        anomalies: list[str] = []
+        if isinstance(obs, SpotObservation):
+            result = self._apply_spot(state, obs)
+        elif isinstance(obs, LotObservation):
+            result = self._apply_lot(state, obs, anomalies)
+        elif isinstance(obs, GateCounterObservation):
+            result = self._apply_gate_counters(state, obs, anomalies)
+        else:
+            result = self._apply_gate_event(state, obs, anomalies)
+        if result != "applied":
+            return Outcome(result, tuple(anomalies))
+        state.last_seen = now
+        changed = self._refresh(state, now)
+        return Outcome("applied", tuple(anomalies), changed)
+
+    def tick(self, now: datetime) -> list[str]:
+        """Re-evaluate time-dependent state (freshness, hours, trend); return the changed lot ids."""
+        return [lot_id for lot_id, state in self._lots.items() if self._refresh(state, now)]
+
+    # -- per feed ----------------------------------------------------------------
+
+    def _apply_spot(self, state: _LotState, obs: SpotObservation) -> Result:
+        spot = state.spots.get(obs.spot)
+        if spot is None:
+            return "unknown_spot" if state.spec.feed == "spot" else "wrong_feed"
+        if obs.seq is not None and spot.seq is not None:
+            if obs.seq == spot.seq:
+                return "duplicate"
+            # a much smaller seq is a device reboot, not an old message
+            if spot.seq > obs.seq > spot.seq - 1000:
+                return "stale"
+        elif obs.ts is not None and spot.ts is not None and obs.ts < spot.ts:
+            return "stale"
+        if obs.seq is not None and obs.seq == spot.seq and obs.occupied == spot.occupied:
+            return "duplicate"
+        free = state.free
+        if spot.occupied is None:
+            free[spot.category] = (free[spot.category] or 0) + (0 if obs.occupied else 1)
+        elif spot.occupied != obs.occupied:
+            free[spot.category] = (free[spot.category] or 0) + (-1 if obs.occupied else 1)
+        spot.occupied = obs.occupied
+        spot.seq = obs.seq if obs.seq is not None else spot.seq
+        spot.ts = obs.ts if obs.ts is not None else spot.ts
+        return "applied"
+
+    def _apply_lot(self, state: _LotState, obs: LotObservation, anomalies: list[str]) -> Result:
+        if obs.ts is not None and state.last_ts is not None and obs.ts < state.last_ts:
+            return "stale"
+        if state.spec.feed == "spot":
+            return "wrong_feed"
+        total_capacity = sum(state.capacities.values())
+        if obs.capacity is not None and obs.capacity != total_capacity:
+            anomalies.append("capacity_mismatch")
+        special = {c: n for c, n in obs.categories.items() if c != GENERAL}
+        for category in special:
+            if category not in state.capacities:
+                anomalies.append("unknown_category")
+        general = obs.categories.get(GENERAL, obs.free - sum(special.values()))
+        counts = {GENERAL: general, **special}
+        for category, count in counts.items():
+            capacity = state.capacities.get(category)
+            if capacity is None:
+                continue
+            state.free[category] = self._clamp(count, capacity, anomalies)
+        if obs.ts is not None:
+            state.last_ts = obs.ts
+        return "applied"
+
+    def _apply_gate_counters(
+        self, state: _LotState, obs: GateCounterObservation, anomalies: list[str]
+    ) -> Result:
+        gate = self._gate(state, obs.gate)
+        if gate is None:
+            return "unknown_gate" if state.spec.feed == "gate" else "wrong_feed"
+        if obs.ts is not None and gate.ts is not None and obs.ts < gate.ts:
+            return "stale"
+        if gate.entries is None or gate.exits is None:
+            delta = None  # first reading is the baseline
+        elif obs.entries == gate.entries and obs.exits == gate.exits:
+            return "duplicate"
+        elif obs.entries < gate.entries or obs.exits < gate.exits:
+            if obs.ts is None or gate.ts is None:
+                return "stale"
+            anomalies.append("counter_reset")
+            delta = None
+        else:
+            delta = (obs.entries - gate.entries) - (obs.exits - gate.exits)
+        gate.entries, gate.exits = obs.entries, obs.exits
+        gate.ts = obs.ts if obs.ts is not None else gate.ts
+        self._move_general(state, delta or 0, anomalies)
+        return "applied"
+
+    def _apply_gate_event(self, state: _LotState, obs: GateEventObservation, anomalies: list[str]) -> Result:
+        gate = self._gate(state, obs.gate)
+        if gate is None:
+            return "unknown_gate" if state.spec.feed == "gate" else "wrong_feed"
+        if obs.seq is not None and gate.seq is not None and obs.seq <= gate.seq:
+            return "duplicate" if obs.seq == gate.seq else "stale"
+        gate.seq = obs.seq if obs.seq is not None else gate.seq
+        self._move_general(state, 1 if obs.event == "entry" else -1, anomalies)
+        return "applied"
+
+    def _gate(self, state: _LotState, gate_id: str) -> _Gate | None:
+        if state.spec.feed != "gate":
+            return None
+        gate = state.gates.get(gate_id)
+        if gate is None and not state.spec.gates:
+            gate = state.gates[gate_id] = _Gate()  # any gate id when none are configured
+        return gate
+
+    def _move_general(self, state: _LotState, cars_in: int, anomalies: list[str]) -> None:
+        """Gate counts move the general category; a lot that was never counted starts empty."""
+        capacity = state.capacities.get(GENERAL)
+        if capacity is None:
+            return
+        current = state.free[GENERAL]
+        free = capacity if current is None else current
+        state.free[GENERAL] = self._clamp(free - cars_in, capacity, anomalies)
+
+    @staticmethod
+    def _clamp(free: int, capacity: int, anomalies: list[str]) -> int:
+        if free < 0:
+            anomalies.append("clamped_below_zero")
+            return 0
+        if free > capacity:
+            anomalies.append("clamped_above_capacity")
+            return capacity
+        return free
+
+    # -- derived view ------------------------------------------------------------
+
+    def _refresh(self, state: _LotState, now: datetime) -> bool:
+        """Recompute the lot's view at `now`; bump the version if anything visible changed."""
+        spec = state.spec
+        local = now.astimezone(self._tz)
+        is_open = within(spec.opening_hours, local)
+        fresh = state.last_seen is not None and now - state.last_seen <= state.freshness
+        if not fresh:
+            state.samples.clear()
+        categories: dict[str, CategoryView] = {}
+        for category, capacity in state.capacities.items():
+            count = state.free[category] if fresh else None
+            status: Status
+            if not is_open:
+                status = "closed"
+            elif count is None:
+                status = "unknown"
+            else:
+                status = next_status(state.statuses.get(category, "open"), count, capacity, state.thresholds)
+            state.statuses[category] = status
+            categories[category] = CategoryView(count, capacity, status)
+        known = [c.free for c in categories.values() if c.free is not None]
+        capacity = sum(state.capacities.values())
+        general_known = categories.get(GENERAL) is None or categories[GENERAL].free is not None
+        free = sum(known) if known and general_known else None
+        lot_status: Status
+        if not is_open:
+            lot_status = "closed"
+        elif free is None:
+            lot_status = "unknown"
+        else:
+            lot_status = next_status(state.lot_status, free, capacity, state.thresholds)
+        state.lot_status = lot_status
+        if free is not None and state.last_seen == now:
+            state.samples.add(now, free)
+        rate = state.samples.rate_per_h(now) if free is not None else None
+        view = LotView(
+            id=spec.id,
+            status=lot_status,
+            free=free,
+            capacity=capacity,
+            trend=trend_of(rate, capacity),
+            fill_rate_per_h=None if rate is None else round(rate, 1),
+            updated_at=state.last_seen,
+            categories=categories,
+            accepts_visitors=within(spec.guidance_windows, local),
+        )
+        previous = state.view
+        state.view = view
+        if previous is None or previous.board_key() != view.board_key():
+            self.version += 1
+            return True
+        return False

@@ -1,0 +1,80 @@
+"""Status with hysteresis, and trend from recent samples: pure functions."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import datetime, timedelta
+
+from parking.availability.views import Status, Trend
+from parking.config.models import Thresholds
+
+TREND_WINDOW = timedelta(minutes=15)
+TREND_MIN_SPAN = timedelta(minutes=3)
+SAMPLE_SPACING = timedelta(seconds=30)
+
+
+def next_status(previous: Status, free: int, capacity: int, thresholds: Thresholds) -> Status:
+    """Occupancy status of a known count; leaving full/almost_full needs the exit threshold."""
+    if capacity <= 0:
+        return "full"
+    pct = 100.0 * free / capacity
+    was_full = previous == "full"
+    was_almost = previous in ("full", "almost_full")
+    if free <= thresholds.full_enter_free or (was_full and free < thresholds.full_exit_free):
+        return "full"
+    if pct <= thresholds.almost_full_enter_pct or (was_almost and pct <= thresholds.almost_full_exit_pct):
+        return "almost_full"
+    return "open"
+
+
+class Samples:
+    """Free-count samples over the trend window, at most one per SAMPLE_SPACING."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self) -> None:
+        self._items: deque[tuple[datetime, int]] = deque()
+
+    def add(self, at: datetime, free: int) -> None:
+        """Record the free count at a time (keeps the last value within a spacing slot)."""
+        items = self._items
+        if len(items) >= 2 and at - items[-2][0] < SAMPLE_SPACING:
+            items[-1] = (at, free)
+        else:
+            items.append((at, free))
+        horizon = at - TREND_WINDOW - SAMPLE_SPACING
+        while len(items) > 2 and items[1][0] < horizon:
+            items.popleft()
+
+    def clear(self) -> None:
+        """Forget all samples (after a gap in data)."""
+        self._items.clear()
+
+    def rate_per_h(self, now: datetime) -> float | None:
+        """Change of free spaces per hour over the window, None if the span is too short."""
+        items = self._items
+        if len(items) < 2:
+            return None
+        start = now - TREND_WINDOW
+        first = items[0]
+        for item in items:
+            if item[0] >= start:
+                break
+            first = item
+        last = items[-1]
+        span = (now - first[0]).total_seconds()
+        if now - first[0] < TREND_MIN_SPAN or span <= 0:
+            return None
+        return (last[1] - first[1]) * 3600.0 / span
+
+
+def trend_of(rate_per_h: float | None, capacity: int) -> Trend:
+    """Filling/emptying when the free count moves by more than 8% of capacity an hour."""
+    if rate_per_h is None:
+        return "unknown"
+    threshold = max(4.0, 0.08 * capacity)
+    if rate_per_h <= -threshold:
+        return "filling"
+    if rate_per_h >= threshold:
+        return "emptying"
+    return "stable"

@@ -1,0 +1,233 @@
+"""The `parking-guide` command: demo, run, check, simulate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import errno
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from importlib import resources
+
+from aiohttp import web
+
+from parking.config import Config, load_config, load_config_text
+from parking.config.models import TlsConfig
+from parking.errors import ConfigError
+from parking.web import create_app
+
+logger = logging.getLogger(__name__)
+
+EXAMPLE_CONFIG = "example.yaml"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "check":
+            return _check(args.config)
+        config = _load(args.config)
+        if args.command == "demo":
+            asyncio.run(_demo(config, args))
+        elif args.command == "run":
+            asyncio.run(_run(config))
+        elif args.command == "simulate":
+            asyncio.run(_simulate(config, args))
+    except ConfigError as exc:
+        _print_config_error(exc)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parking-guide", description=__doc__)
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="everything in one process: embedded broker, simulator, engine, web")
+    demo.add_argument("-c", "--config", default=None, help="config file (default: the built-in example site)")
+    demo.add_argument("--host", default="127.0.0.1", help="address for the web server and the broker")
+    demo.add_argument("--http-port", type=int, default=8080, help="web port (0: any free port)")
+    demo.add_argument("--mqtt-port", type=int, default=1884, help="embedded broker port (0: any free port)")
+    demo.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second")
+
+    run = sub.add_parser("run", help="production: external MQTT broker from the config")
+    run.add_argument("-c", "--config", default="config.yaml")
+
+    check = sub.add_parser("check", help="validate a config file and print a summary or the errors")
+    check.add_argument("-c", "--config", default="config.yaml")
+
+    simulate = sub.add_parser("simulate", help="publish simulated feeds for the config's site to a broker")
+    simulate.add_argument("-c", "--config", default=None, help="config file (default: the built-in example)")
+    simulate.add_argument("--host", default=None, help="broker host (default: mqtt.host of the config)")
+    simulate.add_argument("--port", type=int, default=None, help="broker port (default: mqtt.port)")
+    simulate.add_argument("--interval", type=float, default=1.0, help="seconds between publishing rounds")
+    simulate.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second")
+    simulate.add_argument("--seed", type=int, default=None)
+    return parser
+
+
+def _load(path: str | None) -> Config:
+    if path is not None:
+        return load_config(path)
+    example = resources.files("parking").joinpath(EXAMPLE_CONFIG)
+    return load_config_text(example.read_text(encoding="utf-8"), source=f"<built-in {EXAMPLE_CONFIG}>")
+
+
+def _print_config_error(exc: ConfigError) -> None:
+    print(f"{exc.source}: invalid configuration", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  {exc.source}: {problem}", file=sys.stderr)
+
+
+def _check(path: str) -> int:
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        _print_config_error(exc)
+        return 1
+    spaces = sum(sum(lot.capacities().values()) for lot in config.lots)
+    print(f"{path}: OK")
+    print(f"  site:      {config.site.name} ({config.site.timezone})")
+    print(f"  hospitals: {len(config.hospitals)}")
+    print(f"  lots:      {len(config.lots)} ({spaces} spaces)")
+    print(f"  boards:    {len(config.boards)}")
+    print(f"  roads:     {len(config.roads.nodes)} nodes, {len(config.roads.ways)} ways")
+    print(f"  mqtt:      {config.mqtt.host}:{config.mqtt.port} as {config.mqtt.client_id!r}")
+    return 0
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE or port == 0:
+            await runner.cleanup()
+            raise
+        logger.warning("port %d is in use; using a free port instead", port)
+        site = web.TCPSite(runner, host, 0)
+        await site.start()
+    return runner, int(runner.addresses[0][1])
+
+
+async def _run(config: Config) -> None:
+    app = create_app(config)
+    runner, port = await _serve(app, config.http.host, config.http.port)
+    logger.info("serving on http://%s:%d", config.http.host, port)
+    try:
+        await _wait_for_signal()
+    finally:
+        await runner.cleanup()
+
+
+async def _demo(config: Config, args: argparse.Namespace) -> None:
+    from sensors.broker import EmbeddedBroker
+    from sensors.simulator import run_simulation
+
+    async with EmbeddedBroker(host=args.host, port=args.mqtt_port) as broker:
+        mqtt = config.mqtt.model_copy(
+            update={
+                "host": args.host,
+                "port": broker.port,
+                "username": None,
+                "password": None,
+                "tls": TlsConfig(),
+                "client_id": "parking-guide-demo",
+            }
+        )
+        config = config.model_copy(update={"mqtt": mqtt})
+        app = create_app(config)
+        runner, port = await _serve(app, args.host, args.http_port)
+        stop = asyncio.Event()
+        simulator = asyncio.create_task(
+            run_simulation(config, args.host, broker.port, time_scale=args.time_scale, stop=stop),
+            name="demo-simulator",
+        )
+        _print_demo_urls(config, f"http://{args.host}:{port}", broker.url)
+        try:
+            await _wait_for_signal()
+        finally:
+            stop.set()
+            simulator.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await simulator
+            await runner.cleanup()
+
+
+def _print_demo_urls(config: Config, base: str, mqtt_url: str) -> None:
+    lot = next((lot for lot in config.lots if lot.feed == "lot"), config.lots[0])
+    lines = [
+        "",
+        f"parking-guide demo: {config.site.name}",
+        "",
+        "  Boards (JSON, and plain text for LED controllers):",
+        *(
+            f"    {base}/api/v1/boards/{b.id}    {base}/api/v1/boards/{b.id}?format=text"
+            for b in config.boards
+        ),
+        f"  Lots:      {base}/api/v1/lots",
+        f"  Metrics:   {base}/metrics",
+        f"  OpenAPI:   {base}/api/v1/openapi.json",
+        f"  MQTT:      {mqtt_url}  (the simulator publishes here; so can you)",
+        f"    e.g. mosquitto_pub -h {mqtt_url.split('//')[1].rsplit(':', 1)[0]} "
+        f"-p {mqtt_url.rsplit(':', 1)[1]} -q 1 -t {config.feeds.lot or 'parking/{lot}/status'} "
+        f"-m '{{\"free\": 0}}'".replace("{lot}", lot.id),
+        "",
+        "Press Ctrl+C to stop.",
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+async def _simulate(config: Config, args: argparse.Namespace) -> None:
+    from sensors.simulator import run_simulation
+
+    stop = asyncio.Event()
+    host = args.host or config.mqtt.host
+    port = args.port or config.mqtt.port
+    task = asyncio.create_task(
+        run_simulation(
+            config,
+            host,
+            port,
+            interval_s=args.interval,
+            time_scale=args.time_scale,
+            seed=args.seed,
+            stop=stop,
+        ),
+        name="simulator",
+    )
+    logger.info("publishing simulated feeds to mqtt://%s:%d", host, port)
+    waiter = asyncio.create_task(_wait_for_signal(), name="signals")
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    stop.set()
+    for t in (task, waiter):
+        t.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await t
+
+
+if __name__ == "__main__":
+    sys.exit(main())

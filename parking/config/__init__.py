@@ -1,0 +1,6 @@
+"""Configuration: typed models (models.py) and the YAML loader with line numbers (loader.py)."""
+
+from parking.config.loader import load_config, load_config_text
+from parking.config.models import Config
+
+__all__ = ["Config", "load_config", "load_config_text"]

@@ -1,0 +1,346 @@
+"""One pydantic model per config section; unknown keys are errors, cross-references checked."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Category = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", max_length=64)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RANGE = re.compile(r"^(?P<prefix>[A-Za-z_\-]*)(?P<start>\d+)-(?P=prefix)(?P<end>\d+)$")
+
+
+class Model(BaseModel):
+    """Base: immutable, and a typo in a key is an error rather than a silent default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TlsConfig(Model):
+    enabled: bool = False
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    insecure: bool = False
+
+
+class MqttConfig(Model):
+    host: str = "127.0.0.1"
+    port: int = Field(1883, ge=1, le=65535)
+    client_id: str = "parking-guide"
+    username: str | None = None
+    password: str | None = None
+    tls: TlsConfig = TlsConfig()
+    keepalive_s: int = Field(30, ge=5, le=3600)
+    clean_start: bool = False
+    reconnect_min_s: float = Field(0.5, gt=0)
+    reconnect_max_s: float = Field(30.0, gt=0)
+    max_payload_bytes: int = Field(4096, ge=64, le=1_048_576)
+
+
+class FeedsConfig(Model):
+    """Topic templates per feed format; `{lot}`, `{spot}`, `{gate}` are single topic levels."""
+
+    spot: str | None = "parking/{lot}/spots/{spot}"
+    lot: str | None = "parking/{lot}/status"
+    gate: str | None = "parking/{lot}/gates/{gate}"
+
+    @field_validator("spot", "lot", "gate")
+    @classmethod
+    def _placeholders_are_whole_levels(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        for level in value.split("/"):
+            if ("{" in level or "}" in level) and not re.fullmatch(r"\{[a-z]+\}", level):
+                raise ValueError(f"placeholder must be a whole topic level: {level!r}")
+            if level in ("+", "#"):
+                raise ValueError("use {lot}/{spot}/{gate} placeholders, not MQTT wildcards")
+        if "{lot}" not in value:
+            raise ValueError("topic template must contain {lot}")
+        return value
+
+
+class HttpConfig(Model):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: str | None = None
+
+
+class Thresholds(Model):
+    """Hysteresis: a lot becomes almost_full/full at `*_enter`, and leaves only at `*_exit`."""
+
+    almost_full_enter_pct: float = Field(10.0, ge=0, le=100)
+    almost_full_exit_pct: float = Field(15.0, ge=0, le=100)
+    full_enter_free: int = Field(0, ge=0)
+    full_exit_free: int = Field(2, ge=0)
+
+    @model_validator(mode="after")
+    def _exit_above_enter(self) -> Thresholds:
+        if self.almost_full_exit_pct < self.almost_full_enter_pct:
+            raise ValueError("almost_full_exit_pct must be >= almost_full_enter_pct")
+        if self.full_exit_free < self.full_enter_free:
+            raise ValueError("full_exit_free must be >= full_enter_free")
+        return self
+
+
+class Defaults(Model):
+    freshness_s: int = Field(900, ge=10)
+    thresholds: Thresholds = Thresholds()
+    walk_speed_mps: float = Field(1.2, gt=0)
+    walk_detour_factor: float = Field(1.3, ge=1)
+    board_lines: int = Field(3, ge=1, le=12)
+    board_ttl_s: int = Field(5, ge=1, le=300)
+
+
+class TimeWindow(Model):
+    """Days and a local time range; `to` earlier than `from` crosses midnight."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    days: list[str] = Field(default_factory=lambda: list(WEEKDAYS))
+    start: time = Field(alias="from")
+    end: time = Field(alias="to")
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _expand_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            return _expand_day_spec(value)
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _known_days(cls, value: list[str]) -> list[str]:
+        for day in value:
+            if day not in WEEKDAYS:
+                raise ValueError(f"unknown day {day!r}; use {', '.join(WEEKDAYS)}")
+        return value
+
+
+def _expand_day_spec(spec: str) -> list[str]:
+    """'daily', 'mon-fri', 'sat,sun' -> list of weekday names (unknown names left for the check)."""
+    spec = spec.strip().lower()
+    if spec in ("daily", "all", "*"):
+        return list(WEEKDAYS)
+    days: list[str] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if "-" in part:
+            first, last = (p.strip() for p in part.split("-", 1))
+            if first in WEEKDAYS and last in WEEKDAYS:
+                i, j = WEEKDAYS.index(first), WEEKDAYS.index(last)
+                span = range(i, j + 1) if i <= j else [*range(i, 7), *range(0, j + 1)]
+                days.extend(WEEKDAYS[k] for k in span)
+                continue
+        days.append(part)
+    return days
+
+
+class Destination(Model):
+    id: Ident
+    name: str
+    lat: Latitude
+    lon: Longitude
+
+
+class Hospital(Model):
+    id: Ident
+    name: str
+    destinations: list[Destination] = Field(min_length=1)
+
+
+class Entrance(Model):
+    id: Ident = "main"
+    lat: Latitude
+    lon: Longitude
+    node: str | None = None
+
+
+LotKind = Literal["hospital", "office", "hotel", "mall", "street", "public", "other"]
+FeedKind = Literal["spot", "lot", "gate"]
+
+
+class Lot(Model):
+    id: Ident
+    name: str
+    label: str | None = Field(None, max_length=24)
+    kind: LotKind = "other"
+    feed: FeedKind
+    lat: Latitude
+    lon: Longitude
+    capacity: dict[Category, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    spots: dict[Category, str | list[str]] = Field(default_factory=dict)
+    entrances: list[Entrance] = Field(min_length=1)
+    gates: list[Ident] = Field(default_factory=list)
+    freshness_s: int | None = Field(None, ge=10)
+    thresholds: Thresholds | None = None
+    opening_hours: list[TimeWindow] = Field(default_factory=list)
+    guidance_windows: list[TimeWindow] = Field(default_factory=list)
+    height_limit_m: float | None = Field(None, gt=0)
+    walk_s: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _capacity_matches_feed(self) -> Lot:
+        if self.feed == "spot":
+            if not self.spots:
+                raise ValueError("a lot with feed 'spot' lists its spots (spots: {category: ids})")
+            if self.capacity:
+                raise ValueError("a lot with feed 'spot' takes its capacity from spots; drop capacity")
+            seen: set[str] = set()
+            for ids in self.spot_ids().values():
+                for spot in ids:
+                    if spot in seen:
+                        raise ValueError(f"spot {spot!r} is listed twice")
+                    seen.add(spot)
+        else:
+            if self.spots:
+                raise ValueError(f"spots are only for feed 'spot', this lot has feed {self.feed!r}")
+            if not self.capacity or sum(self.capacity.values()) == 0:
+                raise ValueError("capacity must give at least one category with spaces")
+        return self
+
+    @property
+    def display_label(self) -> str:
+        """The short name shown on boards."""
+        return self.label or self.name[:24]
+
+    def spot_ids(self) -> dict[str, list[str]]:
+        """Expand spot specs ('A01-A40' or a list) into ids per category."""
+        return {cat: _expand_spots(spec) for cat, spec in self.spots.items()}
+
+    def capacities(self) -> dict[str, int]:
+        """Capacity per category, from `capacity` or from the spot list."""
+        if self.feed == "spot":
+            return {cat: len(ids) for cat, ids in self.spot_ids().items()}
+        return dict(self.capacity)
+
+
+def _expand_spots(spec: str | list[str]) -> list[str]:
+    if isinstance(spec, list):
+        return [str(s) for s in spec]
+    match = _RANGE.match(spec.strip())
+    if not match:
+        raise ValueError(f"spot range {spec!r} must look like 'A01-A40' (or give a list of ids)")
+    prefix, start, end = match["prefix"], match["start"], match["end"]
+    width = len(start)
+    first, last = int(start), int(end)
+    if last < first or last - first > 100_000:
+        raise ValueError(f"spot range {spec!r} is empty or too large")
+    return [f"{prefix}{n:0{width}d}" for n in range(first, last + 1)]
+
+
+Arrow = Literal["ahead", "ahead_right", "right", "back", "left", "ahead_left"]
+
+
+class Board(Model):
+    id: Ident
+    name: str
+    lat: Latitude
+    lon: Longitude
+    facing_deg: float = Field(ge=0, lt=360)
+    node: str | None = None
+    destination: str = Field(description="hospital_id/destination_id")
+    pinned: list[Ident] = Field(default_factory=list)
+    lines: int | None = Field(None, ge=1, le=12)
+    needs: list[Category] = Field(default_factory=list)
+
+
+class Way(Model):
+    name: str = ""
+    nodes: list[str] = Field(min_length=2)
+    oneway: bool = False
+    speed_kmh: float = Field(30.0, gt=0, le=200)
+
+
+class Roads(Model):
+    nodes: dict[str, tuple[Latitude, Longitude]] = Field(min_length=2)
+    ways: list[Way] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ways_use_known_nodes(self) -> Roads:
+        for i, way in enumerate(self.ways):
+            for node in way.nodes:
+                if node not in self.nodes:
+                    raise ValueError(f"ways[{i}] ({way.name or 'unnamed'}) uses unknown node {node!r}")
+        return self
+
+
+class Site(Model):
+    name: str
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class Config(Model):
+    site: Site
+    mqtt: MqttConfig = MqttConfig()
+    feeds: FeedsConfig = FeedsConfig()
+    http: HttpConfig = HttpConfig()
+    defaults: Defaults = Defaults()
+    hospitals: list[Hospital] = Field(min_length=1)
+    lots: list[Lot] = Field(min_length=1)
+    boards: list[Board] = Field(default_factory=list)
+    roads: Roads
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Config:
+        _unique("hospitals", [h.id for h in self.hospitals])
+        _unique("lots", [lot.id for lot in self.lots])
+        _unique("boards", [b.id for b in self.boards])
+        lot_ids = {lot.id for lot in self.lots}
+        destinations = self.destination_ids()
+        for lot in self.lots:
+            for entrance in lot.entrances:
+                if entrance.node is not None and entrance.node not in self.roads.nodes:
+                    raise ValueError(
+                        f"lot {lot.id!r} entrance {entrance.id!r}: unknown road node {entrance.node!r}"
+                    )
+            for dest in lot.walk_s:
+                if dest not in destinations:
+                    raise ValueError(f"lot {lot.id!r} walk_s: unknown destination {dest!r}")
+        for board in self.boards:
+            if board.node is not None and board.node not in self.roads.nodes:
+                raise ValueError(f"board {board.id!r}: unknown road node {board.node!r}")
+            if board.destination not in destinations:
+                raise ValueError(
+                    f"board {board.id!r}: unknown destination {board.destination!r} "
+                    f"(known: {', '.join(sorted(destinations))})"
+                )
+            for lot_id in board.pinned:
+                if lot_id not in lot_ids:
+                    raise ValueError(f"board {board.id!r}: pinned lot {lot_id!r} is not a lot")
+        return self
+
+    def destination_ids(self) -> dict[str, Destination]:
+        """All destinations by 'hospital/destination' id."""
+        return {f"{h.id}/{d.id}": d for h in self.hospitals for d in h.destinations}
+
+    def lot(self, lot_id: str) -> Lot:
+        """The lot with this id (KeyError if none)."""
+        for lot in self.lots:
+            if lot.id == lot_id:
+                return lot
+        raise KeyError(lot_id)
+
+
+def _unique(section: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for ident in ids:
+        if ident in seen:
+            raise ValueError(f"{section}: id {ident!r} is used twice")
+        seen.add(ident)

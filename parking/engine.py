@@ -1,0 +1,153 @@
+"""The engine: live state, routes and rendered boards, fed by the ingest.
+
+This is the seam between the edges (MQTT, HTTP) and the pure core. It reads the
+clock it was given, counts what happens in metrics, and caches rendered board
+answers per state version so polling boards costs a dictionary look-up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from parking.availability import Availability, LotView
+from parking.config.models import Board, Config
+from parking.guidance import RouteTable, build_road_graph
+from parking.metrics import Metrics
+from parking.observations import Observation
+from sensors.ingest import ConnectionState
+from signage.board import BoardLine, compose_lines, render_json, render_text
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+PAYLOAD_LOG_LIMIT = 200
+
+
+def utc_now() -> datetime:
+    """The wall clock, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedBoard:
+    """A board answer, rendered once per change and served from memory."""
+
+    board: str
+    version: int
+    lines: tuple[BoardLine, ...]
+    json: bytes
+    text: bytes
+    text_ascii: bytes
+
+    def etag(self, fmt: str) -> str:
+        """A strong ETag per representation."""
+        return f'"{self.board}-{self.version}-{fmt}"'
+
+
+class Engine:
+    """Live availability, guidance routes and board answers for one site."""
+
+    def __init__(self, config: Config, clock: Clock = utc_now) -> None:
+        self.config = config
+        self.clock = clock
+        now = clock()
+        # Seed versions with the start time so they keep rising across restarts.
+        self.state = Availability(config, now, initial_version=int(now.timestamp() * 1000))
+        self.metrics = Metrics(self.state.views)
+        self.routes = RouteTable(config, build_road_graph(config.roads))
+        self.boards: dict[str, Board] = {b.id: b for b in config.boards}
+        self.labels = {lot.id: lot.display_label for lot in config.lots}
+        self.mqtt_state = ConnectionState.DISCONNECTED
+        self._listeners: list[Callable[[], None]] = []
+        self._rendered: dict[str, tuple[int, RenderedBoard]] = {}
+        self._logged_reasons: set[tuple[str, str]] = set()
+
+    # -- FeedSink ------------------------------------------------------------------
+
+    def observe(self, feed: str, obs: Observation) -> None:
+        """Apply a decoded observation and count the result."""
+        outcome = self.state.apply(obs, self.clock())
+        self.metrics.feed_messages.labels(feed, outcome.result).inc()
+        for anomaly in outcome.anomalies:
+            self.metrics.anomalies.labels(obs.lot, anomaly).inc()
+            logger.info("anomaly %s on lot %s from %s feed", anomaly, obs.lot, feed)
+        if not outcome.accepted and outcome.result not in ("duplicate", "stale"):
+            self._log_drop(feed, outcome.result, f"{obs!r}", b"")
+        if outcome.changed:
+            self._notify()
+
+    def reject(self, feed: str, reason: str, topic: str, payload: bytes, detail: str) -> None:
+        """Count and log a message that could not be decoded."""
+        self.metrics.feed_messages.labels(feed, reason).inc()
+        self._log_drop(feed, reason, f"{topic}: {detail}", payload)
+
+    def connection_changed(self, state: ConnectionState) -> None:
+        """Track the feed connection for /readyz and metrics."""
+        if self.mqtt_state == ConnectionState.CONNECTED and state != ConnectionState.CONNECTED:
+            self.metrics.mqtt_disconnects.inc()
+        self.mqtt_state = state
+        self.metrics.mqtt_connected.set(1 if state == ConnectionState.CONNECTED else 0)
+
+    # -- time ------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Re-evaluate freshness and hours; called about once a second."""
+        if self.state.tick(self.clock()):
+            self._notify()
+        self.metrics.state_version.set(self.state.version)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def lot_views(self) -> dict[str, LotView]:
+        """Current views of every lot by id."""
+        return {view.id: view for view in self.state.views()}
+
+    def board(self, board_id: str) -> RenderedBoard:
+        """The rendered answer for a board (KeyError if unknown); recomputed only on change."""
+        version = self.state.version
+        cached = self._rendered.get(board_id)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        board = self.boards[board_id]
+        lines = compose_lines(
+            board,
+            self.routes.routes(board_id),
+            self.lot_views(),
+            self.labels,
+            board.lines or self.config.defaults.board_lines,
+        )
+        if cached is not None and cached[1].lines == lines:
+            rendered = cached[1]
+        else:
+            ttl = self.config.defaults.board_ttl_s
+            rendered = RenderedBoard(
+                board=board_id,
+                version=version,
+                lines=lines,
+                json=render_json(board_id, version, lines, ttl),
+                text=render_text(lines),
+                text_ascii=render_text(lines, ascii_only=True),
+            )
+        self._rendered[board_id] = (version, rendered)
+        return rendered
+
+    # -- internals -----------------------------------------------------------------------
+
+    def add_listener(self, callback: Callable[[], None]) -> None:
+        """Call `callback` (synchronously) whenever anything visible changed."""
+        self._listeners.append(callback)
+
+    def _notify(self) -> None:
+        for callback in self._listeners:
+            callback()
+
+    def _log_drop(self, feed: str, reason: str, detail: str, payload: bytes) -> None:
+        key = (feed, reason)
+        level = logging.DEBUG if key in self._logged_reasons else logging.WARNING
+        self._logged_reasons.add(key)
+        shown = payload[:PAYLOAD_LOG_LIMIT].decode("utf-8", "replace")
+        more = "..." if len(payload) > PAYLOAD_LOG_LIMIT else ""
+        logger.log(level, "dropped %s message (%s): %s %r%s", feed, reason, detail, shown, more)

@@ -1,0 +1,115 @@
+"""Routes from each board to each lot entrance, computed once at startup."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import networkx as nx
+
+from parking.config.models import Arrow, Board, Config, Destination, Lot
+from parking.geo import distance_m, turn_deg
+from parking.guidance.graph import RoadGraph
+
+TURN_LOOKAHEAD_M = 300.0
+TURN_MIN_DEG = 35.0
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """How to reach one lot from one board: drive, then walk to the destination."""
+
+    lot: str
+    entrance: str
+    drive_s: float
+    drive_m: float
+    walk_s: float
+    arrow: Arrow
+
+
+class RouteTable:
+    """Best route from every board to every reachable lot."""
+
+    def __init__(self, config: Config, roads: RoadGraph) -> None:
+        self._config = config
+        self._roads = roads
+        destinations = config.destination_ids()
+        self._routes: dict[str, list[Route]] = {}
+        for board in config.boards:
+            destination = destinations[board.destination]
+            self._routes[board.id] = self._board_routes(board, destination)
+
+    def routes(self, board_id: str) -> list[Route]:
+        """Routes from a board to every lot reachable by road (KeyError if unknown board)."""
+        return self._routes[board_id]
+
+    def _board_routes(self, board: Board, destination: Destination) -> list[Route]:
+        origin = board.node or self._roads.nearest_node(board.lat, board.lon)
+        times, paths = nx.single_source_dijkstra(self._roads.graph, origin, weight="travel_s")
+        routes: list[Route] = []
+        for lot in self._config.lots:
+            best: Route | None = None
+            for entrance in lot.entrances:
+                node = entrance.node or self._roads.nearest_node(entrance.lat, entrance.lon)
+                if node not in times:
+                    continue
+                path: list[str] = paths[node]
+                route = Route(
+                    lot=lot.id,
+                    entrance=entrance.id,
+                    drive_s=float(times[node]),
+                    drive_m=self._path_length(path),
+                    walk_s=walk_seconds(self._config, lot, entrance.lat, entrance.lon, board.destination),
+                    arrow=first_turn(self._roads, path, board.facing_deg),
+                )
+                if best is None or route.drive_s + route.walk_s < best.drive_s + best.walk_s:
+                    best = route
+            if best is not None:
+                routes.append(best)
+        return routes
+
+    def _path_length(self, path: list[str]) -> float:
+        graph = self._roads.graph
+        return float(sum(graph.edges[u, v]["length_m"] for u, v in itertools.pairwise(path)))
+
+
+def walk_seconds(config: Config, lot: Lot, lat: float, lon: float, destination_id: str) -> float:
+    """Walk time from a lot to a destination: configured, or distance x detour / speed."""
+    short_id = destination_id.split("/", 1)[-1]
+    if destination_id in lot.walk_s:
+        return float(lot.walk_s[destination_id])
+    if short_id in lot.walk_s:
+        return float(lot.walk_s[short_id])
+    dest = config.destination_ids()[destination_id]
+    defaults = config.defaults
+    return distance_m(lat, lon, dest.lat, dest.lon) * defaults.walk_detour_factor / defaults.walk_speed_mps
+
+
+def first_turn(roads: RoadGraph, path: list[str], facing_deg: float) -> Arrow:
+    """The arrow a board shows: the first real turn within the look-ahead, else ahead."""
+    graph = roads.graph
+    heading = facing_deg
+    travelled = 0.0
+    for u, v in itertools.pairwise(path):
+        edge = graph.edges[u, v]
+        turn = turn_deg(heading, edge["bearing"])
+        if abs(turn) >= TURN_MIN_DEG:
+            return arrow_for(turn)
+        travelled += edge["length_m"]
+        if travelled > TURN_LOOKAHEAD_M:
+            break
+        heading = edge["bearing"]
+    return "ahead"
+
+
+def arrow_for(turn: float) -> Arrow:
+    """Map a signed turn in degrees to one of six board arrows."""
+    magnitude = abs(turn)
+    if magnitude < TURN_MIN_DEG:
+        return "ahead"
+    if magnitude >= 150.0:
+        return "back"
+    side = "right" if turn > 0 else "left"
+    if magnitude < 67.5:
+        return "ahead_right" if side == "right" else "ahead_left"
+    return "right" if side == "right" else "left"

@@ -1,0 +1,99 @@
+"""Live availability endpoints: /api/v1/lots and /api/v1/boards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from parking.availability import LotView
+from parking.config.models import Lot
+from parking.web.errors import json_error
+from parking.web.keys import CONFIG, ENGINE
+
+routes = web.RouteTableDef()
+
+_TEXT_CONTENT = "text/plain"
+
+
+def lot_json(spec: Lot, view: LotView) -> dict[str, Any]:
+    """The API shape of one lot: config facts plus live availability."""
+    return {
+        "id": spec.id,
+        "name": spec.name,
+        "label": spec.display_label,
+        "kind": spec.kind,
+        "status": view.status,
+        "free": view.free,
+        "capacity": view.capacity,
+        "trend": view.trend,
+        "fill_rate_per_h": view.fill_rate_per_h,
+        "updated_at": view.updated_at.isoformat().replace("+00:00", "Z") if view.updated_at else None,
+        "accepts_visitors": view.accepts_visitors,
+        "lat": spec.lat,
+        "lon": spec.lon,
+        "entrances": [{"id": e.id, "lat": e.lat, "lon": e.lon} for e in spec.entrances],
+        "categories": {
+            name: {"free": cat.free, "capacity": cat.capacity, "status": cat.status}
+            for name, cat in view.categories.items()
+        },
+    }
+
+
+def _json(data: Any) -> web.Response:
+    return web.Response(body=orjson.dumps(data), content_type="application/json")
+
+
+@routes.get("/api/v1/lots", name="lots")
+async def list_lots(request: web.Request) -> web.Response:
+    """Every lot with its live availability."""
+    engine = request.app[ENGINE]
+    config = request.app[CONFIG]
+    views = engine.lot_views()
+    return _json(
+        {"version": engine.state.version, "lots": [lot_json(spec, views[spec.id]) for spec in config.lots]}
+    )
+
+
+@routes.get("/api/v1/lots/{lot_id}", name="lot")
+async def get_lot(request: web.Request) -> web.Response:
+    """One lot with its live availability."""
+    lot_id = request.match_info["lot_id"]
+    try:
+        spec = request.app[CONFIG].lot(lot_id)
+    except KeyError:
+        return json_error(404, f"no lot {lot_id!r}")
+    return _json(lot_json(spec, request.app[ENGINE].state.view(lot_id)))
+
+
+@routes.get("/api/v1/boards/{board_id}", name="board")
+async def get_board(request: web.Request) -> web.Response:
+    """What a board shows now, as JSON or plain text, with ETag / 304."""
+    board_id = request.match_info["board_id"]
+    query = request.rel_url.query
+    fmt = query.get("format", "json")
+    charset = query.get("charset", "utf-8").lower()
+    if fmt not in ("json", "text"):
+        return json_error(400, f"format must be 'json' or 'text', not {fmt!r}")
+    if charset not in ("utf-8", "ascii"):
+        return json_error(400, f"charset must be 'utf-8' or 'ascii', not {charset!r}")
+    try:
+        rendered = request.app[ENGINE].board(board_id)
+    except KeyError:
+        return json_error(404, f"no board {board_id!r}")
+    if fmt == "json":
+        tag, body, content_type, body_charset = "json", rendered.json, "application/json", None
+    elif charset == "ascii":
+        tag, body, content_type, body_charset = "ascii", rendered.text_ascii, _TEXT_CONTENT, "us-ascii"
+    else:
+        tag, body, content_type, body_charset = "text", rendered.text, _TEXT_CONTENT, "utf-8"
+    etag = rendered.etag(tag)
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"max-age={request.app[CONFIG].defaults.board_ttl_s}",
+    }
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None and (if_none_match == "*" or etag in if_none_match):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=body, content_type=content_type, charset=body_charset, headers=headers)

@@ -1,0 +1,49 @@
+"""JSON error bodies, and the middleware that times requests and turns errors into JSON."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import orjson
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from parking.web.keys import ENGINE
+
+logger = logging.getLogger(__name__)
+
+_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 500: "internal_error"}
+
+
+def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    """A response with body {"error": {"code", "message"}}."""
+    body = orjson.dumps({"error": {"code": _CODES.get(status, "error"), "message": message}})
+    return web.Response(status=status, body=body, content_type="application/json", headers=headers)
+
+
+@web.middleware
+async def observe_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Record latency per route, and answer every error with a JSON body."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        if exc.status < 400:
+            raise
+        return json_error(
+            exc.status, exc.reason if exc.text is None else exc.text.removeprefix(f"{exc.status}: ")
+        )
+    except Exception:
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return json_error(500, "internal error")
+    finally:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        request.app[ENGINE].metrics.request_latency.labels(route, request.method, str(status)).observe(
+            time.perf_counter() - started
+        )

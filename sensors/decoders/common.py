@@ -1,0 +1,73 @@
+"""Shared parsing for decoders: JSON objects, counts, timestamps, sequence numbers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from parking.errors import DecodeError
+
+# Epoch values above this are taken as milliseconds (year 2286 in seconds).
+_EPOCH_MS_THRESHOLD = 10_000_000_000
+
+
+def parse_object(payload: bytes) -> dict[str, Any]:
+    """Parse a JSON object or raise DecodeError(bad_json / wrong_type)."""
+    try:
+        value = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        raise DecodeError("bad_json", str(exc)) from exc
+    if not isinstance(value, dict):
+        raise DecodeError("wrong_type", f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def count(data: dict[str, Any], key: str) -> int:
+    """A required non-negative integer field (booleans are not counts)."""
+    value = data.get(key)
+    if value is None:
+        raise DecodeError("missing_field", f"{key!r} is required")
+    return _non_negative(key, value)
+
+
+def optional_count(data: dict[str, Any], key: str) -> int | None:
+    """An optional non-negative integer field."""
+    value = data.get(key)
+    return None if value is None else _non_negative(key, value)
+
+
+def _non_negative(key: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise DecodeError("wrong_type", f"{key!r} must be an integer, got {value!r}")
+    if value < 0:
+        raise DecodeError("negative_count", f"{key!r} is {value}")
+    return value
+
+
+def sequence(data: dict[str, Any], key: str = "seq") -> int | None:
+    """An optional sequence number."""
+    return optional_count(data, key)
+
+
+def timestamp(data: dict[str, Any], key: str = "ts") -> datetime | None:
+    """An optional timestamp: ISO 8601 (naive means UTC) or epoch seconds/milliseconds."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise DecodeError("bad_timestamp", f"{key!r} is a boolean")
+    try:
+        if isinstance(value, int | float):
+            seconds = value / 1000 if value > _EPOCH_MS_THRESHOLD else value
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        if isinstance(value, str):
+            parsed = datetime.fromisoformat(value)
+            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise DecodeError("bad_timestamp", f"{key!r} is {value!r}") from exc
+    raise DecodeError("bad_timestamp", f"{key!r} is {value!r}")

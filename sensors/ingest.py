@@ -1,0 +1,163 @@
+"""MQTT ingest: a persistent QoS 1 session that turns feed messages into Observations.
+
+One reconnect loop wraps `async with aiomqtt.Client(...)`, with jittered, capped
+backoff; subscriptions are made again on every connect. A bad message is handed
+to the sink's `reject` and never stops the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import random
+import ssl
+from typing import Protocol
+
+import aiomqtt
+
+from parking.config.models import FeedsConfig, MqttConfig
+from parking.errors import DecodeError
+from parking.observations import Observation
+from sensors.decoders import DECODERS
+from sensors.topics import TopicTemplate
+
+logger = logging.getLogger(__name__)
+
+QOS = 1
+BACKOFF_FACTOR = 2.0
+BACKOFF_JITTER = 0.25
+
+
+class ConnectionState(enum.Enum):
+    """Where the ingest connection is."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+
+
+class FeedSink(Protocol):
+    """What the ingest hands its results to (the engine implements this)."""
+
+    def observe(self, feed: str, obs: Observation) -> None:
+        """A decoded observation."""
+
+    def reject(self, feed: str, reason: str, topic: str, payload: bytes, detail: str) -> None:
+        """A message that was dropped, with a stable reason label."""
+
+    def connection_changed(self, state: ConnectionState) -> None:
+        """The broker connection went up or down."""
+
+
+def templates_of(feeds: FeedsConfig) -> list[TopicTemplate]:
+    """The configured topic templates, one per enabled feed format."""
+    out = []
+    for feed in DECODERS:
+        template = getattr(feeds, feed)
+        if template is not None:
+            out.append(TopicTemplate(feed, template))
+    return out
+
+
+class Dispatcher:
+    """Route a raw MQTT message to its decoder and the sink; pure, no I/O."""
+
+    def __init__(self, feeds: FeedsConfig, sink: FeedSink, max_payload_bytes: int) -> None:
+        self._templates = templates_of(feeds)
+        self._sink = sink
+        self._max_payload = max_payload_bytes
+
+    @property
+    def subscriptions(self) -> list[str]:
+        """The MQTT filters to subscribe to."""
+        return [t.subscription for t in self._templates]
+
+    def dispatch(self, topic: str, payload: bytes) -> None:
+        """Decode one message and hand the result (or the reason it was dropped) to the sink."""
+        for template in self._templates:
+            fields = template.match(topic)
+            if fields is None:
+                continue
+            feed = template.feed
+            if len(payload) > self._max_payload:
+                self._sink.reject(feed, "oversized", topic, payload, f"{len(payload)} bytes")
+                return
+            try:
+                obs = DECODERS[feed](fields, payload)
+            except DecodeError as exc:
+                self._sink.reject(feed, exc.reason, topic, payload, exc.detail)
+                return
+            self._sink.observe(feed, obs)
+            return
+        self._sink.reject("unknown", "bad_topic", topic, payload, "matches no feed template")
+
+
+class MqttIngest:
+    """Keeps one persistent MQTT session subscribed to the feeds, reconnecting as needed."""
+
+    def __init__(self, mqtt: MqttConfig, dispatcher: Dispatcher, sink: FeedSink) -> None:
+        self._config = mqtt
+        self._dispatcher = dispatcher
+        self._sink = sink
+        self.state = ConnectionState.DISCONNECTED
+        self.reconnects = 0
+
+    def _client(self) -> aiomqtt.Client:
+        cfg = self._config
+        tls_context: ssl.SSLContext | None = None
+        if cfg.tls.enabled:
+            tls_context = ssl.create_default_context(cafile=cfg.tls.ca_file)
+            if cfg.tls.cert_file:
+                tls_context.load_cert_chain(cfg.tls.cert_file, cfg.tls.key_file)
+            if cfg.tls.insecure:
+                tls_context.check_hostname = False
+                tls_context.verify_mode = ssl.CERT_NONE
+        return aiomqtt.Client(
+            hostname=cfg.host,
+            port=cfg.port,
+            identifier=cfg.client_id,
+            username=cfg.username,
+            password=cfg.password,
+            clean_session=cfg.clean_start,
+            keepalive=cfg.keepalive_s,
+            tls_context=tls_context,
+            tls_insecure=cfg.tls.insecure if cfg.tls.enabled else None,
+        )
+
+    def _set_state(self, state: ConnectionState) -> None:
+        if state != self.state:
+            self.state = state
+            self._sink.connection_changed(state)
+
+    async def run(self) -> None:
+        """Connect, subscribe and consume until cancelled; reconnect with jittered backoff."""
+        delay = self._config.reconnect_min_s
+        failures = 0
+        while True:
+            self._set_state(ConnectionState.CONNECTING)
+            try:
+                async with self._client() as client:
+                    for topic in self._dispatcher.subscriptions:
+                        await client.subscribe(topic, qos=QOS)
+                    self._set_state(ConnectionState.CONNECTED)
+                    logger.info(
+                        "connected to mqtt://%s:%d, subscribed to %s",
+                        self._config.host,
+                        self._config.port,
+                        ", ".join(self._dispatcher.subscriptions),
+                    )
+                    delay, failures = self._config.reconnect_min_s, 0
+                    async for message in client.messages:
+                        payload = message.payload
+                        if not isinstance(payload, bytes):
+                            payload = str(payload).encode()
+                        self._dispatcher.dispatch(message.topic.value, payload)
+            except aiomqtt.MqttError as exc:
+                self._set_state(ConnectionState.DISCONNECTED)
+                failures += 1
+                self.reconnects += 1
+                level = logging.WARNING if failures == 1 else logging.DEBUG
+                logger.log(level, "mqtt connection lost (%s); retrying in %.1fs", exc, delay)
+            await asyncio.sleep(delay * random.uniform(1 - BACKOFF_JITTER, 1 + BACKOFF_JITTER))
+            delay = min(delay * BACKOFF_FACTOR, self._config.reconnect_max_s)

@@ -1,0 +1,1 @@
+"""What people see: board views, pages, QR codes and navigation links."""

@@ -1,0 +1,227 @@
+"""The live availability state, specified without a loop, broker or server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from parking.availability import Availability
+from parking.observations import (
+    GateCounterObservation,
+    GateEventObservation,
+    LotObservation,
+    SpotObservation,
+)
+from tests.site import T0, site_config
+
+
+def s(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def state() -> Availability:
+    return Availability(site_config(), T0)
+
+
+class TestBeforeAnyData:
+    def test_every_lot_is_unknown_never_zero_or_full(self, state: Availability) -> None:
+        for view in state.views():
+            assert view.status == "unknown"
+            assert view.free is None
+            assert not view.recommendable
+
+
+class TestLotFeed:
+    def test_free_is_split_into_general_and_named_categories(self, state: Availability) -> None:
+        state.apply(LotObservation("tower", free=37, capacity=210, categories={"ev": 5}), T0)
+        view = state.view("tower")
+        assert view.free == 37
+        assert view.categories["general"].free == 32
+        assert view.categories["ev"].free == 5
+        assert view.status == "open"
+
+    def test_count_above_capacity_is_clamped_and_reported(self, state: Availability) -> None:
+        outcome = state.apply(LotObservation("tower", free=250), T0)
+        assert state.view("tower").categories["general"].free == 200
+        assert "clamped_above_capacity" in outcome.anomalies
+
+    def test_capacity_different_from_config_is_an_anomaly_config_wins(self, state: Availability) -> None:
+        outcome = state.apply(LotObservation("tower", free=10, capacity=999), T0)
+        assert outcome.anomalies == ("capacity_mismatch",)
+        assert state.view("tower").capacity == 210
+
+    def test_older_message_than_the_last_one_is_stale(self, state: Availability) -> None:
+        state.apply(LotObservation("tower", free=50, ts=T0), T0)
+        outcome = state.apply(LotObservation("tower", free=150, ts=T0 - s(60)), T0 + s(1))
+        assert outcome.result == "stale"
+        assert state.view("tower").free == 50
+
+    def test_unknown_lot_is_rejected(self, state: Availability) -> None:
+        assert state.apply(LotObservation("nowhere", free=1), T0).result == "unknown_lot"
+
+    def test_spot_message_for_a_lot_fed_lot_level_is_wrong_feed(self, state: Availability) -> None:
+        assert state.apply(SpotObservation("tower", "A1", True), T0).result == "wrong_feed"
+
+
+class TestSpotFeed:
+    def test_only_reported_spots_count_as_free(self, state: Availability) -> None:
+        for n in range(1, 4):
+            state.apply(SpotObservation("street", f"S0{n}", occupied=False), T0)
+        state.apply(SpotObservation("street", "S04", occupied=True), T0)
+        view = state.view("street")
+        assert view.categories["general"].free == 3
+        assert view.categories["ev"].free is None
+        assert view.free == 3
+
+    def test_a_change_moves_the_count_and_a_repeat_does_not(self, state: Availability) -> None:
+        state.apply(SpotObservation("street", "S01", occupied=False, seq=1), T0)
+        state.apply(SpotObservation("street", "S01", occupied=True, seq=2), T0)
+        assert state.view("street").free == 0
+        outcome = state.apply(SpotObservation("street", "S01", occupied=True, seq=2), T0)
+        assert outcome.result == "duplicate"
+        assert state.view("street").free == 0
+
+    def test_out_of_order_message_is_ignored_by_seq(self, state: Availability) -> None:
+        state.apply(SpotObservation("street", "S01", occupied=True, seq=5), T0)
+        outcome = state.apply(SpotObservation("street", "S01", occupied=False, seq=4), T0)
+        assert outcome.result == "stale"
+        assert state.view("street").categories["general"].free == 0
+
+    def test_out_of_order_message_is_ignored_by_timestamp(self, state: Availability) -> None:
+        state.apply(SpotObservation("street", "S01", occupied=True, ts=T0), T0)
+        outcome = state.apply(SpotObservation("street", "S01", occupied=False, ts=T0 - s(5)), T0)
+        assert outcome.result == "stale"
+
+    def test_a_rebooted_sensor_restarting_its_seq_is_accepted(self, state: Availability) -> None:
+        state.apply(SpotObservation("street", "S01", occupied=True, seq=50_000), T0)
+        outcome = state.apply(SpotObservation("street", "S01", occupied=False, seq=1), T0)
+        assert outcome.result == "applied"
+        assert state.view("street").categories["general"].free == 1
+
+    def test_unknown_spot_is_rejected(self, state: Availability) -> None:
+        assert state.apply(SpotObservation("street", "S99", True), T0).result == "unknown_spot"
+
+
+class TestGateFeed:
+    def test_first_reading_is_a_baseline_and_deltas_move_the_count(self, state: Availability) -> None:
+        state.apply(GateCounterObservation("hospital", "north", entries=1000, exits=990), T0)
+        assert state.view("hospital").categories["general"].free == 100
+        state.apply(GateCounterObservation("hospital", "north", entries=1030, exits=995), T0 + s(60))
+        assert state.view("hospital").categories["general"].free == 75
+
+    def test_redelivered_counters_change_nothing(self, state: Availability) -> None:
+        state.apply(GateCounterObservation("hospital", "north", 10, 0), T0)
+        state.apply(GateCounterObservation("hospital", "north", 20, 0), T0)
+        outcome = state.apply(GateCounterObservation("hospital", "north", 20, 0), T0)
+        assert outcome.result == "duplicate"
+        assert state.view("hospital").categories["general"].free == 90
+
+    def test_lower_counters_without_timestamps_are_out_of_order(self, state: Availability) -> None:
+        state.apply(GateCounterObservation("hospital", "north", 10, 0), T0)
+        state.apply(GateCounterObservation("hospital", "north", 20, 0), T0)
+        assert state.apply(GateCounterObservation("hospital", "north", 15, 0), T0).result == "stale"
+        assert state.view("hospital").categories["general"].free == 90
+
+    def test_lower_counters_with_a_newer_timestamp_are_a_reset(self, state: Availability) -> None:
+        state.apply(GateCounterObservation("hospital", "north", 10, 0, ts=T0), T0)
+        state.apply(GateCounterObservation("hospital", "north", 30, 0, ts=T0 + s(10)), T0)
+        outcome = state.apply(GateCounterObservation("hospital", "north", 0, 0, ts=T0 + s(20)), T0)
+        assert outcome.anomalies == ("counter_reset",)
+        assert state.view("hospital").categories["general"].free == 80
+        state.apply(GateCounterObservation("hospital", "north", 5, 0, ts=T0 + s(30)), T0)
+        assert state.view("hospital").categories["general"].free == 75
+
+    def test_events_count_one_car_and_dedupe_by_seq(self, state: Availability) -> None:
+        state.apply(GateEventObservation("hospital", "south", "entry", seq=1), T0)
+        state.apply(GateEventObservation("hospital", "south", "entry", seq=2), T0)
+        assert state.apply(GateEventObservation("hospital", "south", "entry", seq=2), T0).result == "duplicate"
+        state.apply(GateEventObservation("hospital", "south", "exit", seq=3), T0)
+        assert state.view("hospital").categories["general"].free == 99
+
+    def test_more_exits_than_cars_is_clamped_at_capacity(self, state: Availability) -> None:
+        outcome = state.apply(GateEventObservation("hospital", "north", "exit"), T0)
+        assert "clamped_above_capacity" in outcome.anomalies
+        assert state.view("hospital").categories["general"].free == 100
+
+    def test_a_lot_level_truth_corrects_gate_drift(self, state: Availability) -> None:
+        state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
+        state.apply(GateCounterObservation("hospital", "north", 60, 0), T0)
+        state.apply(LotObservation("hospital", free=12, categories={"disabled": 2}), T0)
+        assert state.view("hospital").categories["general"].free == 10
+        state.apply(GateCounterObservation("hospital", "north", 62, 0), T0)
+        assert state.view("hospital").categories["general"].free == 8
+
+    def test_unconfigured_gate_is_rejected(self, state: Availability) -> None:
+        outcome = state.apply(GateCounterObservation("hospital", "west", 1, 0), T0)
+        assert outcome.result == "unknown_gate"
+
+
+class TestStatus:
+    def test_almost_full_and_full_use_separate_rising_and_falling_thresholds(
+        self, state: Availability
+    ) -> None:
+        def status_at(free: int) -> str:
+            state.apply(LotObservation("mall", free=free), T0)
+            return state.view("mall").status
+
+        assert status_at(100) == "open"
+        assert status_at(50) == "almost_full"  # 10% of 500
+        assert status_at(90) == "almost_full"  # still under the 20% exit
+        assert status_at(101) == "open"
+        assert status_at(0) == "full"
+        assert status_at(2) == "full"  # leaves full only at 3 free
+        assert status_at(3) == "almost_full"
+
+    def test_no_data_for_longer_than_the_freshness_window_is_unknown(self, state: Availability) -> None:
+        state.apply(LotObservation("mall", free=100), T0)
+        assert state.tick(T0 + s(600)) == []
+        assert state.tick(T0 + s(601)) == ["mall"]
+        view = state.view("mall")
+        assert view.status == "unknown"
+        assert view.free is None
+
+    def test_a_lot_outside_its_opening_hours_is_closed(self, state: Availability) -> None:
+        state.apply(LotObservation("tower", free=100), T0)
+        state.tick(T0.replace(hour=23))
+        assert state.view("tower").status == "closed"
+        assert not state.view("tower").recommendable
+
+    def test_partner_lot_outside_its_guidance_window_is_not_recommended(self, state: Availability) -> None:
+        state.apply(LotObservation("mall", free=400), T0)
+        assert state.view("mall").recommendable
+        state.apply(LotObservation("mall", free=400), T0.replace(hour=10, minute=1))
+        assert state.view("mall").status == "open"
+        assert not state.view("mall").recommendable
+
+
+class TestTrend:
+    def test_a_steadily_falling_count_is_filling(self, state: Availability) -> None:
+        for minute in range(0, 11):
+            state.apply(LotObservation("mall", free=400 - 10 * minute), T0 + s(60 * minute))
+        view = state.view("mall")
+        assert view.trend == "filling"
+        assert view.fill_rate_per_h == pytest.approx(-600, rel=0.05)
+
+    def test_a_rising_count_is_emptying_and_a_flat_one_stable(self, state: Availability) -> None:
+        for minute in range(0, 11):
+            state.apply(LotObservation("mall", free=100 + 10 * minute), T0 + s(60 * minute))
+            state.apply(LotObservation("tower", free=100), T0 + s(60 * minute))
+        assert state.view("mall").trend == "emptying"
+        assert state.view("tower").trend == "stable"
+
+    def test_too_short_a_history_is_unknown(self, state: Availability) -> None:
+        state.apply(LotObservation("mall", free=100), T0)
+        state.apply(LotObservation("mall", free=50), T0 + s(30))
+        assert state.view("mall").trend == "unknown"
+
+
+class TestVersion:
+    def test_changes_when_a_visible_count_changes_and_only_then(self, state: Availability) -> None:
+        state.apply(LotObservation("mall", free=100), T0)
+        before = state.version
+        state.apply(LotObservation("mall", free=100), T0 + s(1))
+        assert state.version == before
+        state.apply(LotObservation("mall", free=99), T0 + s(2))
+        assert state.version > before

@@ -1,0 +1,138 @@
+"""Routes, ranking and what a board says, specified on the small test site."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from parking.availability import Availability
+from parking.guidance import RouteTable, build_road_graph, rank
+from parking.guidance.routes import arrow_for
+from parking.observations import GateCounterObservation, LotObservation, SpotObservation
+from signage.board import compose_lines, render_json, render_text
+from tests.site import T0, site_config
+
+CONFIG = site_config()
+
+
+@pytest.fixture
+def routes() -> RouteTable:
+    return RouteTable(CONFIG, build_road_graph(CONFIG.roads))
+
+
+@pytest.fixture
+def state() -> Availability:
+    return Availability(CONFIG, T0)
+
+
+def views(state: Availability) -> dict[str, object]:
+    return {v.id: v for v in state.views()}
+
+
+def fill_all(state: Availability) -> None:
+    state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
+    state.apply(LotObservation("tower", free=80), T0)
+    state.apply(LotObservation("mall", free=300), T0)
+    for spot in ("S01", "S02"):
+        state.apply(SpotObservation("street", spot, occupied=False), T0)
+
+
+class TestRoutes:
+    def test_drive_time_follows_the_road_graph(self, routes: RouteTable) -> None:
+        by_lot = {r.lot: r for r in routes.routes("north")}
+        # n1 -> n2 on Main Road at 36 km/h (10 m/s), ~111 m, then n2 -> n6 at 18 km/h (5 m/s), ~100 m
+        assert by_lot["hospital"].drive_s == pytest.approx(111 / 10 + 100 / 5, rel=0.02)
+        assert by_lot["street"].drive_m == pytest.approx(444, rel=0.02)
+
+    def test_arrow_is_the_first_turn_from_the_boards_facing(self, routes: RouteTable) -> None:
+        by_lot = {r.lot: r.arrow for r in routes.routes("north")}
+        assert by_lot["hospital"] == "left"  # facing east, Hospital Lane turns north
+        assert by_lot["street"] == "ahead"
+        assert by_lot["tower"] == "ahead"  # the turn is beyond the look-ahead
+
+    @pytest.mark.parametrize(
+        ("turn", "arrow"),
+        [(0, "ahead"), (20, "ahead"), (45, "ahead_right"), (90, "right"), (-90, "left"), (-50, "ahead_left"),
+         (170, "back"), (-179, "back")],
+    )
+    def test_turn_angles_map_to_six_arrows(self, turn: float, arrow: str) -> None:
+        assert arrow_for(turn) == arrow
+
+
+class TestRanking:
+    def test_cheapest_drive_plus_walk_first(self, routes: RouteTable, state: Availability) -> None:
+        fill_all(state)
+        ranked = [c.route.lot for c in rank(routes.routes("north"), views(state))]
+        costs = [c.cost_s for c in rank(routes.routes("north"), views(state))]
+        assert ranked[0] == "hospital"
+        assert costs == sorted(costs)
+        assert set(ranked) == {"hospital", "tower", "mall", "street"}
+
+    def test_full_unknown_and_closed_lots_are_not_recommended(
+        self, routes: RouteTable, state: Availability
+    ) -> None:
+        fill_all(state)
+        late = T0.replace(hour=22, minute=30)  # tower closes at 22:00, mall window is over
+        state.apply(LotObservation("hospital", free=0), late)
+        state.apply(SpotObservation("street", "S03", occupied=False), late)
+        state.tick(late)
+        ranked = [c.route.lot for c in rank(routes.routes("north"), views(state))]
+        assert ranked == ["street"]
+
+    def test_category_need_filters_lots(self, routes: RouteTable, state: Availability) -> None:
+        fill_all(state)
+        state.apply(SpotObservation("street", "E1", occupied=False), T0)
+        ranked = [c.route.lot for c in rank(routes.routes("north"), views(state), category="ev")]
+        assert ranked == ["street"]
+
+
+class TestBoard:
+    def test_pinned_hospital_shows_full_then_the_best_alternatives(
+        self, routes: RouteTable, state: Availability
+    ) -> None:
+        fill_all(state)
+        state.apply(LotObservation("hospital", free=0), T0)
+        board = CONFIG.boards[0]
+        labels = {lot.id: lot.display_label for lot in CONFIG.lots}
+        lines = compose_lines(board, routes.routes("north"), views(state), labels, 3)
+        assert [line.lot for line in lines][0] == "hospital"
+        assert lines[0].display == "FULL"
+        assert lines[0].arrow == "left"
+        assert len(lines) == 3
+        assert all(line.display.isdigit() for line in lines[1:])
+        assert lines[1].lot != "hospital"
+
+    def test_unknown_lot_shows_dashes_never_zero(self, routes: RouteTable, state: Availability) -> None:
+        board = CONFIG.boards[0]
+        labels = {lot.id: lot.display_label for lot in CONFIG.lots}
+        lines = compose_lines(board, routes.routes("north"), views(state), labels, 3)
+        assert [(line.lot, line.free, line.display) for line in lines] == [("hospital", None, "--")]
+
+    def test_json_has_the_contract_shape(self, routes: RouteTable, state: Availability) -> None:
+        fill_all(state)
+        board = CONFIG.boards[0]
+        labels = {lot.id: lot.display_label for lot in CONFIG.lots}
+        lines = compose_lines(board, routes.routes("north"), views(state), labels, 3)
+        body = orjson.loads(render_json("north", 42, lines, 5))
+        assert body["board"] == "north"
+        assert body["version"] == 42
+        assert body["ttl_s"] == 5
+        assert body["lines"][0] == {
+            "lot": "hospital",
+            "label": "Hospital",
+            "free": 100,
+            "display": "100",
+            "arrow": "left",
+            "minutes": 1,
+        }
+
+    def test_text_is_one_line_per_lot_with_arrows(self, routes: RouteTable, state: Availability) -> None:
+        fill_all(state)
+        board = CONFIG.boards[0]
+        labels = {lot.id: lot.display_label for lot in CONFIG.lots}
+        lines = compose_lines(board, routes.routes("north"), views(state), labels, 3)
+        text = render_text(lines).decode()
+        assert text.splitlines()[0].split() == ["Hospital", "100", "←", "1min"]
+        ascii_text = render_text(lines, ascii_only=True).decode("ascii")
+        assert ascii_text.splitlines()[0].split() == ["Hospital", "100", "<-", "1min"]
+        assert len(text.splitlines()) == 3
