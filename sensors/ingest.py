@@ -117,8 +117,8 @@ class MqttIngest:
             hostname=cfg.host,
             port=cfg.port,
             identifier=cfg.client_id,
-            username=cfg.username,
-            password=cfg.password,
+            username=cfg.username or None,  # `${MQTT_USER:-}` gives "" when unset
+            password=cfg.password or None,
             clean_session=cfg.clean_start,
             keepalive=cfg.keepalive_s,
             tls_context=tls_context,

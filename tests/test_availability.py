@@ -136,7 +136,9 @@ class TestGateFeed:
     def test_events_count_one_car_and_dedupe_by_seq(self, state: Availability) -> None:
         state.apply(GateEventObservation("hospital", "south", "entry", seq=1), T0)
         state.apply(GateEventObservation("hospital", "south", "entry", seq=2), T0)
-        assert state.apply(GateEventObservation("hospital", "south", "entry", seq=2), T0).result == "duplicate"
+        assert (
+            state.apply(GateEventObservation("hospital", "south", "entry", seq=2), T0).result == "duplicate"
+        )
         state.apply(GateEventObservation("hospital", "south", "exit", seq=3), T0)
         assert state.view("hospital").categories["general"].free == 99
 

@@ -52,8 +52,16 @@ class TestRoutes:
 
     @pytest.mark.parametrize(
         ("turn", "arrow"),
-        [(0, "ahead"), (20, "ahead"), (45, "ahead_right"), (90, "right"), (-90, "left"), (-50, "ahead_left"),
-         (170, "back"), (-179, "back")],
+        [
+            (0, "ahead"),
+            (20, "ahead"),
+            (45, "ahead_right"),
+            (90, "right"),
+            (-90, "left"),
+            (-50, "ahead_left"),
+            (170, "back"),
+            (-179, "back"),
+        ],
     )
     def test_turn_angles_map_to_six_arrows(self, turn: float, arrow: str) -> None:
         assert arrow_for(turn) == arrow
@@ -95,7 +103,7 @@ class TestBoard:
         board = CONFIG.boards[0]
         labels = {lot.id: lot.display_label for lot in CONFIG.lots}
         lines = compose_lines(board, routes.routes("north"), views(state), labels, 3)
-        assert [line.lot for line in lines][0] == "hospital"
+        assert lines[0].lot == "hospital"
         assert lines[0].display == "FULL"
         assert lines[0].arrow == "left"
         assert len(lines) == 3

@@ -80,9 +80,9 @@ def _construct(
 def _expand_env(value: str, path: Path_, line: int, env: dict[str, str], problems: list[str]) -> str:
     def substitute(match: re.Match[str]) -> str:
         name, default = match["name"], match["default"]
-        if name in env:
+        if name in env and (env[name] or default is None):
             return env[name]
-        if default is not None:
+        if default is not None:  # as in the shell, `:-` also replaces a set but empty value
             return default
         problems.append(f"line {line}: {_dotted(path)}: environment variable {name} is not set")
         return ""

@@ -44,6 +44,12 @@ class MqttConfig(Model):
     reconnect_max_s: float = Field(30.0, gt=0)
     max_payload_bytes: int = Field(4096, ge=64, le=1_048_576)
 
+    @model_validator(mode="after")
+    def _backoff_range(self) -> MqttConfig:
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s must be >= reconnect_min_s")
+        return self
+
 
 class FeedsConfig(Model):
     """Topic templates per feed format; `{lot}`, `{spot}`, `{gate}` are single topic levels."""
@@ -65,6 +71,18 @@ class FeedsConfig(Model):
         if "{lot}" not in value:
             raise ValueError("topic template must contain {lot}")
         return value
+
+    @model_validator(mode="after")
+    def _feed_placeholders(self) -> FeedsConfig:
+        for feed, needed in (("spot", "{spot}"), ("gate", "{gate}")):
+            template = getattr(self, feed)
+            if template is not None and needed not in template:
+                raise ValueError(f"the {feed} topic template must contain {needed}")
+        for template in (self.spot, self.lot, self.gate):
+            for level in (template or "").split("/"):
+                if level.startswith("{") and level not in ("{lot}", "{spot}", "{gate}"):
+                    raise ValueError(f"unknown placeholder {level} (use {{lot}}, {{spot}}, {{gate}})")
+        return self
 
 
 class HttpConfig(Model):

@@ -75,11 +75,8 @@ class RouteTable:
 
 def walk_seconds(config: Config, lot: Lot, lat: float, lon: float, destination_id: str) -> float:
     """Walk time from a lot to a destination: configured, or distance x detour / speed."""
-    short_id = destination_id.split("/", 1)[-1]
     if destination_id in lot.walk_s:
         return float(lot.walk_s[destination_id])
-    if short_id in lot.walk_s:
-        return float(lot.walk_s[short_id])
     dest = config.destination_ids()[destination_id]
     defaults = config.defaults
     return distance_m(lat, lon, dest.lat, dest.lon) * defaults.walk_detour_factor / defaults.walk_speed_mps

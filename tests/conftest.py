@@ -1,0 +1,97 @@
+"""Fixtures for tests that talk to real services: Mosquitto on 127.0.0.1:1883, or a private one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SHARED_BROKER = ("127.0.0.1", 1883)
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: integration tests must not skip)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def mosquitto() -> tuple[str, int]:
+    """The machine's Mosquitto; skipped with a reason if it is not running (failed under CI)."""
+    if not _reachable(*SHARED_BROKER):
+        _unavailable("no MQTT broker on 127.0.0.1:1883 (start mosquitto)")
+    return SHARED_BROKER
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A topic prefix unique to this test, so runs never see each other's messages."""
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class PrivateBroker:
+    """A Mosquitto process of our own, which a test may stop and start again."""
+
+    port: int
+    conf: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the broker and wait until it accepts connections."""
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        self.process = subprocess.Popen(
+            [binary, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 10
+        while not _reachable("127.0.0.1", self.port):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"private mosquitto on port {self.port} did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop the broker (sessions are kept in memory only, so they go with it)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@pytest.fixture
+def private_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
+    """A started private Mosquitto on a free port; stopped after the test."""
+    if not (shutil.which("mosquitto") or Path("/usr/sbin/mosquitto").exists()):
+        _unavailable("the mosquitto binary is not installed")
+    port = free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    broker = PrivateBroker(port, conf)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()

@@ -1,0 +1,160 @@
+"""End to end through a real Mosquitto: feed messages in over MQTT, board answers out over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiomqtt
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from parking.config import Config
+from parking.config.models import FeedsConfig
+from parking.web import create_app
+from parking.web.keys import ENGINE
+from tests.conftest import PrivateBroker
+from tests.site import site_config
+
+Client = TestClient[web.Request, web.Application]
+MakeClient = Callable[[web.Application], Awaitable[Client]]
+WAIT_S = 10.0
+
+
+def mqtt_site(prefix: str, host: str, port: int) -> Config:
+    """The test site, listening on its own topic prefix and client id."""
+    config = site_config()
+    feeds = FeedsConfig(
+        spot=f"{prefix}/parking/{{lot}}/spots/{{spot}}",
+        lot=f"{prefix}/parking/{{lot}}/status",
+        gate=f"{prefix}/parking/{{lot}}/gates/{{gate}}",
+    )
+    mqtt = config.mqtt.model_copy(
+        update={"host": host, "port": port, "client_id": f"{prefix}-engine", "reconnect_max_s": 1.0}
+    )
+    return config.model_copy(update={"feeds": feeds, "mqtt": mqtt})
+
+
+async def publish(host: str, port: int, *messages: tuple[str, bytes]) -> None:
+    async with aiomqtt.Client(host, port) as client:
+        for topic, payload in messages:
+            await client.publish(topic, payload, qos=1)
+
+
+async def eventually(probe: Callable[[], Awaitable[Any]], expected: Any) -> Any:
+    """Poll until probe() == expected (real I/O has no clock to inject), failing after WAIT_S."""
+    deadline = time.monotonic() + WAIT_S
+    last = None
+    while time.monotonic() < deadline:
+        last = await probe()
+        if last == expected:
+            return last
+        await asyncio.sleep(0.02)
+    pytest.fail(f"waited {WAIT_S}s for {expected!r}, last saw {last!r}")
+
+
+async def board_first_line(client: Client) -> tuple[str, Any]:
+    body = await (await client.get("/api/v1/boards/north")).json()
+    line = body["lines"][0]
+    return line["lot"], line["display"]
+
+
+async def ready(client: Client) -> int:
+    return (await client.get("/readyz")).status
+
+
+async def counted(client: Client, feed: str, result: str) -> float:
+    value = client.app[ENGINE].metrics.registry.get_sample_value(
+        "parking_feed_messages_total", {"feed": feed, "result": result}
+    )
+    return value or 0.0
+
+
+class TestLiveFeeds:
+    async def test_a_lot_status_message_shows_on_the_board(
+        self, aiohttp_client: MakeClient, mosquitto: tuple[str, int], prefix: str
+    ) -> None:
+        client = await aiohttp_client(create_app(mqtt_site(prefix, *mosquitto)))
+        await eventually(lambda: ready(client), 200)
+        await publish(*mosquitto, (f"{prefix}/parking/hospital/status", b'{"free": 42}'))
+        await eventually(lambda: board_first_line(client), ("hospital", "42"))
+        await publish(*mosquitto, (f"{prefix}/parking/hospital/status", b'{"free": 0}'))
+        await eventually(lambda: board_first_line(client), ("hospital", "FULL"))
+
+    async def test_spot_and_gate_messages_move_the_counts(
+        self, aiohttp_client: MakeClient, mosquitto: tuple[str, int], prefix: str
+    ) -> None:
+        client = await aiohttp_client(create_app(mqtt_site(prefix, *mosquitto)))
+        await eventually(lambda: ready(client), 200)
+        await publish(
+            *mosquitto,
+            (f"{prefix}/parking/hospital/gates/north", b'{"entries": 100, "exits": 50}'),
+            (f"{prefix}/parking/hospital/gates/north", b'{"entries": 130, "exits": 55}'),
+            (f"{prefix}/parking/street/spots/S01", b"0"),
+            (f"{prefix}/parking/street/spots/S02", b'{"occupied": false, "seq": 1}'),
+        )
+        await eventually(lambda: board_first_line(client), ("hospital", "75"))
+
+        async def street_free() -> Any:
+            return (await (await client.get("/api/v1/lots/street")).json())["free"]
+
+        await eventually(street_free, 2)
+
+    async def test_malformed_messages_are_counted_and_ingestion_carries_on(
+        self, aiohttp_client: MakeClient, mosquitto: tuple[str, int], prefix: str
+    ) -> None:
+        client = await aiohttp_client(create_app(mqtt_site(prefix, *mosquitto)))
+        await eventually(lambda: ready(client), 200)
+        await publish(
+            *mosquitto,
+            (f"{prefix}/parking/hospital/status", b"{not json"),
+            (f"{prefix}/parking/hospital/status", b'{"free": -3}'),
+            (f"{prefix}/parking/nowhere/status", b'{"free": 3}'),
+            (f"{prefix}/parking/street/spots/Z99", b"1"),
+            (f"{prefix}/parking/hospital/status", b'{"free": 7' + b" " * 5000 + b"}"),
+            (f"{prefix}/parking/hospital/status", b'{"free": 17}'),
+        )
+        await eventually(lambda: board_first_line(client), ("hospital", "17"))
+        assert await counted(client, "lot", "bad_json") == 1
+        assert await counted(client, "lot", "negative_count") == 1
+        assert await counted(client, "lot", "unknown_lot") == 1
+        assert await counted(client, "spot", "unknown_spot") == 1
+        assert await counted(client, "lot", "oversized") == 1
+        assert await counted(client, "lot", "applied") == 1
+
+
+class TestSession:
+    async def test_messages_published_while_the_engine_was_away_are_delivered(
+        self, aiohttp_client: MakeClient, mosquitto: tuple[str, int], prefix: str
+    ) -> None:
+        config = mqtt_site(prefix, *mosquitto)
+        first = await aiohttp_client(create_app(config))
+        await eventually(lambda: ready(first), 200)
+        await first.close()  # the engine goes away; its persistent session stays on the broker
+
+        await publish(*mosquitto, (f"{prefix}/parking/hospital/status", b'{"free": 33}'))
+
+        second = await aiohttp_client(create_app(config))
+        await eventually(lambda: board_first_line(second), ("hospital", "33"))
+        await second.close()
+        async with aiomqtt.Client(*mosquitto, identifier=config.mqtt.client_id, clean_session=True):
+            pass  # drop the persistent session from the shared broker
+
+    async def test_the_engine_reconnects_and_resubscribes_after_a_broker_restart(
+        self, aiohttp_client: MakeClient, private_broker: PrivateBroker, prefix: str
+    ) -> None:
+        client = await aiohttp_client(create_app(mqtt_site(prefix, "127.0.0.1", private_broker.port)))
+        await eventually(lambda: ready(client), 200)
+
+        private_broker.stop()
+        await eventually(lambda: ready(client), 503)
+        private_broker.start()  # a fresh broker: no session, so resubscribing is the engine's job
+        await eventually(lambda: ready(client), 200)
+
+        await publish("127.0.0.1", private_broker.port, (f"{prefix}/parking/hospital/status", b'{"free": 9}'))
+        await eventually(lambda: board_first_line(client), ("hospital", "9"))
+        disconnects = client.app[ENGINE].metrics.registry.get_sample_value("parking_mqtt_disconnects_total")
+        assert disconnects == 1

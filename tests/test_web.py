@@ -1,0 +1,141 @@
+"""The HTTP API over real HTTP, with the state fed directly (no broker)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from parking.observations import GateCounterObservation, LotObservation, SpotObservation
+from parking.web import create_app
+from parking.web.keys import ENGINE
+from tests.site import T0, site_config
+
+Client = TestClient[web.Request, web.Application]
+MakeClient = Callable[[web.Application], Awaitable[Client]]
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def client(aiohttp_client: MakeClient) -> Client:
+    app = create_app(site_config(), ingest=False, clock=FakeClock(T0))
+    return await aiohttp_client(app)
+
+
+def feed(client: Client) -> None:
+    engine = client.app[ENGINE]
+    engine.observe("gate", GateCounterObservation("hospital", "north", 0, 0))
+    engine.observe("lot", LotObservation("tower", free=80, categories={"ev": 3}))
+    engine.observe("lot", LotObservation("mall", free=300))
+    engine.observe("spot", SpotObservation("street", "S01", occupied=False))
+
+
+class TestLots:
+    async def test_lists_every_lot_with_live_availability(self, client: Client) -> None:
+        feed(client)
+        response = await client.get("/api/v1/lots")
+        assert response.status == 200
+        body = await response.json()
+        lots = {lot["id"]: lot for lot in body["lots"]}
+        assert set(lots) == {"hospital", "tower", "street", "mall"}
+        assert lots["tower"]["free"] == 80
+        assert lots["tower"]["categories"]["ev"] == {"free": 3, "capacity": 10, "status": "open"}
+        assert lots["tower"]["updated_at"] == "2026-11-25T08:00:00Z"
+        assert lots["tower"]["entrances"] == [{"id": "main", "lat": 29.9991, "lon": 120.0031}]
+
+    async def test_a_lot_with_no_data_is_unknown_with_null_free(self, client: Client) -> None:
+        body = await (await client.get("/api/v1/lots/tower")).json()
+        assert (body["status"], body["free"], body["updated_at"]) == ("unknown", None, None)
+
+    async def test_unknown_lot_is_a_json_404(self, client: Client) -> None:
+        response = await client.get("/api/v1/lots/nope")
+        assert response.status == 404
+        assert (await response.json())["error"]["code"] == "not_found"
+
+
+class TestBoards:
+    async def test_board_json_follows_the_contract(self, client: Client) -> None:
+        feed(client)
+        response = await client.get("/api/v1/boards/north")
+        assert response.status == 200
+        body = await response.json()
+        assert set(body) == {"board", "version", "lines", "ttl_s"}
+        assert body["lines"][0]["lot"] == "hospital"
+        assert set(body["lines"][0]) == {"lot", "label", "free", "display", "arrow", "minutes"}
+        assert response.headers["Cache-Control"] == "max-age=5"
+
+    async def test_etag_gives_304_until_the_board_changes(self, client: Client) -> None:
+        feed(client)
+        first = await client.get("/api/v1/boards/north")
+        etag = first.headers["ETag"]
+        same = await client.get("/api/v1/boards/north", headers={"If-None-Match": etag})
+        assert same.status == 304
+        # a change on a lot this board does not show keeps the answer valid
+        client.app[ENGINE].observe("spot", SpotObservation("street", "S02", occupied=False))
+        client.app[ENGINE].observe("lot", LotObservation("tower", free=80, categories={"ev": 2}))
+        # a change it shows makes a new version
+        client.app[ENGINE].observe("gate", GateCounterObservation("hospital", "north", 5, 0))
+        changed = await client.get("/api/v1/boards/north", headers={"If-None-Match": etag})
+        assert changed.status == 200
+        assert changed.headers["ETag"] != etag
+        assert (await changed.json())["lines"][0]["free"] == 95
+
+    async def test_text_format_for_led_controllers(self, client: Client) -> None:
+        feed(client)
+        response = await client.get("/api/v1/boards/north?format=text")
+        assert response.content_type == "text/plain"
+        text = await response.text()
+        assert text.splitlines()[0].split()[:2] == ["Hospital", "100"]
+        ascii_response = await client.get("/api/v1/boards/north?format=text&charset=ascii")
+        (await ascii_response.read()).decode("ascii")
+        assert ascii_response.headers["ETag"] != response.headers["ETag"]
+
+    async def test_bad_format_is_a_json_400(self, client: Client) -> None:
+        response = await client.get("/api/v1/boards/north?format=xml")
+        assert response.status == 400
+        assert "format" in (await response.json())["error"]["message"]
+
+    async def test_unknown_board_is_a_json_404(self, client: Client) -> None:
+        response = await client.get("/api/v1/boards/south")
+        assert response.status == 404
+        assert (await response.json())["error"]["code"] == "not_found"
+
+    async def test_unknown_path_is_a_json_404(self, client: Client) -> None:
+        response = await client.get("/api/v2/nothing")
+        assert response.status == 404
+        assert (await response.json())["error"]["code"] == "not_found"
+
+
+class TestOperations:
+    async def test_healthz(self, client: Client) -> None:
+        assert (await (await client.get("/healthz")).json()) == {"status": "ok"}
+
+    async def test_readyz_without_ingest_is_ready(self, client: Client) -> None:
+        response = await client.get("/readyz")
+        assert response.status == 200
+
+    async def test_metrics_expose_free_spaces_and_request_latency(self, client: Client) -> None:
+        feed(client)
+        await client.get("/api/v1/boards/north")
+        text = await (await client.get("/metrics")).text()
+        assert 'parking_lot_free{category="general",lot="tower"} 77.0' in text
+        assert 'parking_feed_messages_total{feed="lot",result="applied"} 2.0' in text
+        assert (
+            'parking_http_request_duration_seconds_count{method="GET",route="/api/v1/boards/{board_id}"'
+            in text
+        )
+
+    async def test_openapi_document_is_served(self, client: Client) -> None:
+        body = await (await client.get("/api/v1/openapi.json")).json()
+        assert body["openapi"].startswith("3.")
+        assert "/api/v1/boards/{board_id}" in body["paths"]
