@@ -1,0 +1,31 @@
+# One-command set-up: every target creates the virtualenv and installs the project first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench install clean
+
+$(BIN)/parking-guide: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/parking-guide
+
+demo: install  ## run the demo: embedded broker, simulated sensors, engine, web UI
+	$(BIN)/parking-guide demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint  ## lint, type-check, then the whole test suite (needs Mosquitto on 127.0.0.1:1883)
+	$(BIN)/pytest
+
+bench: install  ## benchmarks: ingest, board endpoint, publish-to-board latency
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache
