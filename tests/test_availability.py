@@ -58,6 +58,20 @@ class TestLotFeed:
         assert outcome.result == "stale"
         assert state.view("tower").free == 50
 
+    def test_a_timestamp_far_in_the_future_does_not_block_later_messages(self, state: Availability) -> None:
+        outcome = state.apply(LotObservation("tower", free=50, ts=T0 + timedelta(days=365)), T0)
+        assert outcome.anomalies == ("future_timestamp",)
+        assert state.apply(LotObservation("tower", free=60, ts=T0 + s(1)), T0 + s(1)).accepted
+        assert state.view("tower").free == 60
+
+    def test_a_category_left_out_of_a_message_becomes_unknown(self, state: Availability) -> None:
+        state.apply(LotObservation("tower", free=40, categories={"ev": 5}), T0)
+        state.apply(LotObservation("tower", free=40), T0 + s(1))
+        view = state.view("tower")
+        assert view.categories["general"].free == 40
+        assert view.categories["ev"].free is None
+        assert view.free == 40
+
     def test_unknown_lot_is_rejected(self, state: Availability) -> None:
         assert state.apply(LotObservation("nowhere", free=1), T0).result == "unknown_lot"
 
@@ -111,12 +125,27 @@ class TestGateFeed:
         state.apply(GateCounterObservation("hospital", "north", entries=1030, exits=995), T0 + s(60))
         assert state.view("hospital").categories["general"].free == 75
 
-    def test_redelivered_counters_change_nothing(self, state: Availability) -> None:
+    def test_repeated_counters_change_nothing_but_keep_the_lot_fresh(self, state: Availability) -> None:
         state.apply(GateCounterObservation("hospital", "north", 10, 0), T0)
         state.apply(GateCounterObservation("hospital", "north", 20, 0), T0)
-        outcome = state.apply(GateCounterObservation("hospital", "north", 20, 0), T0)
-        assert outcome.result == "duplicate"
+        for minute in range(1, 20):  # a quiet gate re-sends its counters every minute
+            state.apply(GateCounterObservation("hospital", "north", 20, 0), T0 + s(60 * minute))
+        state.tick(T0 + s(60 * 20))
+        assert state.view("hospital").status == "open"
         assert state.view("hospital").categories["general"].free == 90
+
+    def test_counters_that_fall_far_without_timestamps_are_a_reset(self, state: Availability) -> None:
+        state.apply(GateCounterObservation("hospital", "north", 5000, 4950), T0)
+        state.apply(GateCounterObservation("hospital", "north", 5010, 4950), T0)
+        outcome = state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
+        assert outcome.anomalies == ("counter_reset",)
+        state.apply(GateCounterObservation("hospital", "north", 3, 0), T0)
+        assert state.view("hospital").categories["general"].free == 87
+
+    def test_a_restarted_gate_controller_seq_is_accepted(self, state: Availability) -> None:
+        state.apply(GateEventObservation("hospital", "south", "entry", seq=90_000), T0)
+        assert state.apply(GateEventObservation("hospital", "south", "entry", seq=1), T0).accepted
+        assert state.view("hospital").categories["general"].free == 98
 
     def test_lower_counters_without_timestamps_are_out_of_order(self, state: Availability) -> None:
         state.apply(GateCounterObservation("hospital", "north", 10, 0), T0)

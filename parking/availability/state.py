@@ -25,6 +25,11 @@ from parking.observations import (
 )
 
 GENERAL = "general"
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+# A sequence number this far below the last one is a device restart, not a late message.
+SEQ_RESTART_GAP = 1000
+# Gate counters that fall by more than this without timestamps were reset, not reordered.
+COUNTER_REORDER_WINDOW = 100
 Result = Literal["applied", "duplicate", "stale", "unknown_lot", "unknown_spot", "unknown_gate", "wrong_feed"]
 
 
@@ -128,12 +133,17 @@ class Availability:
         if state is None:
             return Outcome("unknown_lot")
         anomalies: list[str] = []
+        ts = obs.ts
+        if ts is not None and ts - now > MAX_CLOCK_SKEW:
+            # A device clock far ahead would make every later, correct message look old.
+            anomalies.append("future_timestamp")
+            ts = None
         if isinstance(obs, SpotObservation):
-            result = self._apply_spot(state, obs)
+            result = self._apply_spot(state, obs, ts)
         elif isinstance(obs, LotObservation):
-            result = self._apply_lot(state, obs, anomalies)
+            result = self._apply_lot(state, obs, ts, anomalies)
         elif isinstance(obs, GateCounterObservation):
-            result = self._apply_gate_counters(state, obs, anomalies)
+            result = self._apply_gate_counters(state, obs, ts, anomalies)
         else:
             result = self._apply_gate_event(state, obs, anomalies)
         if result != "applied":
@@ -148,20 +158,16 @@ class Availability:
 
     # -- per feed ----------------------------------------------------------------
 
-    def _apply_spot(self, state: _LotState, obs: SpotObservation) -> Result:
+    def _apply_spot(self, state: _LotState, obs: SpotObservation, ts: datetime | None) -> Result:
         spot = state.spots.get(obs.spot)
         if spot is None:
             return "unknown_spot" if state.spec.feed == "spot" else "wrong_feed"
         if obs.seq is not None and spot.seq is not None:
-            if obs.seq == spot.seq:
-                return "duplicate"
-            # a much smaller seq is a device reboot, not an old message
-            if spot.seq > obs.seq > spot.seq - 1000:
-                return "stale"
-        elif obs.ts is not None and spot.ts is not None and obs.ts < spot.ts:
+            order = _seq_order(obs.seq, spot.seq)
+            if order != "new":
+                return order
+        elif ts is not None and spot.ts is not None and ts < spot.ts:
             return "stale"
-        if obs.seq is not None and obs.seq == spot.seq and obs.occupied == spot.occupied:
-            return "duplicate"
         free = state.free
         if spot.occupied is None:
             free[spot.category] = (free[spot.category] or 0) + (0 if obs.occupied else 1)
@@ -169,11 +175,13 @@ class Availability:
             free[spot.category] = (free[spot.category] or 0) + (-1 if obs.occupied else 1)
         spot.occupied = obs.occupied
         spot.seq = obs.seq if obs.seq is not None else spot.seq
-        spot.ts = obs.ts if obs.ts is not None else spot.ts
+        spot.ts = ts if ts is not None else spot.ts
         return "applied"
 
-    def _apply_lot(self, state: _LotState, obs: LotObservation, anomalies: list[str]) -> Result:
-        if obs.ts is not None and state.last_ts is not None and obs.ts < state.last_ts:
+    def _apply_lot(
+        self, state: _LotState, obs: LotObservation, ts: datetime | None, anomalies: list[str]
+    ) -> Result:
+        if ts is not None and state.last_ts is not None and ts < state.last_ts:
             return "stale"
         if state.spec.feed == "spot":
             return "wrong_feed"
@@ -181,41 +189,40 @@ class Availability:
         if obs.capacity is not None and obs.capacity != total_capacity:
             anomalies.append("capacity_mismatch")
         special = {c: n for c, n in obs.categories.items() if c != GENERAL}
-        for category in special:
-            if category not in state.capacities:
-                anomalies.append("unknown_category")
+        if any(category not in state.capacities for category in special):
+            anomalies.append("unknown_category")
         general = obs.categories.get(GENERAL, obs.free - sum(special.values()))
-        counts = {GENERAL: general, **special}
-        for category, count in counts.items():
-            capacity = state.capacities.get(category)
-            if capacity is None:
-                continue
-            state.free[category] = self._clamp(count, capacity, anomalies)
-        if obs.ts is not None:
-            state.last_ts = obs.ts
+        for category, capacity in state.capacities.items():
+            count = general if category == GENERAL else special.get(category)
+            # a category the message leaves out is not known from it: never keep an old count
+            state.free[category] = None if count is None else self._clamp(count, capacity, anomalies)
+        if ts is not None:
+            state.last_ts = ts
         return "applied"
 
     def _apply_gate_counters(
-        self, state: _LotState, obs: GateCounterObservation, anomalies: list[str]
+        self, state: _LotState, obs: GateCounterObservation, ts: datetime | None, anomalies: list[str]
     ) -> Result:
         gate = self._gate(state, obs.gate)
         if gate is None:
             return "unknown_gate" if state.spec.feed == "gate" else "wrong_feed"
-        if obs.ts is not None and gate.ts is not None and obs.ts < gate.ts:
+        if ts is not None and gate.ts is not None and ts < gate.ts:
             return "stale"
+        delta: int | None
         if gate.entries is None or gate.exits is None:
-            delta = None  # first reading is the baseline
-        elif obs.entries == gate.entries and obs.exits == gate.exits:
-            return "duplicate"
+            delta = None  # the first reading is the baseline
         elif obs.entries < gate.entries or obs.exits < gate.exits:
-            if obs.ts is None or gate.ts is None:
-                return "stale"
+            newer = ts is not None and gate.ts is not None
+            dropped = gate.entries - obs.entries > COUNTER_REORDER_WINDOW
+            if not (newer or dropped):
+                return "stale"  # an older reading delivered late
             anomalies.append("counter_reset")
             delta = None
         else:
+            # equal counters are a heartbeat: nothing moves, but the lot stays fresh
             delta = (obs.entries - gate.entries) - (obs.exits - gate.exits)
         gate.entries, gate.exits = obs.entries, obs.exits
-        gate.ts = obs.ts if obs.ts is not None else gate.ts
+        gate.ts = ts if ts is not None else gate.ts
         self._move_general(state, delta or 0, anomalies)
         return "applied"
 
@@ -223,8 +230,10 @@ class Availability:
         gate = self._gate(state, obs.gate)
         if gate is None:
             return "unknown_gate" if state.spec.feed == "gate" else "wrong_feed"
-        if obs.seq is not None and gate.seq is not None and obs.seq <= gate.seq:
-            return "duplicate" if obs.seq == gate.seq else "stale"
+        if obs.seq is not None and gate.seq is not None:
+            order = _seq_order(obs.seq, gate.seq)
+            if order != "new":
+                return order
         gate.seq = obs.seq if obs.seq is not None else gate.seq
         self._move_general(state, 1 if obs.event == "entry" else -1, anomalies)
         return "applied"
@@ -310,3 +319,12 @@ class Availability:
             self.version += 1
             return True
         return False
+
+
+def _seq_order(new: int, last: int) -> Literal["duplicate", "stale", "new"]:
+    """Order of a sequence number against the last one, allowing for device restarts."""
+    if new == last:
+        return "duplicate"
+    if last - SEQ_RESTART_GAP < new < last:
+        return "stale"
+    return "new"

@@ -11,6 +11,8 @@ from parking.errors import DecodeError
 
 # Epoch values above this are taken as milliseconds (year 2286 in seconds).
 _EPOCH_MS_THRESHOLD = 10_000_000_000
+# Counters and sequence numbers above this are corrupt, not large (2**53: exact in JSON doubles).
+MAX_COUNT = 2**53
 
 
 def parse_object(payload: bytes) -> dict[str, Any]:
@@ -39,13 +41,14 @@ def optional_count(data: dict[str, Any], key: str) -> int | None:
 
 
 def _non_negative(key: str, value: object) -> int:
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_COUNT:
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise DecodeError("wrong_type", f"{key!r} must be an integer, got {value!r}")
+        raise DecodeError("wrong_type", f"{key!r} must be an integer, got {value!r}")
     if value < 0:
         raise DecodeError("negative_count", f"{key!r} is {value}")
+    if value > MAX_COUNT:
+        raise DecodeError("out_of_range", f"{key!r} is {value}, above {MAX_COUNT}")
     return value
 
 
@@ -63,6 +66,8 @@ def timestamp(data: dict[str, Any], key: str = "ts") -> datetime | None:
         raise DecodeError("bad_timestamp", f"{key!r} is a boolean")
     try:
         if isinstance(value, int | float):
+            if value <= 0:
+                raise DecodeError("bad_timestamp", f"{key!r} is {value!r}, not a time after 1970")
             seconds = value / 1000 if value > _EPOCH_MS_THRESHOLD else value
             return datetime.fromtimestamp(seconds, tz=UTC)
         if isinstance(value, str):

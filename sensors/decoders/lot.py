@@ -12,7 +12,9 @@ def decode_lot(fields: dict[str, str], payload: bytes) -> LotObservation:
     data = parse_object(payload)
     free = count(data, "free")
     capacity = optional_count(data, "capacity")
-    raw_categories = data.get("categories") or {}
+    raw_categories = data.get("categories")
+    if raw_categories is None:
+        raw_categories = {}
     if not isinstance(raw_categories, dict):
         raise DecodeError("wrong_type", "'categories' must be an object of counts")
     categories: dict[str, int] = {}
