@@ -10,10 +10,13 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from importlib import resources
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from parking.clock import ScaledClock, utc_now
 from parking.config import Config, load_config, load_config_text
 from parking.config.models import TlsConfig
 from parking.errors import ConfigError
@@ -22,6 +25,8 @@ from parking.web import create_app
 logger = logging.getLogger(__name__)
 
 EXAMPLE_CONFIG = "example.yaml"
+DEMO_START = "08:00"  # the morning rush: the hospital car park is full by about 09:20
+DEMO_TIME_SCALE = 15.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,7 +64,17 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--host", default="127.0.0.1", help="address for the web server and the broker")
     demo.add_argument("--http-port", type=int, default=8080, help="web port (0: any free port)")
     demo.add_argument("--mqtt-port", type=int, default=1884, help="embedded broker port (0: any free port)")
-    demo.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second")
+    demo.add_argument(
+        "--start",
+        default=DEMO_START,
+        help="simulated local start, HH:MM today in the site's time zone, or 'now' (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--time-scale",
+        type=float,
+        default=DEMO_TIME_SCALE,
+        help="simulated seconds per real second (default: %(default)s)",
+    )
 
     run = sub.add_parser("run", help="production: external MQTT broker from the config")
     run.add_argument("-c", "--config", default="config.yaml")
@@ -144,7 +159,7 @@ async def _run(config: Config) -> None:
 
 async def _demo(config: Config, args: argparse.Namespace) -> None:
     from sensors.broker import EmbeddedBroker
-    from sensors.simulator import run_simulation
+    from sensors.publisher import run_simulation
 
     async with EmbeddedBroker(host=args.host, port=args.mqtt_port) as broker:
         mqtt = config.mqtt.model_copy(
@@ -158,14 +173,21 @@ async def _demo(config: Config, args: argparse.Namespace) -> None:
             }
         )
         config = config.model_copy(update={"mqtt": mqtt})
-        app = create_app(config)
+        clock = _demo_clock(config, args.start, args.time_scale)
+        app = create_app(config, clock=clock)
         runner, port = await _serve(app, args.host, args.http_port)
         stop = asyncio.Event()
         simulator = asyncio.create_task(
-            run_simulation(config, args.host, broker.port, time_scale=args.time_scale, stop=stop),
+            run_simulation(config, args.host, broker.port, clock=clock, stop=stop),
             name="demo-simulator",
         )
         _print_demo_urls(config, f"http://{args.host}:{port}", broker.url)
+        local = clock().astimezone(ZoneInfo(config.site.timezone))
+        print(
+            f"Simulated time starts at {local:%H:%M} ({config.site.timezone}) and runs "
+            f"{args.time_scale:g}x real time; the API and boards follow it.\n",
+            flush=True,
+        )
         try:
             await _wait_for_signal()
         finally:
@@ -174,6 +196,19 @@ async def _demo(config: Config, args: argparse.Namespace) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await simulator
             await runner.cleanup()
+
+
+def _demo_clock(config: Config, start: str, scale: float) -> ScaledClock:
+    """The demo's clock: today at `start` local time (or now), running `scale` times faster."""
+    now = utc_now()
+    if start == "now":
+        return ScaledClock(now, scale)
+    try:
+        clock_time = datetime.strptime(start, "%H:%M").time()
+    except ValueError as exc:
+        raise SystemExit(f"--start must be HH:MM or 'now', not {start!r}") from exc
+    local_today = now.astimezone(ZoneInfo(config.site.timezone)).date()
+    return ScaledClock(datetime.combine(local_today, clock_time, ZoneInfo(config.site.timezone)), scale)
 
 
 def _print_demo_urls(config: Config, base: str, mqtt_url: str) -> None:
@@ -202,7 +237,7 @@ def _print_demo_urls(config: Config, base: str, mqtt_url: str) -> None:
 
 
 async def _simulate(config: Config, args: argparse.Namespace) -> None:
-    from sensors.simulator import run_simulation
+    from sensors.publisher import run_simulation
 
     stop = asyncio.Event()
     host = args.host or config.mqtt.host

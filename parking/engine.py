@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from parking.availability import Availability, LotView
+from parking.clock import Clock, utc_now
 from parking.config.models import Board, Config
 from parking.guidance import RouteTable, build_road_graph
 from parking.metrics import Metrics
@@ -22,13 +22,7 @@ from signage.board import BoardLine, compose_lines, render_json, render_text
 
 logger = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 PAYLOAD_LOG_LIMIT = 200
-
-
-def utc_now() -> datetime:
-    """The wall clock, in UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,9 @@ import orjson
 import yaml
 from aiohttp import web
 
+from parking.clock import Clock, utc_now
 from parking.config.models import Config
-from parking.engine import Clock, Engine, utc_now
+from parking.engine import Engine
 from parking.web import api, ops
 from parking.web.errors import observe_requests
 from parking.web.keys import CONFIG, ENGINE, INGEST, OPENAPI, TASKS
