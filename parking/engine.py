@@ -54,6 +54,8 @@ class Engine:
         self.routes = RouteTable(config, build_road_graph(config.roads))
         self.boards: dict[str, Board] = {b.id: b for b in config.boards}
         self.labels = {lot.id: lot.display_label for lot in config.lots}
+        # one column width for the whole site, so LED layouts do not shift as lines change
+        self._text_width = max(len(label) for label in self.labels.values())
         self.mqtt_state = ConnectionState.DISCONNECTED
         self._listeners: list[Callable[[], None]] = []
         self._rendered: dict[str, tuple[int, RenderedBoard]] = {}
@@ -122,8 +124,8 @@ class Engine:
                 version=version,
                 lines=lines,
                 json=render_json(board_id, version, lines, ttl),
-                text=render_text(lines),
-                text_ascii=render_text(lines, ascii_only=True),
+                text=render_text(lines, width=self._text_width),
+                text_ascii=render_text(lines, ascii_only=True, width=self._text_width),
             )
         self._rendered[board_id] = (version, rendered)
         return rendered

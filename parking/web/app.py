@@ -56,6 +56,7 @@ async def _ticker(app: web.Application) -> AsyncIterator[None]:
             await asyncio.sleep(TICK_S)
 
     task = asyncio.create_task(tick_forever(), name="availability-ticker")
+    task.add_done_callback(_log_crash)
     app[TASKS].append(task)
     yield
     await _stop(task)
