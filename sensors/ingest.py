@@ -88,9 +88,33 @@ class Dispatcher:
             except DecodeError as exc:
                 self._sink.reject(feed, exc.reason, topic, payload, exc.detail)
                 return
-            self._sink.observe(feed, obs)
+            try:
+                self._sink.observe(feed, obs)
+            except Exception as exc:
+                # A bug, not bad input: count and log it, and keep the session alive
+                # (raised inside paho's callback it would tear down the connection).
+                logger.exception("error applying %r", obs)
+                self._sink.reject(feed, "internal_error", topic, payload, repr(exc))
             return
         self._sink.reject("unknown", "bad_topic", topic, payload, "matches no feed template")
+
+
+def direct_dispatch_queue(dispatcher: Dispatcher) -> type[asyncio.Queue[aiomqtt.Message]]:
+    """An aiomqtt `queue_type` that dispatches each message as it arrives instead of queueing it.
+
+    aiomqtt calls `put_nowait` from paho's on_message callback, on the event loop,
+    and paho sends the QoS 1 PUBACK only after that callback returns: so a message
+    is acknowledged only once it has been applied, and no task per message is made.
+    """
+
+    class DirectDispatch(asyncio.Queue[aiomqtt.Message]):
+        def put_nowait(self, item: aiomqtt.Message) -> None:
+            payload = item.payload
+            if not isinstance(payload, bytes):
+                payload = b"" if payload is None else str(payload).encode()
+            dispatcher.dispatch(item.topic.value, payload)
+
+    return DirectDispatch
 
 
 class MqttIngest:
@@ -114,6 +138,7 @@ class MqttIngest:
                 tls_context.check_hostname = False
                 tls_context.verify_mode = ssl.CERT_NONE
         return aiomqtt.Client(
+            queue_type=direct_dispatch_queue(self._dispatcher),
             hostname=cfg.host,
             port=cfg.port,
             identifier=cfg.client_id,
@@ -148,11 +173,10 @@ class MqttIngest:
                         ", ".join(self._dispatcher.subscriptions),
                     )
                     delay, failures = self._config.reconnect_min_s, 0
-                    async for message in client.messages:
-                        payload = message.payload
-                        if not isinstance(payload, bytes):
-                            payload = str(payload).encode()
-                        self._dispatcher.dispatch(message.topic.value, payload)
+                    # Messages are dispatched as they arrive (see direct_dispatch_queue);
+                    # iterating only waits for the connection to end, raising MqttError.
+                    async for _ in client.messages:
+                        pass
             except aiomqtt.MqttError as exc:
                 self._set_state(ConnectionState.DISCONNECTED)
                 failures += 1

@@ -20,6 +20,7 @@ from parking.observations import (
     SpotObservation,
 )
 from sensors.decoders import DECODERS, Decoder, decode_gate, decode_lot, decode_spot
+from sensors.ingest import Dispatcher
 from sensors.topics import TopicTemplate
 
 SPOT = {"lot": "general-surface", "spot": "H001"}
@@ -439,3 +440,44 @@ class TestCorruptValues:
         with pytest.raises(DecodeError) as caught:
             decode_lot({"lot": "p1"}, payload)
         assert caught.value.reason == reason
+
+
+class TestDispatcher:
+    """Routing raw messages to decoders and the sink."""
+
+    class Sink:
+        def __init__(self, fail: bool = False) -> None:
+            self.fail = fail
+            self.seen: list[tuple[str, object]] = []
+            self.rejected: list[tuple[str, str]] = []
+
+        def observe(self, feed: str, obs: object) -> None:
+            if self.fail:
+                raise RuntimeError("bug")
+            self.seen.append((feed, obs))
+
+        def reject(self, feed: str, reason: str, topic: str, payload: bytes, detail: str) -> None:
+            self.rejected.append((feed, reason))
+
+        def connection_changed(self, state: object) -> None:
+            pass
+
+    def test_routes_by_topic_template(self) -> None:
+        sink = self.Sink()
+        Dispatcher(FeedsConfig(), sink, 4096).dispatch("parking/p1/spots/a7", b"1")
+        assert sink.seen == [("spot", SpotObservation("p1", "a7", True))]
+
+    def test_a_topic_of_no_template_is_bad_topic(self) -> None:
+        sink = self.Sink()
+        Dispatcher(FeedsConfig(), sink, 4096).dispatch("parking/p1/weather", b"1")
+        assert sink.rejected == [("unknown", "bad_topic")]
+
+    def test_an_oversized_payload_is_not_parsed(self) -> None:
+        sink = self.Sink()
+        Dispatcher(FeedsConfig(), sink, 64).dispatch("parking/p1/status", b'{"free": 1}' + b" " * 64)
+        assert sink.rejected == [("lot", "oversized")]
+
+    def test_a_bug_while_applying_is_counted_and_does_not_escape(self) -> None:
+        sink = self.Sink(fail=True)
+        Dispatcher(FeedsConfig(), sink, 4096).dispatch("parking/p1/status", b'{"free": 1}')
+        assert sink.rejected == [("lot", "internal_error")]
