@@ -26,19 +26,38 @@ PAYLOAD_LOG_LIMIT = 200
 
 
 @dataclass(frozen=True, slots=True)
+class BoardVariant:
+    """One representation of a board answer: body and the headers that go with it."""
+
+    body: bytes
+    etag: str
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class RenderedBoard:
-    """A board answer, rendered once per change and served from memory."""
+    """A board answer, rendered once per change in every representation, served from memory."""
 
     board: str
     version: int
     lines: tuple[BoardLine, ...]
-    json: bytes
-    text: bytes
-    text_ascii: bytes
+    variants: dict[str, BoardVariant]
 
-    def etag(self, fmt: str) -> str:
-        """A strong ETag per representation."""
-        return f'"{self.board}-{self.version}-{fmt}"'
+    @property
+    def json(self) -> bytes:
+        """The JSON body."""
+        return self.variants["json"].body
+
+    @property
+    def text(self) -> bytes:
+        """The plain-text body (UTF-8 arrows)."""
+        return self.variants["text"].body
+
+
+def _variant(board: str, version: int, tag: str, body: bytes, content_type: str, ttl_s: int) -> BoardVariant:
+    etag = f'"{board}-{version}-{tag}"'  # strong, and distinct per representation
+    headers = {"Content-Type": content_type, "ETag": etag, "Cache-Control": f"max-age={ttl_s}"}
+    return BoardVariant(body, etag, headers)
 
 
 class Engine:
@@ -66,7 +85,7 @@ class Engine:
     def observe(self, feed: str, obs: Observation) -> None:
         """Apply a decoded observation and count the result."""
         outcome = self.state.apply(obs, self.clock())
-        self.metrics.feed_messages.labels(feed, outcome.result).inc()
+        self.metrics.count_message(feed, outcome.result)
         for anomaly in outcome.anomalies:
             self.metrics.anomalies.labels(obs.lot, anomaly).inc()
             logger.info("anomaly %s on lot %s from %s feed", anomaly, obs.lot, feed)
@@ -77,7 +96,7 @@ class Engine:
 
     def reject(self, feed: str, reason: str, topic: str, payload: bytes, detail: str) -> None:
         """Count and log a message that could not be decoded."""
-        self.metrics.feed_messages.labels(feed, reason).inc()
+        self.metrics.count_message(feed, reason)
         self._log_drop(feed, reason, f"{topic}: {detail}", payload)
 
     def connection_changed(self, state: ConnectionState) -> None:
@@ -119,13 +138,20 @@ class Engine:
             rendered = cached[1]
         else:
             ttl = self.config.defaults.board_ttl_s
+            width = self._text_width
+            bodies = {
+                "json": (render_json(board_id, version, lines, ttl), "application/json"),
+                "text": (render_text(lines, width=width), "text/plain; charset=utf-8"),
+                "ascii": (render_text(lines, ascii_only=True, width=width), "text/plain; charset=us-ascii"),
+            }
             rendered = RenderedBoard(
                 board=board_id,
                 version=version,
                 lines=lines,
-                json=render_json(board_id, version, lines, ttl),
-                text=render_text(lines, width=self._text_width),
-                text_ascii=render_text(lines, ascii_only=True, width=self._text_width),
+                variants={
+                    tag: _variant(board_id, version, tag, body, content_type, ttl)
+                    for tag, (body, content_type) in bodies.items()
+                },
             )
         self._rendered[board_id] = (version, rendered)
         return rendered

@@ -48,6 +48,25 @@ class Metrics:
             "parking_state_version", "Version of the live availability state.", registry=self.registry
         )
         self.registry.register(_LotCollector(views))
+        # labels() validates and locks on every call; the hot paths keep their children
+        self._message_counters: dict[tuple[str, str], Counter] = {}
+        self._latency_children: dict[tuple[str, str, int], Histogram] = {}
+
+    def count_message(self, feed: str, result: str) -> None:
+        """Count one feed message by feed format and result."""
+        key = (feed, result)
+        child = self._message_counters.get(key)
+        if child is None:
+            child = self._message_counters[key] = self.feed_messages.labels(feed, result)
+        child.inc()
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Record one HTTP request's latency."""
+        key = (route, method, status)
+        child = self._latency_children.get(key)
+        if child is None:
+            child = self._latency_children[key] = self.request_latency.labels(route, method, str(status))
+        child.observe(seconds)
 
 
 class _LotCollector(Collector):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -11,11 +11,20 @@ class TopicTemplate:
 
     feed: str
     template: str
+    levels: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # (index, name) of each placeholder, and (index, text) of each literal level
+    _fields: tuple[tuple[int, str], ...] = field(init=False, repr=False, compare=False)
+    _literals: tuple[tuple[int, str], ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def levels(self) -> tuple[str, ...]:
-        """The template split into topic levels."""
-        return tuple(self.template.split("/"))
+    def __post_init__(self) -> None:
+        levels = tuple(self.template.split("/"))
+        object.__setattr__(self, "levels", levels)
+        object.__setattr__(
+            self, "_fields", tuple((i, lv[1:-1]) for i, lv in enumerate(levels) if _is_placeholder(lv))
+        )
+        object.__setattr__(
+            self, "_literals", tuple((i, lv) for i, lv in enumerate(levels) if not _is_placeholder(lv))
+        )
 
     @property
     def subscription(self) -> str:
@@ -25,18 +34,13 @@ class TopicTemplate:
     def match(self, topic: str) -> dict[str, str] | None:
         """The placeholder values of a topic, or None if the topic is not of this template."""
         parts = topic.split("/")
-        levels = self.levels
-        if len(parts) != len(levels):
+        if len(parts) != len(self.levels):
             return None
-        fields: dict[str, str] = {}
-        for level, part in zip(levels, parts, strict=True):
-            if _is_placeholder(level):
-                if not part:
-                    return None
-                fields[level[1:-1]] = part
-            elif level != part:
+        for index, literal in self._literals:
+            if parts[index] != literal:
                 return None
-        return fields
+        fields = {name: parts[index] for index, name in self._fields}
+        return None if "" in fields.values() else fields
 
     def format(self, **fields: str) -> str:
         """A concrete topic for these placeholder values."""

@@ -78,6 +78,8 @@ class _LotState:
     lot_status: Status = "unknown"
     samples: Samples = field(default_factory=Samples)
     view: LotView | None = None
+    hours_at: int | None = None
+    hours: tuple[bool, bool] = (True, True)
 
 
 class Availability:
@@ -267,11 +269,22 @@ class Availability:
 
     # -- derived view ------------------------------------------------------------
 
+    def _hours(self, state: _LotState, now: datetime) -> tuple[bool, bool]:
+        """(open, accepts visitors) at `now`; windows have whole-second precision, so cache per second."""
+        second = int(now.timestamp())
+        if state.hours_at != second:
+            local = now.astimezone(self._tz)
+            state.hours = (
+                within(state.spec.opening_hours, local),
+                within(state.spec.guidance_windows, local),
+            )
+            state.hours_at = second
+        return state.hours
+
     def _refresh(self, state: _LotState, now: datetime) -> bool:
         """Recompute the lot's view at `now`; bump the version if anything visible changed."""
         spec = state.spec
-        local = now.astimezone(self._tz)
-        is_open = within(spec.opening_hours, local)
+        is_open, accepts_visitors = self._hours(state, now)
         fresh = state.last_seen is not None and now - state.last_seen <= state.freshness
         if not fresh:
             state.samples.clear()
@@ -311,7 +324,7 @@ class Availability:
             fill_rate_per_h=None if rate is None else round(rate, 1),
             updated_at=state.last_seen,
             categories=categories,
-            accepts_visitors=within(spec.guidance_windows, local),
+            accepts_visitors=accepts_visitors,
         )
         previous = state.view
         state.view = view

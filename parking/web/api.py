@@ -14,8 +14,6 @@ from parking.web.keys import CONFIG, ENGINE
 
 routes = web.RouteTableDef()
 
-_TEXT_CONTENT = "text/plain"
-
 
 def lot_json(spec: Lot, view: LotView) -> dict[str, Any]:
     """The API shape of one lot: config facts plus live availability."""
@@ -67,33 +65,28 @@ async def get_lot(request: web.Request) -> web.Response:
     return _json(lot_json(spec, request.app[ENGINE].state.view(lot_id)))
 
 
+_VARIANTS = {("json", "utf-8"): "json", ("text", "utf-8"): "text", ("text", "ascii"): "ascii"}
+
+
 @routes.get("/api/v1/boards/{board_id}", name="board")
 async def get_board(request: web.Request) -> web.Response:
     """What a board shows now, as JSON or plain text, with ETag / 304."""
     board_id = request.match_info["board_id"]
-    query = request.rel_url.query
-    fmt = query.get("format", "json")
-    charset = query.get("charset", "utf-8").lower()
-    if fmt not in ("json", "text"):
-        return json_error(400, f"format must be 'json' or 'text', not {fmt!r}")
-    if charset not in ("utf-8", "ascii"):
-        return json_error(400, f"charset must be 'utf-8' or 'ascii', not {charset!r}")
+    tag = "json"
+    if request.query_string:
+        query = request.query
+        fmt = query.get("format", "json")
+        charset = query.get("charset", "utf-8").lower()
+        if fmt not in ("json", "text"):
+            return json_error(400, f"format must be 'json' or 'text', not {fmt!r}")
+        if charset not in ("utf-8", "ascii"):
+            return json_error(400, f"charset must be 'utf-8' or 'ascii', not {charset!r}")
+        tag = _VARIANTS.get((fmt, charset), "json")
     try:
-        rendered = request.app[ENGINE].board(board_id)
+        variant = request.app[ENGINE].board(board_id).variants[tag]
     except KeyError:
         return json_error(404, f"no board {board_id!r}")
-    if fmt == "json":
-        tag, body, content_type, body_charset = "json", rendered.json, "application/json", None
-    elif charset == "ascii":
-        tag, body, content_type, body_charset = "ascii", rendered.text_ascii, _TEXT_CONTENT, "us-ascii"
-    else:
-        tag, body, content_type, body_charset = "text", rendered.text, _TEXT_CONTENT, "utf-8"
-    etag = rendered.etag(tag)
-    headers = {
-        "ETag": etag,
-        "Cache-Control": f"max-age={request.app[CONFIG].defaults.board_ttl_s}",
-    }
     if_none_match = request.headers.get("If-None-Match")
-    if if_none_match is not None and (if_none_match == "*" or etag in if_none_match):
-        return web.Response(status=304, headers=headers)
-    return web.Response(body=body, content_type=content_type, charset=body_charset, headers=headers)
+    if if_none_match is not None and (if_none_match == "*" or variant.etag in if_none_match):
+        return web.Response(status=304, headers=variant.headers)
+    return web.Response(body=variant.body, headers=variant.headers)

@@ -44,6 +44,6 @@ async def observe_requests(request: web.Request, handler: Handler) -> web.Stream
     finally:
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
-        request.app[ENGINE].metrics.request_latency.labels(route, request.method, str(status)).observe(
-            time.perf_counter() - started
+        request.app[ENGINE].metrics.observe_request(
+            route, request.method, status, time.perf_counter() - started
         )
