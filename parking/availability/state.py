@@ -70,6 +70,7 @@ class _LotState:
     freshness: timedelta
     thresholds: Thresholds
     free: dict[str, int | None]
+    capacity: int
     spots: dict[str, _Spot] = field(default_factory=dict)
     gates: dict[str, _Gate] = field(default_factory=dict)
     last_seen: datetime | None = None
@@ -78,6 +79,8 @@ class _LotState:
     lot_status: Status = "unknown"
     samples: Samples = field(default_factory=Samples)
     view: LotView | None = None
+    categories: dict[str, CategoryView] = field(default_factory=dict)
+    rate: float | None = None
     hours_at: int | None = None
     hours: tuple[bool, bool] = (True, True)
 
@@ -97,6 +100,7 @@ class Availability:
                 freshness=timedelta(seconds=spec.freshness_s or config.defaults.freshness_s),
                 thresholds=spec.thresholds or config.defaults.thresholds,
                 free=dict.fromkeys(capacities, None),
+                capacity=sum(capacities.values()),
             )
             for category, ids in spec.spot_ids().items():
                 for spot in ids:
@@ -121,6 +125,10 @@ class Availability:
     def views(self) -> list[LotView]:
         """Views of every lot, in config order."""
         return [self.view(lot_id) for lot_id in self._lots]
+
+    def updated_at(self, lot_id: str) -> datetime | None:
+        """When data for the lot last arrived (KeyError if unknown)."""
+        return self._lots[lot_id].last_seen
 
     def has_spot(self, lot_id: str, spot_id: str) -> bool:
         """True if the lot is configured with this spot."""
@@ -282,13 +290,17 @@ class Availability:
         return state.hours
 
     def _refresh(self, state: _LotState, now: datetime) -> bool:
-        """Recompute the lot's view at `now`; bump the version if anything visible changed."""
-        spec = state.spec
+        """Re-derive the lot's view at `now`; bump the version if anything visible changed.
+
+        Runs on every message, so it reuses what did not change: category views
+        whose count and status are the same, and the view itself.
+        """
         is_open, accepts_visitors = self._hours(state, now)
         fresh = state.last_seen is not None and now - state.last_seen <= state.freshness
         if not fresh:
             state.samples.clear()
-        categories: dict[str, CategoryView] = {}
+        changed = False
+        total, any_known, general_known = 0, False, True
         for category, capacity in state.capacities.items():
             count = state.free[category] if fresh else None
             status: Status
@@ -299,39 +311,55 @@ class Availability:
             else:
                 status = next_status(state.statuses.get(category, "open"), count, capacity, state.thresholds)
             state.statuses[category] = status
-            categories[category] = CategoryView(count, capacity, status)
-        known = [c.free for c in categories.values() if c.free is not None]
-        capacity = sum(state.capacities.values())
-        general_known = categories.get(GENERAL) is None or categories[GENERAL].free is not None
-        free = sum(known) if known and general_known else None
+            old = state.categories.get(category)
+            if old is None or old.free != count or old.status != status:
+                state.categories[category] = CategoryView(count, capacity, status)
+                changed = True
+            if count is None:
+                general_known = general_known and category != GENERAL
+            else:
+                total += count
+                any_known = True
+        free = total if any_known and general_known else None
         lot_status: Status
         if not is_open:
             lot_status = "closed"
         elif free is None:
             lot_status = "unknown"
         else:
-            lot_status = next_status(state.lot_status, free, capacity, state.thresholds)
+            lot_status = next_status(state.lot_status, free, state.capacity, state.thresholds)
         state.lot_status = lot_status
-        if free is not None and state.last_seen == now:
-            state.samples.add(now, free)
-        rate = state.samples.rate_per_h(now) if free is not None else None
-        view = LotView(
-            id=spec.id,
+        if free is None:
+            state.rate = None
+        elif state.last_seen != now or state.samples.add(now, free):
+            # the rate moves only when time passes or a new sample slot opens
+            state.rate = state.samples.rate_per_h(now)
+        rate = state.rate
+        trend = trend_of(rate, state.capacity)
+        fill_rate = None if rate is None else round(rate, 1)
+        view = state.view
+        if (
+            not changed
+            and view is not None
+            and view.status == lot_status
+            and view.free == free
+            and view.trend == trend
+            and view.fill_rate_per_h == fill_rate
+            and view.accepts_visitors == accepts_visitors
+        ):
+            return False
+        state.view = LotView(
+            id=state.spec.id,
             status=lot_status,
             free=free,
-            capacity=capacity,
-            trend=trend_of(rate, capacity),
-            fill_rate_per_h=None if rate is None else round(rate, 1),
-            updated_at=state.last_seen,
-            categories=categories,
+            capacity=state.capacity,
+            trend=trend,
+            fill_rate_per_h=fill_rate,
+            categories=dict(state.categories),
             accepts_visitors=accepts_visitors,
         )
-        previous = state.view
-        state.view = view
-        if previous is None or previous.board_key() != view.board_key():
-            self.version += 1
-            return True
-        return False
+        self.version += 1
+        return True
 
 
 def _seq_order(new: int, last: int) -> Literal["duplicate", "stale", "new"]:

@@ -35,16 +35,17 @@ class Samples:
     def __init__(self) -> None:
         self._items: deque[tuple[datetime, int]] = deque()
 
-    def add(self, at: datetime, free: int) -> None:
-        """Record the free count at a time (keeps the last value within a spacing slot)."""
+    def add(self, at: datetime, free: int) -> bool:
+        """Record the free count at a time; True if it opened a new slot (one per SAMPLE_SPACING)."""
         items = self._items
         if len(items) >= 2 and at - items[-2][0] < SAMPLE_SPACING:
             items[-1] = (at, free)
-        else:
-            items.append((at, free))
+            return False
+        items.append((at, free))
         horizon = at - TREND_WINDOW - SAMPLE_SPACING
         while len(items) > 2 and items[1][0] < horizon:
             items.popleft()
+        return True
 
     def clear(self) -> None:
         """Forget all samples (after a gap in data)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
 Status = Literal["open", "almost_full", "full", "closed", "unknown"]
@@ -29,7 +28,6 @@ class LotView:
     capacity: int
     trend: Trend
     fill_rate_per_h: float | None
-    updated_at: datetime | None
     categories: dict[str, CategoryView]
     accepts_visitors: bool
 
@@ -46,7 +44,3 @@ class LotView:
     def category(self, name: str) -> CategoryView | None:
         """The view of one category, or None if the lot has none of it."""
         return self.categories.get(name)
-
-    def board_key(self) -> tuple[object, ...]:
-        """Everything a board or the API can show, except timestamps."""
-        return (self.status, self.free, self.trend, self.accepts_visitors, tuple(self.categories.items()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -15,7 +16,7 @@ from parking.web.keys import CONFIG, ENGINE
 routes = web.RouteTableDef()
 
 
-def lot_json(spec: Lot, view: LotView) -> dict[str, Any]:
+def lot_json(spec: Lot, view: LotView, updated_at: datetime | None) -> dict[str, Any]:
     """The API shape of one lot: config facts plus live availability."""
     return {
         "id": spec.id,
@@ -27,7 +28,7 @@ def lot_json(spec: Lot, view: LotView) -> dict[str, Any]:
         "capacity": view.capacity,
         "trend": view.trend,
         "fill_rate_per_h": view.fill_rate_per_h,
-        "updated_at": view.updated_at.isoformat().replace("+00:00", "Z") if view.updated_at else None,
+        "updated_at": updated_at.isoformat().replace("+00:00", "Z") if updated_at else None,
         "accepts_visitors": view.accepts_visitors,
         "lat": spec.lat,
         "lon": spec.lon,
@@ -48,9 +49,12 @@ async def list_lots(request: web.Request) -> web.Response:
     """Every lot with its live availability."""
     engine = request.app[ENGINE]
     config = request.app[CONFIG]
-    views = engine.lot_views()
+    state = engine.state
     return _json(
-        {"version": engine.state.version, "lots": [lot_json(spec, views[spec.id]) for spec in config.lots]}
+        {
+            "version": state.version,
+            "lots": [lot_json(spec, state.view(spec.id), state.updated_at(spec.id)) for spec in config.lots],
+        }
     )
 
 
@@ -62,7 +66,8 @@ async def get_lot(request: web.Request) -> web.Response:
         spec = request.app[CONFIG].lot(lot_id)
     except KeyError:
         return json_error(404, f"no lot {lot_id!r}")
-    return _json(lot_json(spec, request.app[ENGINE].state.view(lot_id)))
+    state = request.app[ENGINE].state
+    return _json(lot_json(spec, state.view(lot_id), state.updated_at(lot_id)))
 
 
 _VARIANTS = {("json", "utf-8"): "json", ("text", "utf-8"): "text", ("text", "ascii"): "ascii"}
