@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from parking.availability.views import LotView
@@ -19,12 +19,10 @@ class Metrics:
 
     def __init__(self, views: Callable[[], list[LotView]]) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.feed_messages = Counter(
-            "parking_feed_messages",
-            "Feed messages by feed format and result (applied, duplicate, stale or a drop reason).",
-            ["feed", "result"],
-            registry=self.registry,
-        )
+        # Counted on every feed message: a plain dict read at scrape time costs a
+        # fraction of a locked prometheus Counter (the engine runs on one thread).
+        self.feed_messages = _FeedCounter()
+        self.registry.register(self.feed_messages)
         self.anomalies = Counter(
             "parking_anomalies",
             "Anomalies noticed while applying observations (clamping, counter resets, ...).",
@@ -48,17 +46,14 @@ class Metrics:
             "parking_state_version", "Version of the live availability state.", registry=self.registry
         )
         self.registry.register(_LotCollector(views))
-        # labels() validates and locks on every call; the hot paths keep their children
-        self._message_counters: dict[tuple[str, str], Counter] = {}
+        # labels() validates and locks on every call; the hot path keeps its children
         self._latency_children: dict[tuple[str, str, int], Histogram] = {}
 
     def count_message(self, feed: str, result: str) -> None:
         """Count one feed message by feed format and result."""
+        counts = self.feed_messages.counts
         key = (feed, result)
-        child = self._message_counters.get(key)
-        if child is None:
-            child = self._message_counters[key] = self.feed_messages.labels(feed, result)
-        child.inc()
+        counts[key] = counts.get(key, 0) + 1
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         """Record one HTTP request's latency."""
@@ -67,6 +62,26 @@ class Metrics:
         if child is None:
             child = self._latency_children[key] = self.request_latency.labels(route, method, str(status))
         child.observe(seconds)
+
+
+class _FeedCounter(Collector):
+    """parking_feed_messages_total{feed, result}, kept in a dict."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "parking_feed_messages",
+            "Feed messages by feed format and result (applied, duplicate, stale or a drop reason).",
+            labels=["feed", "result"],
+        )
+        for (feed, result), value in sorted(self.counts.items()):
+            family.add_metric([feed, result], value)
+        yield family
+
+    def describe(self) -> Iterator[CounterMetricFamily]:
+        return iter(())
 
 
 class _LotCollector(Collector):

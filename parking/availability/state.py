@@ -81,6 +81,7 @@ class _LotState:
     view: LotView | None = None
     categories: dict[str, CategoryView] = field(default_factory=dict)
     rate: float | None = None
+    flags: tuple[bool, bool] | None = None  # (fresh, open) at the last refresh
     hours_at: int | None = None
     hours: tuple[bool, bool] = (True, True)
 
@@ -159,7 +160,12 @@ class Availability:
         if result != "applied":
             return Outcome(result, tuple(anomalies))
         state.last_seen = now
-        changed = self._refresh(state, now)
+        touched: tuple[str, ...] | None = None  # None: every category
+        if isinstance(obs, SpotObservation):
+            touched = (state.spots[obs.spot].category,)
+        elif not isinstance(obs, LotObservation):
+            touched = (GENERAL,)
+        changed = self._refresh(state, now, touched)
         return Outcome("applied", tuple(anomalies), changed)
 
     def tick(self, now: datetime) -> list[str]:
@@ -289,19 +295,23 @@ class Availability:
             state.hours_at = second
         return state.hours
 
-    def _refresh(self, state: _LotState, now: datetime) -> bool:
+    def _refresh(self, state: _LotState, now: datetime, touched: tuple[str, ...] | None = None) -> bool:
         """Re-derive the lot's view at `now`; bump the version if anything visible changed.
 
-        Runs on every message, so it reuses what did not change: category views
-        whose count and status are the same, and the view itself.
+        Runs on every message, so it reuses what did not change: categories the
+        message did not touch (status is idempotent for an unchanged count),
+        category views whose count and status are the same, and the view itself.
         """
         is_open, accepts_visitors = self._hours(state, now)
         fresh = state.last_seen is not None and now - state.last_seen <= state.freshness
         if not fresh:
             state.samples.clear()
+        if (fresh, is_open) != state.flags:
+            state.flags = (fresh, is_open)
+            touched = None
         changed = False
-        total, any_known, general_known = 0, False, True
-        for category, capacity in state.capacities.items():
+        for category in state.capacities if touched is None else touched:
+            capacity = state.capacities[category]
             count = state.free[category] if fresh else None
             status: Status
             if not is_open:
@@ -315,10 +325,12 @@ class Availability:
             if old is None or old.free != count or old.status != status:
                 state.categories[category] = CategoryView(count, capacity, status)
                 changed = True
-            if count is None:
+        total, any_known, general_known = 0, False, True
+        for category, cat in state.categories.items():
+            if cat.free is None:
                 general_known = general_known and category != GENERAL
             else:
-                total += count
+                total += cat.free
                 any_known = True
         free = total if any_known and general_known else None
         lot_status: Status
