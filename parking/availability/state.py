@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from parking.availability.hours import within
@@ -45,6 +45,11 @@ class Outcome:
     def accepted(self) -> bool:
         """True if the observation was used (even if nothing visible changed)."""
         return self.result == "applied"
+
+
+# Outcomes without anomalies are shared: one is made per message otherwise.
+_PLAIN: dict[str, Outcome] = {r: Outcome(r) for r in get_args(Result)}
+_APPLIED_CHANGED = Outcome("applied", changed=True)
 
 
 @dataclass(slots=True)
@@ -158,7 +163,7 @@ class Availability:
         else:
             result = self._apply_gate_event(state, obs, anomalies)
         if result != "applied":
-            return Outcome(result, tuple(anomalies))
+            return Outcome(result, tuple(anomalies)) if anomalies else _PLAIN[result]
         state.last_seen = now
         touched: tuple[str, ...] | None = None  # None: every category
         if isinstance(obs, SpotObservation):
@@ -166,7 +171,9 @@ class Availability:
         elif not isinstance(obs, LotObservation):
             touched = (GENERAL,)
         changed = self._refresh(state, now, touched)
-        return Outcome("applied", tuple(anomalies), changed)
+        if anomalies:
+            return Outcome("applied", tuple(anomalies), changed)
+        return _APPLIED_CHANGED if changed else _PLAIN["applied"]
 
     def tick(self, now: datetime) -> list[str]:
         """Re-evaluate time-dependent state (freshness, hours, trend); return the changed lot ids."""
