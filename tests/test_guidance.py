@@ -50,6 +50,15 @@ class TestRoutes:
         assert by_lot["street"] == "ahead"
         assert by_lot["tower"] == "ahead"  # the turn is beyond the look-ahead
 
+    def test_a_board_never_sends_drivers_into_a_u_turn_where_it_stands(self) -> None:
+        # a board at n3 facing east: the hospital lane (n2 -> n6) is behind it
+        config = site_config(**{"node: n1,": "node: n3,"})
+        routes = RouteTable(config, build_road_graph(config.roads))
+        hospital = next(r for r in routes.routes("north") if r.lot == "hospital")
+        # ahead to n4 and round there (the arrow shows that turn), back past the board, up the lane
+        assert hospital.drive_s == pytest.approx(3 * 111 / 10 + 100 / 5, rel=0.02)
+        assert hospital.arrow == "back"
+
     @pytest.mark.parametrize(
         ("turn", "arrow"),
         [

@@ -13,6 +13,7 @@ from parking.guidance.graph import RoadGraph
 
 TURN_LOOKAHEAD_M = 300.0
 TURN_MIN_DEG = 35.0
+NO_TURN_BACK_DEG = 135.0  # edges leaving a board's node this far from its facing are behind it
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ class RouteTable:
 
     def _board_routes(self, board: Board, destination: Destination) -> list[Route]:
         origin = board.node or self._roads.nearest_node(board.lat, board.lon)
-        times, paths = nx.single_source_dijkstra(self._roads.graph, origin, weight="travel_s")
+        times, paths = self._drive_from(origin, board.facing_deg)
         routes: list[Route] = []
         for lot in self._config.lots:
             best: Route | None = None
@@ -67,6 +68,30 @@ class RouteTable:
             if best is not None:
                 routes.append(best)
         return routes
+
+    def _drive_from(self, origin: str, facing_deg: float) -> tuple[dict[str, float], dict[str, list[str]]]:
+        """Shortest drive times and paths from a board; its first move is never back the way it faces.
+
+        Drivers pass a board travelling the way it faces, so the edges leaving its
+        node backwards are closed for the first move only (later the route may use
+        them): routing starts from a temporary source with just the forward edges.
+        """
+        graph = self._roads.graph
+        source = ("board-origin", origin)  # a tuple: cannot clash with a config node id
+        graph.add_node(source)
+        try:
+            for node in graph.successors(origin):
+                edge = graph.edges[origin, node]
+                if abs(turn_deg(facing_deg, edge["bearing"])) < NO_TURN_BACK_DEG:
+                    graph.add_edge(source, node, **edge)
+            times, paths = nx.single_source_dijkstra(graph, source, weight="travel_s")
+        finally:
+            graph.remove_node(source)
+        times[origin], paths[origin] = 0.0, [source]
+        return (
+            {node: float(t) for node, t in times.items() if node != source},
+            {node: [origin, *path[1:]] for node, path in paths.items() if node != source},
+        )
 
     def _path_length(self, path: list[str]) -> float:
         graph = self._roads.graph
