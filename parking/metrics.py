@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
 from parking.availability.views import LotView
@@ -29,13 +30,8 @@ class Metrics:
             ["lot", "reason"],
             registry=self.registry,
         )
-        self.request_latency = Histogram(
-            "parking_http_request_duration_seconds",
-            "HTTP request latency by route and status.",
-            ["route", "method", "status"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
+        self.request_latency = _LatencyHistogram()
+        self.registry.register(self.request_latency)
         self.mqtt_connected = Gauge(
             "parking_mqtt_connected", "1 while the feed connection is up.", registry=self.registry
         )
@@ -46,8 +42,6 @@ class Metrics:
             "parking_state_version", "Version of the live availability state.", registry=self.registry
         )
         self.registry.register(_LotCollector(views))
-        # labels() validates and locks on every call; the hot path keeps its children
-        self._latency_children: dict[tuple[str, str, int], Histogram] = {}
 
     def count_message(self, feed: str, result: str) -> None:
         """Count one feed message by feed format and result."""
@@ -57,11 +51,7 @@ class Metrics:
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         """Record one HTTP request's latency."""
-        key = (route, method, status)
-        child = self._latency_children.get(key)
-        if child is None:
-            child = self._latency_children[key] = self.request_latency.labels(route, method, str(status))
-        child.observe(seconds)
+        self.request_latency.observe((route, method, str(status)), seconds)
 
 
 class _FeedCounter(Collector):
@@ -81,6 +71,42 @@ class _FeedCounter(Collector):
         yield family
 
     def describe(self) -> Iterator[CounterMetricFamily]:
+        return iter(())
+
+
+class _LatencyHistogram(Collector):
+    """parking_http_request_duration_seconds{route, method, status}: bucket counts in lists.
+
+    prometheus_client's Histogram takes two locks per observation; on the board
+    polling path that is measurable, and the engine runs on one thread.
+    """
+
+    def __init__(self) -> None:
+        self._series: dict[tuple[str, str, str], list[float]] = {}  # bucket counts..., sum
+
+    def observe(self, labels: tuple[str, str, str], seconds: float) -> None:
+        """Count one observation in its bucket."""
+        series = self._series.get(labels)
+        if series is None:
+            series = self._series[labels] = [0.0] * (len(LATENCY_BUCKETS) + 2)
+        series[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        series[-1] += seconds
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        family = HistogramMetricFamily(
+            "parking_http_request_duration_seconds",
+            "HTTP request latency by route, method and status.",
+            labels=["route", "method", "status"],
+        )
+        for labels, series in sorted(self._series.items()):
+            cumulative, buckets = 0.0, []
+            for bound, count in zip((*LATENCY_BUCKETS, float("inf")), series[:-1], strict=True):
+                cumulative += count
+                buckets.append(("+Inf" if bound == float("inf") else repr(bound), cumulative))
+            family.add_metric(list(labels), buckets, series[-1])
+        yield family
+
+    def describe(self) -> Iterator[HistogramMetricFamily]:
         return iter(())
 
 

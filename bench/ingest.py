@@ -1,0 +1,117 @@
+"""(a) Ingest: how fast the engine drains a QoS 1 backlog, against bare paho on the same backlog.
+
+Each round starts a private broker, creates two persistent sessions (one per subscriber
+client id), queues N feed messages into both while nobody is connected, then lets each
+subscriber drain its copy in a child process of its own, one after the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.backlog import create_session
+from bench.broker import private_broker
+from bench.fastpub import publish_backlog
+from bench.procs import Processes
+from bench.report import Figure
+from bench.site import first_messages, load_site, subscriptions
+
+TARGET_RATIO = 0.70
+IDLE_S = 5.0
+MIN_RATE = 1000.0  # msgs/s: a drain slower than this is cut off (and reported incomplete)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSettings:
+    """How much to measure."""
+
+    messages: int
+    rounds: int
+    broker_inflight: int = 0
+    profile: Path | None = None
+
+
+def _rate(run: dict[str, Any]) -> float:
+    return float(run["received"]) / float(run["seconds"]) if run["seconds"] > 0 else 0.0
+
+
+def _drain(
+    procs: Processes, who: str, site: str, port: int, client_id: str, n: int, profile: Path | None
+) -> dict[str, Any]:
+    limit_s = 10.0 + n / MIN_RATE
+    args = ["--port", str(port), "--client-id", client_id, "--count", str(n)]
+    args += ["--idle-s", str(IDLE_S), "--limit-s", str(limit_s)]
+    if who == "engine":
+        args += ["--config", site]
+        if profile is not None:
+            args += ["--profile", str(profile)]
+    run = procs.run_to_result(client_id, f"bench.drain_{who}", args, timeout_s=limit_s + 30)
+    run["rate"] = _rate(run)
+    return run
+
+
+def run_ingest(procs: Processes, site: str, settings: IngestSettings) -> tuple[list[Figure], dict[str, Any]]:
+    """Measure, and return the table rows plus the raw data of every round."""
+    config = load_site(site)
+    messages = first_messages(config, settings.messages)
+    filters = subscriptions(config)
+    rounds: list[dict[str, Any]] = []
+    for number in range(settings.rounds):
+        with private_broker(procs, f"mosquitto-ingest-{number}", settings.broker_inflight) as broker:
+            ids = {"paho": f"bench-paho-{number}", "engine": f"bench-engine-{number}"}
+            for client_id in ids.values():
+                create_session(broker, client_id, filters)
+            publish_s = publish_backlog(broker, messages, timeout_s=60)
+            order = ("paho", "engine") if number % 2 == 0 else ("engine", "paho")
+            runs: dict[str, Any] = {"publish_s": publish_s, "order": list(order)}
+            for who in order:
+                profile = settings.profile if who == "engine" and number == 0 else None
+                runs[who] = _drain(procs, who, site, broker.port, ids[who], settings.messages, profile)
+            rounds.append(runs)
+    return _figures(rounds, settings), {"settings": _settings_json(settings), "rounds": rounds}
+
+
+def _settings_json(settings: IngestSettings) -> dict[str, Any]:
+    return {
+        "messages": settings.messages,
+        "rounds": settings.rounds,
+        "broker_max_inflight": settings.broker_inflight,
+        "profiled": settings.profile is not None,
+    }
+
+
+def _figures(rounds: list[dict[str, Any]], settings: IngestSettings) -> list[Figure]:
+    best_engine = max((r["engine"] for r in rounds), key=lambda run: run["rate"])
+    best_paho = max((r["paho"] for r in rounds), key=lambda run: run["rate"])
+    results: dict[str, int] = best_engine.get("results", {})
+    accepted = results.get("applied", 0) + results.get("duplicate", 0)
+    others = {k: v for k, v in results.items() if k not in ("applied", "duplicate")}
+    note = f"applied {results.get('applied', 0)}, duplicate {results.get('duplicate', 0)}"
+    note += ", " + (
+        ", ".join(f"{k} {v}" for k, v in sorted(others.items())) if others else "nothing rejected"
+    )
+    note += "; every round, engine / paho: " + ", ".join(
+        f"{r['engine']['rate']:,.0f} / {r['paho']['rate']:,.0f}" for r in rounds
+    )
+    lost = settings.messages - best_engine["received"]
+    if lost:
+        note += f"; {lost} never arrived"
+    if not all(r["engine"].get("stopped_cleanly", True) for r in rounds):
+        note += "; the ingest task ignored cancellation in some round"
+    if settings.profile is not None:
+        note += "; round 1 engine ran under cProfile"
+    ok = best_paho["rate"] > 0 and best_engine["rate"] / best_paho["rate"] >= TARGET_RATIO
+    return [
+        Figure(
+            section="ingest",
+            name=f"MQTT QoS 1 backlog of {settings.messages:,}: engine vs bare paho",
+            value=best_engine["rate"],
+            unit="msg/s",
+            baseline=best_paho["rate"],
+            target=f">= {TARGET_RATIO:.0%} of baseline",
+            met=ok and best_engine["complete"] and accepted == settings.messages,
+            note=note,
+        )
+    ]

@@ -1,0 +1,149 @@
+"""The site a benchmark runs against, a clock for it, and valid feed messages for its lots."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from bench.errors import BenchError
+from parking.clock import Clock, ScaledClock, utc_now
+from parking.config import Config, load_config
+from parking.config.models import Lot
+from parking.errors import ConfigError
+from sensors.ingest import templates_of
+
+logger = logging.getLogger(__name__)
+
+TEST_SITE = "test"
+DEFAULT_SITE = "config.yaml"
+# Site-local time the benchmark clock starts at: a Wednesday morning, when every lot of
+# the example sites is open and the partner lots are inside their guidance windows.
+LOCAL_START = (2, 8, 30)  # weekday (Mon=0), hour, minute
+
+
+def load_site(spec: str) -> Config:
+    """`test` is tests/site.py's site; anything else is a config file path."""
+    if spec == TEST_SITE:
+        from tests.site import site_config
+
+        return site_config()
+    return load_config(Path(spec))
+
+
+def choose_site(spec: str) -> tuple[str, str]:
+    """The site spec to use and why: config.yaml if it loads, else the test site."""
+    if spec != DEFAULT_SITE:
+        try:
+            load_site(spec)  # a site asked for by name must load
+        except ConfigError as exc:
+            raise BenchError(str(exc)) from exc
+        return spec, f"{spec} (as asked)"
+    try:
+        load_site(spec)
+    except ConfigError as exc:
+        logger.warning("config.yaml does not load (%s); using the test site", exc)
+        return TEST_SITE, "tests/site.py (config.yaml did not load)"
+    return spec, DEFAULT_SITE
+
+
+def with_broker(config: Config, host: str, port: int, client_id: str) -> Config:
+    """The config, pointed at a private broker with its own client id."""
+    mqtt = config.mqtt.model_copy(
+        update={"host": host, "port": port, "client_id": client_id, "reconnect_min_s": 0.1}
+    )
+    return config.model_copy(update={"mqtt": mqtt})
+
+
+def site_clock(config: Config) -> Clock:
+    """A running clock that starts on a Wednesday at 08:30 site time (lots open, windows on)."""
+    weekday, hour, minute = LOCAL_START
+    start = utc_now().astimezone(ZoneInfo(config.site.timezone))
+    start = start.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return ScaledClock(start + timedelta(days=(weekday - start.weekday()) % 7))
+
+
+def subscriptions(config: Config) -> list[str]:
+    """The MQTT filters the engine subscribes to for this config."""
+    return [template.subscription for template in templates_of(config.feeds)]
+
+
+@dataclass(slots=True)
+class _Source:
+    """One publisher of the site (a bay sensor, a lot system or a gate) and its counter."""
+
+    kind: str
+    topic: str
+    lot: Lot
+    sent: int = 0
+    base: dict[str, int] = field(default_factory=dict)
+
+
+def _sources(config: Config) -> list[_Source]:
+    templates = {t.feed: t for t in templates_of(config.feeds)}
+    out: list[_Source] = []
+    for lot in config.lots:
+        template = templates.get(lot.feed)
+        if template is None:
+            continue
+        if lot.feed == "spot":
+            for ids in lot.spot_ids().values():
+                out.extend(_Source("spot", template.format(lot=lot.id, spot=s), lot) for s in ids)
+        elif lot.feed == "gate":
+            out.extend(_Source("gate", template.format(lot=lot.id, gate=g), lot) for g in lot.gates)
+        else:
+            out.append(_Source("lot", template.format(lot=lot.id), lot))
+    return out
+
+
+def _payload(source: _Source, ts: datetime) -> bytes:
+    """The next message of a source; every one is new (rising seq / ts / counters)."""
+    source.sent += 1
+    k = source.sent
+    stamp = ts.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if source.kind == "spot":
+        return orjson.dumps({"occupied": k % 2 == 0, "ts": stamp, "seq": k})
+    if source.kind == "gate":
+        # first a baseline, then one entry, one exit, ...: the count never leaves 0..capacity
+        return orjson.dumps({"entries": 1000 + k // 2, "exits": 1000 + (k - 1) // 2, "ts": stamp})
+    capacities = source.lot.capacities()
+    categories = {name: cap // 2 for name, cap in capacities.items()}
+    if "general" in categories:
+        categories["general"] -= k % 2
+    return orjson.dumps(
+        {
+            "free": sum(categories.values()),
+            "capacity": sum(capacities.values()),
+            "categories": categories,
+            "ts": stamp,
+        }
+    )
+
+
+def feed_messages(config: Config, start: datetime | None = None) -> Iterator[tuple[str, bytes]]:
+    """Endless valid feed messages for every bay, lot system and gate of the site, round robin."""
+    sources = _sources(config)
+    if not sources:
+        raise ValueError("the site has no lot with an enabled feed")
+    ts = start or datetime.now(UTC)
+    step = timedelta(milliseconds=1)
+    while True:
+        for source in sources:
+            ts += step
+            yield source.topic, _payload(source, ts)
+
+
+def first_messages(config: Config, count: int) -> list[tuple[str, bytes]]:
+    """The first `count` messages of `feed_messages`."""
+    return list(islice(feed_messages(config), count))
+
+
+def source_count(config: Config) -> int:
+    """How many publishers the site has (one message each fills every lot once)."""
+    return len(_sources(config))
