@@ -88,4 +88,5 @@ def save(path: Path, figures: list[Figure], details: dict[str, Any]) -> None:
         "figures": [{**asdict(f), "ratio": f.ratio} for f in figures],
         "details": details,
     }
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
