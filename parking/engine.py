@@ -8,7 +8,6 @@ answers per state version so polling boards costs a dictionary look-up.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from parking.availability import Availability, LotView
@@ -76,7 +75,6 @@ class Engine:
         # one column width for the whole site, so LED layouts do not shift as lines change
         self._text_width = max(len(label) for label in self.labels.values())
         self.mqtt_state = ConnectionState.DISCONNECTED
-        self._listeners: list[Callable[[], None]] = []
         self._rendered: dict[str, tuple[int, RenderedBoard]] = {}
         self._logged_reasons: set[tuple[str, str]] = set()
 
@@ -91,8 +89,6 @@ class Engine:
             logger.info("anomaly %s on lot %s from %s feed", anomaly, obs.lot, feed)
         if not outcome.accepted and outcome.result not in ("duplicate", "stale"):
             self._log_drop(feed, outcome.result, f"{obs!r}", b"")
-        if outcome.changed:
-            self._notify()
 
     def reject(self, feed: str, reason: str, topic: str, payload: bytes, detail: str) -> None:
         """Count and log a message that could not be decoded."""
@@ -110,8 +106,7 @@ class Engine:
 
     def tick(self) -> None:
         """Re-evaluate freshness and hours; called about once a second."""
-        if self.state.tick(self.clock()):
-            self._notify()
+        self.state.tick(self.clock())
         self.metrics.state_version.set(self.state.version)
 
     # -- reading -----------------------------------------------------------------------
@@ -157,14 +152,6 @@ class Engine:
         return rendered
 
     # -- internals -----------------------------------------------------------------------
-
-    def add_listener(self, callback: Callable[[], None]) -> None:
-        """Call `callback` (synchronously) whenever anything visible changed."""
-        self._listeners.append(callback)
-
-    def _notify(self) -> None:
-        for callback in self._listeners:
-            callback()
 
     def _log_drop(self, feed: str, reason: str, detail: str, payload: bytes) -> None:
         key = (feed, reason)

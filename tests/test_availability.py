@@ -184,6 +184,13 @@ class TestGateFeed:
         state.apply(GateCounterObservation("hospital", "north", 62, 0), T0)
         assert state.view("hospital").categories["general"].free == 8
 
+    def test_a_gate_lot_without_general_spaces_takes_gate_counts_without_harm(self) -> None:
+        state = Availability(
+            site_config(**{"capacity: {general: 100, disabled: 4}": "capacity: {ev: 4}"}), T0
+        )
+        assert state.apply(GateEventObservation("hospital", "north", "entry"), T0).accepted
+        assert state.view("hospital").categories["ev"].free is None
+
     def test_unconfigured_gate_is_rejected(self, state: Availability) -> None:
         outcome = state.apply(GateCounterObservation("hospital", "west", 1, 0), T0)
         assert outcome.result == "unknown_gate"

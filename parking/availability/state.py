@@ -118,10 +118,6 @@ class Availability:
 
     # -- reading -----------------------------------------------------------------
 
-    def lot_ids(self) -> list[str]:
-        """Configured lot ids, in config order."""
-        return list(self._lots)
-
     def view(self, lot_id: str) -> LotView:
         """The current view of one lot (KeyError if unknown)."""
         view = self._lots[lot_id].view
@@ -135,11 +131,6 @@ class Availability:
     def updated_at(self, lot_id: str) -> datetime | None:
         """When data for the lot last arrived (KeyError if unknown)."""
         return self._lots[lot_id].last_seen
-
-    def has_spot(self, lot_id: str, spot_id: str) -> bool:
-        """True if the lot is configured with this spot."""
-        state = self._lots.get(lot_id)
-        return state is not None and spot_id in state.spots
 
     # -- writing -----------------------------------------------------------------
 
@@ -169,7 +160,7 @@ class Availability:
         if isinstance(obs, SpotObservation):
             touched = (state.spots[obs.spot].category,)
         elif not isinstance(obs, LotObservation):
-            touched = (GENERAL,)
+            touched = (GENERAL,) if GENERAL in state.capacities else ()
         changed = self._refresh(state, now, touched)
         if anomalies:
             return Outcome("applied", tuple(anomalies), changed)

@@ -17,7 +17,7 @@ from parking.config.models import Config
 from parking.engine import Engine
 from parking.web import api, ops
 from parking.web.errors import observe_requests
-from parking.web.keys import CONFIG, ENGINE, INGEST, OPENAPI, TASKS
+from parking.web.keys import CONFIG, ENGINE, INGEST, OPENAPI
 from sensors.ingest import Dispatcher, MqttIngest
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,6 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     """Build the web application; with `ingest`, it also consumes the MQTT feeds."""
     app = web.Application(middlewares=[observe_requests])
     app[CONFIG] = config
-    app[TASKS] = []
     app[OPENAPI] = _openapi_json()
     # The engine exists before startup so handlers and tests can reach it; the road
     # graph is built here, once, never in a request.
@@ -57,7 +56,6 @@ async def _ticker(app: web.Application) -> AsyncIterator[None]:
 
     task = asyncio.create_task(tick_forever(), name="availability-ticker")
     task.add_done_callback(_log_crash)
-    app[TASKS].append(task)
     yield
     await _stop(task)
 
@@ -70,7 +68,6 @@ async def _mqtt_ingest(app: web.Application) -> AsyncIterator[None]:
     app[INGEST] = ingest
     task = asyncio.create_task(ingest.run(), name="mqtt-ingest")
     task.add_done_callback(_log_crash)
-    app[TASKS].append(task)
     yield
     await _stop(task)
 

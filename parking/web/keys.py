@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from parking.config.models import Config
@@ -14,4 +12,3 @@ CONFIG = web.AppKey("config", Config)
 ENGINE = web.AppKey("engine", Engine)
 INGEST = web.AppKey("ingest", MqttIngest)
 OPENAPI = web.AppKey("openapi", bytes)
-TASKS = web.AppKey("tasks", list[asyncio.Task[None]])
