@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from itertools import pairwise
 
-from parking.availability.state import GENERAL
+from parking.availability.lots import GENERAL
 
 Curve = tuple[tuple[float, float], ...]
 

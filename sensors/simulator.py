@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from parking.availability.hours import within
-from parking.availability.state import GENERAL
+from parking.availability.lots import GENERAL
 from parking.config.models import Config, Lot
 from sensors.demand import CATEGORY_SHARE, DEFAULT_CATEGORY_SHARE, DEFAULT_KIND, MEAN_STAY_S, demand
 from sensors.topics import TopicTemplate

@@ -1,0 +1,197 @@
+"""Per-feed rules: how a spot, lot or gate observation changes a lot's counts.
+
+Pure functions on a LotState; each returns a result label (applied, duplicate,
+stale, or why it was rejected) and appends any anomaly it noticed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from parking.availability.status import Samples
+from parking.availability.views import CategoryView, LotView, Status
+from parking.config.models import Lot, Thresholds
+from parking.observations import (
+    GateCounterObservation,
+    GateEventObservation,
+    LotObservation,
+    SpotObservation,
+)
+
+GENERAL = "general"
+# A sequence number this far below the last one is a device restart, not a late message.
+SEQ_RESTART_GAP = 1000
+# Gate counters that fall by more than this without timestamps were reset, not reordered.
+COUNTER_REORDER_WINDOW = 100
+Result = Literal["applied", "duplicate", "stale", "unknown_lot", "unknown_spot", "unknown_gate", "wrong_feed"]
+
+
+@dataclass(slots=True)
+class SpotState:
+    """What the engine knows of one bay."""
+
+    category: str
+    occupied: bool | None = None
+    seq: int | None = None
+    ts: datetime | None = None
+
+
+@dataclass(slots=True)
+class GateState:
+    """What the engine knows of one gate."""
+
+    entries: int | None = None
+    exits: int | None = None
+    ts: datetime | None = None
+    seq: int | None = None
+
+
+@dataclass(slots=True)
+class LotState:
+    """Everything the engine keeps about one lot; mutated only by this package."""
+
+    spec: Lot
+    capacities: dict[str, int]
+    freshness: timedelta
+    thresholds: Thresholds
+    free: dict[str, int | None]
+    capacity: int
+    spots: dict[str, SpotState] = field(default_factory=dict)
+    gates: dict[str, GateState] = field(default_factory=dict)
+    last_seen: datetime | None = None
+    last_ts: datetime | None = None
+    statuses: dict[str, Status] = field(default_factory=dict)
+    lot_status: Status = "unknown"
+    samples: Samples = field(default_factory=Samples)
+    view: LotView | None = None
+    categories: dict[str, CategoryView] = field(default_factory=dict)
+    rate: float | None = None
+    flags: tuple[bool, bool] | None = None  # (fresh, open) at the last refresh
+    hours_at: int | None = None
+    hours: tuple[bool, bool] = (True, True)
+
+
+def apply_spot(state: LotState, obs: SpotObservation, ts: datetime | None) -> Result:
+    """A bay sensor's report: move the category's free count when the bay changes."""
+    spot = state.spots.get(obs.spot)
+    if spot is None:
+        return "unknown_spot" if state.spec.feed == "spot" else "wrong_feed"
+    if obs.seq is not None and spot.seq is not None:
+        order = _seq_order(obs.seq, spot.seq)
+        if order != "new":
+            return order
+    elif ts is not None and spot.ts is not None and ts < spot.ts:
+        return "stale"
+    free = state.free
+    if spot.occupied is None:
+        free[spot.category] = (free[spot.category] or 0) + (0 if obs.occupied else 1)
+    elif spot.occupied != obs.occupied:
+        free[spot.category] = (free[spot.category] or 0) + (-1 if obs.occupied else 1)
+    spot.occupied = obs.occupied
+    spot.seq = obs.seq if obs.seq is not None else spot.seq
+    spot.ts = ts if ts is not None else spot.ts
+    return "applied"
+
+
+def apply_lot(state: LotState, obs: LotObservation, ts: datetime | None, anomalies: list[str]) -> Result:
+    """A lot system's count: the truth for every category it names (and drift correction)."""
+    if ts is not None and state.last_ts is not None and ts < state.last_ts:
+        return "stale"
+    if state.spec.feed == "spot":
+        return "wrong_feed"
+    total_capacity = sum(state.capacities.values())
+    if obs.capacity is not None and obs.capacity != total_capacity:
+        anomalies.append("capacity_mismatch")
+    special = {c: n for c, n in obs.categories.items() if c != GENERAL}
+    if any(category not in state.capacities for category in special):
+        anomalies.append("unknown_category")
+    general = obs.categories.get(GENERAL, obs.free - sum(special.values()))
+    for category, capacity in state.capacities.items():
+        count = general if category == GENERAL else special.get(category)
+        # a category the message leaves out is not known from it: never keep an old count
+        state.free[category] = None if count is None else _clamp(count, capacity, anomalies)
+    if ts is not None:
+        state.last_ts = ts
+    return "applied"
+
+
+def apply_gate_counters(
+    state: LotState, obs: GateCounterObservation, ts: datetime | None, anomalies: list[str]
+) -> Result:
+    """Cumulative gate counters: the first reading is a baseline, then deltas move general."""
+    gate = _gate(state, obs.gate)
+    if gate is None:
+        return "unknown_gate" if state.spec.feed == "gate" else "wrong_feed"
+    if ts is not None and gate.ts is not None and ts < gate.ts:
+        return "stale"
+    delta: int | None
+    if gate.entries is None or gate.exits is None:
+        delta = None  # the first reading is the baseline
+    elif obs.entries < gate.entries or obs.exits < gate.exits:
+        newer = ts is not None and gate.ts is not None
+        dropped = gate.entries - obs.entries > COUNTER_REORDER_WINDOW
+        if not (newer or dropped):
+            return "stale"  # an older reading delivered late
+        anomalies.append("counter_reset")
+        delta = None
+    else:
+        # equal counters are a heartbeat: nothing moves, but the lot stays fresh
+        delta = (obs.entries - gate.entries) - (obs.exits - gate.exits)
+    gate.entries, gate.exits = obs.entries, obs.exits
+    gate.ts = ts if ts is not None else gate.ts
+    _move_general(state, delta or 0, anomalies)
+    return "applied"
+
+
+def apply_gate_event(state: LotState, obs: GateEventObservation, anomalies: list[str]) -> Result:
+    """One car through a gate."""
+    gate = _gate(state, obs.gate)
+    if gate is None:
+        return "unknown_gate" if state.spec.feed == "gate" else "wrong_feed"
+    if obs.seq is not None and gate.seq is not None:
+        order = _seq_order(obs.seq, gate.seq)
+        if order != "new":
+            return order
+    gate.seq = obs.seq if obs.seq is not None else gate.seq
+    _move_general(state, 1 if obs.event == "entry" else -1, anomalies)
+    return "applied"
+
+
+def _gate(state: LotState, gate_id: str) -> GateState | None:
+    if state.spec.feed != "gate":
+        return None
+    gate = state.gates.get(gate_id)
+    if gate is None and not state.spec.gates:
+        gate = state.gates[gate_id] = GateState()  # any gate id when none are configured
+    return gate
+
+
+def _move_general(state: LotState, cars_in: int, anomalies: list[str]) -> None:
+    """Gate counts move the general category; a lot that was never counted starts empty."""
+    capacity = state.capacities.get(GENERAL)
+    if capacity is None:
+        return
+    current = state.free[GENERAL]
+    free = capacity if current is None else current
+    state.free[GENERAL] = _clamp(free - cars_in, capacity, anomalies)
+
+
+def _clamp(free: int, capacity: int, anomalies: list[str]) -> int:
+    if free < 0:
+        anomalies.append("clamped_below_zero")
+        return 0
+    if free > capacity:
+        anomalies.append("clamped_above_capacity")
+        return capacity
+    return free
+
+
+def _seq_order(new: int, last: int) -> Literal["duplicate", "stale", "new"]:
+    """Order of a sequence number against the last one, allowing for device restarts."""
+    if new == last:
+        return "duplicate"
+    if last - SEQ_RESTART_GAP < new < last:
+        return "stale"
+    return "new"
