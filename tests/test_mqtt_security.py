@@ -1,0 +1,96 @@
+"""The engine against a broker that requires TLS and a username and password."""
+
+from __future__ import annotations
+
+import getpass
+import shutil
+import ssl
+import subprocess
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import aiomqtt
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from parking.config import Config
+from parking.config.models import TlsConfig
+from parking.web import create_app
+from parking.web.keys import INGEST
+from tests.conftest import PrivateBroker, _unavailable, free_port
+from tests.test_ingest_mqtt import board_first_line, eventually, mqtt_site, ready
+
+Client = TestClient[web.Request, web.Application]
+MakeClient = Callable[[web.Application], Awaitable[Client]]
+USER, PASSWORD = "guide", "s3cret-pw"
+
+
+def _run(*argv: str, cwd: Path) -> None:
+    subprocess.run(argv, cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def secure_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
+    """A private Mosquitto with a TLS listener (a CA made for this test) and a password file."""
+    for tool in ("openssl", "mosquitto_passwd"):
+        if shutil.which(tool) is None:
+            _unavailable(f"{tool} is not installed")
+    _run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test-ca",
+         "-keyout", "ca.key", "-out", "ca.crt", cwd=tmp_path)  # fmt: skip
+    _run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+         "-keyout", "server.key", "-out", "server.csr", cwd=tmp_path)  # fmt: skip
+    (tmp_path / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    _run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+         "-CAcreateserial", "-days", "1", "-extfile", "san.ext", "-out", "server.crt",
+         cwd=tmp_path)  # fmt: skip
+    _run("mosquitto_passwd", "-c", "-b", "passwords", USER, PASSWORD, cwd=tmp_path)
+    (tmp_path / "passwords").chmod(0o600)
+    port = free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\n"
+        f"user {getpass.getuser()}\n"  # as root, mosquitto would drop to a user who cannot read tmp_path
+        f"cafile {tmp_path / 'ca.crt'}\n"
+        f"certfile {tmp_path / 'server.crt'}\nkeyfile {tmp_path / 'server.key'}\n"
+        f"allow_anonymous false\npassword_file {tmp_path / 'passwords'}\npersistence false\n"
+    )
+    broker = PrivateBroker(port, conf)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+def secure_site(prefix: str, broker: PrivateBroker, password: str) -> Config:
+    config = mqtt_site(prefix, "127.0.0.1", broker.port)
+    tls = TlsConfig(enabled=True, ca_file=str(broker.conf.parent / "ca.crt"))
+    mqtt = config.mqtt.model_copy(update={"tls": tls, "username": USER, "password": password})
+    return config.model_copy(update={"mqtt": mqtt})
+
+
+async def test_feeds_arrive_over_tls_with_username_and_password(
+    aiohttp_client: MakeClient, secure_broker: PrivateBroker, prefix: str
+) -> None:
+    client = await aiohttp_client(create_app(secure_site(prefix, secure_broker, PASSWORD)))
+    await eventually(lambda: ready(client), 200)
+    context = ssl.create_default_context(cafile=str(secure_broker.conf.parent / "ca.crt"))
+    async with aiomqtt.Client(
+        "127.0.0.1", secure_broker.port, username=USER, password=PASSWORD, tls_context=context
+    ) as publisher:
+        await publisher.publish(f"{prefix}/parking/hospital/status", b'{"free": 21}', qos=1)
+    await eventually(lambda: board_first_line(client), ("hospital", "21"))
+
+
+async def test_a_wrong_password_keeps_the_engine_retrying_and_not_ready(
+    aiohttp_client: MakeClient, secure_broker: PrivateBroker, prefix: str
+) -> None:
+    client = await aiohttp_client(create_app(secure_site(prefix, secure_broker, "wrong")))
+
+    async def attempts() -> bool:
+        return client.app[INGEST].reconnects >= 2
+
+    await eventually(attempts, True)
+    assert await ready(client) == 503
+    assert (await client.get("/healthz")).status == 200
