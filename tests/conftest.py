@@ -8,11 +8,16 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from parking.config import Config
+from parking.web import create_app
 
 SHARED_BROKER = ("127.0.0.1", 1883)
 IN_CI = os.environ.get("CI") == "true"
@@ -95,3 +100,36 @@ def private_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
         yield broker
     finally:
         broker.stop()
+
+
+def forget_session(client_id: str) -> None:
+    """Drop a persistent session from the shared broker (connect with a clean session, leave)."""
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    try:
+        client.connect(*SHARED_BROKER)
+        client.loop(timeout=1)
+        client.disconnect()
+    except OSError:
+        pass  # the broker is gone: so is the session
+
+
+@pytest.fixture
+async def start_engine(
+    aiohttp_client: Callable[[web.Application], Awaitable[TestClient[web.Request, web.Application]]],
+) -> AsyncIterator[Callable[[Config], Awaitable[TestClient[web.Request, web.Application]]]]:
+    """Start the app with its MQTT ingest; afterwards close it and drop its broker session."""
+    started: list[tuple[TestClient[web.Request, web.Application], Config]] = []
+
+    async def start(config: Config) -> TestClient[web.Request, web.Application]:
+        client = await aiohttp_client(create_app(config))
+        started.append((client, config))
+        return client
+
+    yield start
+    for client, config in started:
+        await client.close()
+        if (config.mqtt.host, config.mqtt.port) == SHARED_BROKER:
+            forget_session(config.mqtt.client_id)

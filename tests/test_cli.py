@@ -17,6 +17,7 @@ import pytest
 
 from parking.cli import main
 from parking.clock import ScaledClock
+from tests.conftest import forget_session
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,3 +95,55 @@ def _watch_demo(process: subprocess.Popen[str]) -> None:
             assert process.wait(timeout=15) == 0
         finally:
             process.kill()
+
+
+def test_run_serves_the_config_against_the_configured_broker(
+    tmp_path: Path, mosquitto: tuple[str, int], prefix: str
+) -> None:
+    """`parking-guide run -c FILE`: connects to the broker in the file and serves its boards."""
+    text = (ROOT / "config.yaml").read_text()
+    text = text.replace("client_id: parking-guide-wulin", f"client_id: {prefix}-engine")
+    text = text.replace("port: 8080", "port: 0").replace("  spot: parking/", f"  spot: {prefix}/parking/")
+    text = text.replace("  lot: parking/", f"  lot: {prefix}/parking/")
+    text = text.replace("  gate: parking/", f"  gate: {prefix}/parking/")
+    config = tmp_path / "config.yaml"
+    config.write_text(text)
+    with subprocess.Popen(
+        [sys.executable, "-m", "parking.cli", "run", "-c", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "MQTT_PASSWORD": ""},
+    ) as process:
+        try:
+            assert process.stdout is not None
+            base = None
+            deadline = time.monotonic() + 30
+            while base is None and time.monotonic() < deadline:
+                line = process.stdout.readline()
+                if not line:
+                    break
+                match = re.search(r"serving on (http://\S+)", line)
+                base = match.group(1) if match else None
+            assert base, "run printed no address"
+            host, port = mosquitto
+            subprocess.run(
+                ["mosquitto_pub", "-h", host, "-p", str(port), "-q", "1",
+                 "-t", f"{prefix}/parking/general-cp/status", "-m", '{"free": 7}'],
+                check=True,
+            )  # fmt: skip
+            display = None
+            while time.monotonic() < deadline:
+                with urllib.request.urlopen(f"{base}/api/v1/boards/north-jianguo", timeout=5) as response:
+                    display = json.load(response)["lines"][0]["display"]
+                if display == "7":
+                    break
+                time.sleep(0.1)
+            assert display == "7"
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                assert process.wait(timeout=15) == 0
+            finally:
+                process.kill()
+                forget_session(f"{prefix}-engine")

@@ -14,13 +14,12 @@ from aiohttp.test_utils import TestClient
 
 from parking.config import Config
 from parking.config.models import FeedsConfig
-from parking.web import create_app
 from parking.web.keys import ENGINE
 from tests.conftest import PrivateBroker
 from tests.site import site_config
 
 Client = TestClient[web.Request, web.Application]
-MakeClient = Callable[[web.Application], Awaitable[Client]]
+StartEngine = Callable[[Config], Awaitable[Client]]
 WAIT_S = 10.0
 
 
@@ -75,9 +74,9 @@ async def counted(client: Client, feed: str, result: str) -> float:
 
 class TestLiveFeeds:
     async def test_a_lot_status_message_shows_on_the_board(
-        self, aiohttp_client: MakeClient, mosquitto: tuple[str, int], prefix: str
+        self, start_engine: StartEngine, mosquitto: tuple[str, int], prefix: str
     ) -> None:
-        client = await aiohttp_client(create_app(mqtt_site(prefix, *mosquitto)))
+        client = await start_engine(mqtt_site(prefix, *mosquitto))
         await eventually(lambda: ready(client), 200)
         await publish(*mosquitto, (f"{prefix}/parking/hospital/status", b'{"free": 42}'))
         await eventually(lambda: board_first_line(client), ("hospital", "42"))
@@ -85,9 +84,9 @@ class TestLiveFeeds:
         await eventually(lambda: board_first_line(client), ("hospital", "FULL"))
 
     async def test_spot_and_gate_messages_move_the_counts(
-        self, aiohttp_client: MakeClient, mosquitto: tuple[str, int], prefix: str
+        self, start_engine: StartEngine, mosquitto: tuple[str, int], prefix: str
     ) -> None:
-        client = await aiohttp_client(create_app(mqtt_site(prefix, *mosquitto)))
+        client = await start_engine(mqtt_site(prefix, *mosquitto))
         await eventually(lambda: ready(client), 200)
         await publish(
             *mosquitto,
@@ -104,9 +103,9 @@ class TestLiveFeeds:
         await eventually(street_free, 2)
 
     async def test_malformed_messages_are_counted_and_ingestion_carries_on(
-        self, aiohttp_client: MakeClient, mosquitto: tuple[str, int], prefix: str
+        self, start_engine: StartEngine, mosquitto: tuple[str, int], prefix: str
     ) -> None:
-        client = await aiohttp_client(create_app(mqtt_site(prefix, *mosquitto)))
+        client = await start_engine(mqtt_site(prefix, *mosquitto))
         await eventually(lambda: ready(client), 200)
         await publish(
             *mosquitto,
@@ -128,25 +127,22 @@ class TestLiveFeeds:
 
 class TestSession:
     async def test_messages_published_while_the_engine_was_away_are_delivered(
-        self, aiohttp_client: MakeClient, mosquitto: tuple[str, int], prefix: str
+        self, start_engine: StartEngine, mosquitto: tuple[str, int], prefix: str
     ) -> None:
         config = mqtt_site(prefix, *mosquitto)
-        first = await aiohttp_client(create_app(config))
+        first = await start_engine(config)
         await eventually(lambda: ready(first), 200)
         await first.close()  # the engine goes away; its persistent session stays on the broker
 
         await publish(*mosquitto, (f"{prefix}/parking/hospital/status", b'{"free": 33}'))
 
-        second = await aiohttp_client(create_app(config))
+        second = await start_engine(config)
         await eventually(lambda: board_first_line(second), ("hospital", "33"))
-        await second.close()
-        async with aiomqtt.Client(*mosquitto, identifier=config.mqtt.client_id, clean_session=True):
-            pass  # drop the persistent session from the shared broker
 
     async def test_the_engine_reconnects_and_resubscribes_after_a_broker_restart(
-        self, aiohttp_client: MakeClient, private_broker: PrivateBroker, prefix: str
+        self, start_engine: StartEngine, private_broker: PrivateBroker, prefix: str
     ) -> None:
-        client = await aiohttp_client(create_app(mqtt_site(prefix, "127.0.0.1", private_broker.port)))
+        client = await start_engine(mqtt_site(prefix, "127.0.0.1", private_broker.port))
         await eventually(lambda: ready(client), 200)
 
         private_broker.stop()

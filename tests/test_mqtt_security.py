@@ -16,13 +16,12 @@ from aiohttp.test_utils import TestClient
 
 from parking.config import Config
 from parking.config.models import TlsConfig
-from parking.web import create_app
 from parking.web.keys import INGEST
 from tests.conftest import PrivateBroker, _unavailable, free_port
 from tests.test_ingest_mqtt import board_first_line, eventually, mqtt_site, ready
 
 Client = TestClient[web.Request, web.Application]
-MakeClient = Callable[[web.Application], Awaitable[Client]]
+StartEngine = Callable[[Config], Awaitable[Client]]
 USER, PASSWORD = "guide", "s3cret-pw"
 
 
@@ -71,9 +70,9 @@ def secure_site(prefix: str, broker: PrivateBroker, password: str) -> Config:
 
 
 async def test_feeds_arrive_over_tls_with_username_and_password(
-    aiohttp_client: MakeClient, secure_broker: PrivateBroker, prefix: str
+    start_engine: StartEngine, secure_broker: PrivateBroker, prefix: str
 ) -> None:
-    client = await aiohttp_client(create_app(secure_site(prefix, secure_broker, PASSWORD)))
+    client = await start_engine(secure_site(prefix, secure_broker, PASSWORD))
     await eventually(lambda: ready(client), 200)
     context = ssl.create_default_context(cafile=str(secure_broker.conf.parent / "ca.crt"))
     async with aiomqtt.Client(
@@ -84,9 +83,9 @@ async def test_feeds_arrive_over_tls_with_username_and_password(
 
 
 async def test_a_wrong_password_keeps_the_engine_retrying_and_not_ready(
-    aiohttp_client: MakeClient, secure_broker: PrivateBroker, prefix: str
+    start_engine: StartEngine, secure_broker: PrivateBroker, prefix: str
 ) -> None:
-    client = await aiohttp_client(create_app(secure_site(prefix, secure_broker, "wrong")))
+    client = await start_engine(secure_site(prefix, secure_broker, "wrong"))
 
     async def attempts() -> bool:
         return client.app[INGEST].reconnects >= 2
