@@ -19,7 +19,7 @@ from aiohttp import web
 from parking.clock import ScaledClock, utc_now
 from parking.config import Config, load_config, load_config_text
 from parking.config.models import TlsConfig
-from parking.errors import ConfigError
+from parking.errors import ConfigError, ParkingGuideError
 from parking.web import create_app
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         _print_config_error(exc)
         return 2
+    except ParkingGuideError as exc:
+        print(f"parking-guide: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         pass
     return 0
@@ -158,10 +161,14 @@ async def _run(config: Config) -> None:
 
 
 async def _demo(config: Config, args: argparse.Namespace) -> None:
-    from sensors.broker import EmbeddedBroker
+    from sensors.broker import EmbeddedBroker, port_is_free
     from sensors.publisher import run_simulation
 
-    async with EmbeddedBroker(host=args.host, port=args.mqtt_port) as broker:
+    mqtt_port = args.mqtt_port
+    if mqtt_port and not port_is_free(args.host, mqtt_port):
+        logger.warning("port %d is in use; the embedded broker takes a free port instead", mqtt_port)
+        mqtt_port = 0
+    async with EmbeddedBroker(host=args.host, port=mqtt_port) as broker:
         mqtt = config.mqtt.model_copy(
             update={
                 "host": args.host,

@@ -75,6 +75,8 @@ class EmbeddedBroker:
         """Start listening; raise MqttError if the broker cannot start."""
         _quiet_amqtt_logging()
         port = self._requested_port or _free_port(self.host)
+        if not port_is_free(self.host, port):
+            raise MqttError(f"embedded MQTT broker could not start: {self.host}:{port} is in use")
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{port}"}},
             "plugins": BROKER_PLUGINS,
@@ -106,6 +108,18 @@ class EmbeddedBroker:
         traceback: TracebackType | None,
     ) -> None:
         await self.shutdown()
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """True if a TCP listener could bind host:port now."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _free_port(host: str) -> int:

@@ -11,9 +11,10 @@ import aiomqtt
 import pytest
 
 from parking.config import Config
+from parking.errors import MqttError
 from parking.observations import Observation
 from sensors import publisher, simulator
-from sensors.broker import EmbeddedBroker
+from sensors.broker import EmbeddedBroker, port_is_free
 from sensors.publisher import run_simulation
 from sensors.topics import TopicTemplate
 from tests.test_simulator import WEDNESDAY_06, decode, site
@@ -186,3 +187,14 @@ class _RetryCounter(logging.Handler):
             self.count += 1
             if self.count >= self.wanted:
                 self.reached.set()
+
+
+async def test_a_port_in_use_is_a_clear_error_not_a_crash() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert not port_is_free("127.0.0.1", port)
+        with pytest.raises(MqttError, match="is in use"):
+            async with EmbeddedBroker(port=port):
+                pass
