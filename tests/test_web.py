@@ -110,6 +110,12 @@ class TestBoards:
         assert response.status == 404
         assert (await response.json())["error"]["code"] == "not_found"
 
+    async def test_wrong_method_is_a_json_405_that_says_what_is_allowed(self, client: Client) -> None:
+        response = await client.post("/api/v1/boards/north")
+        assert response.status == 405
+        assert "GET" in response.headers["Allow"]
+        assert (await response.json())["error"]["code"] == "method_not_allowed"
+
     async def test_unknown_path_is_a_json_404(self, client: Client) -> None:
         response = await client.get("/api/v2/nothing")
         assert response.status == 404

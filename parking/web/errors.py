@@ -35,9 +35,9 @@ async def observe_requests(request: web.Request, handler: Handler) -> web.Stream
         status = exc.status
         if exc.status < 400:
             raise
-        return json_error(
-            exc.status, exc.reason if exc.text is None else exc.text.removeprefix(f"{exc.status}: ")
-        )
+        allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        message = exc.reason if exc.text is None else exc.text.removeprefix(f"{exc.status}: ")
+        return json_error(exc.status, message, allow)
     except Exception:
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return json_error(500, "internal error")
