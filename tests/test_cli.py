@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,14 @@ from parking.clock import ScaledClock
 from tests.conftest import forget_session
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
 
 
 class TestCheck:
@@ -126,6 +135,9 @@ def test_run_serves_the_config_against_the_configured_broker(
                 match = re.search(r"serving on (http://\S+)", line)
                 base = match.group(1) if match else None
             assert base, "run printed no address"
+            # a new client id has no session yet: publish only once the engine has subscribed
+            while time.monotonic() < deadline and _status(f"{base}/readyz") != 200:
+                time.sleep(0.05)
             host, port = mosquitto
             subprocess.run(
                 ["mosquitto_pub", "-h", host, "-p", str(port), "-q", "1",
