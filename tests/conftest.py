@@ -78,6 +78,13 @@ class PrivateBroker:
                 raise RuntimeError(f"private mosquitto on port {self.port} did not start")
             time.sleep(0.05)
 
+    def __enter__(self) -> PrivateBroker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         """Stop the broker (sessions are kept in memory only, so they go with it)."""
         if self.process is not None and self.process.poll() is None:
@@ -94,12 +101,8 @@ def private_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
     port = free_port()
     conf = tmp_path / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    broker = PrivateBroker(port, conf)
-    broker.start()
-    try:
+    with PrivateBroker(port, conf) as broker:
         yield broker
-    finally:
-        broker.stop()
 
 
 def forget_session(client_id: str) -> None:

@@ -11,8 +11,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,47 +66,58 @@ class TestScaledClock:
         assert clock() == start + timedelta(seconds=30)
 
 
-@pytest.mark.timeout(60)
-def test_the_demo_serves_boards_fed_by_its_simulator() -> None:
-    """`parking-guide demo` on free ports: the printed board URL answers with live counts."""
+@contextmanager
+def cli(*args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
+    """`parking-guide ARGS` as a process; on leaving, Ctrl+C must stop it cleanly (exit 0)."""
     with subprocess.Popen(
-        [sys.executable, "-m", "parking.cli", "demo", "--http-port", "0", "--mqtt-port", "0"],
+        [sys.executable, "-m", "parking.cli", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     ) as process:
-        _watch_demo(process)
+        try:
+            yield process
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                assert process.wait(timeout=15) == 0
+            finally:
+                process.kill()
 
 
-def _watch_demo(process: subprocess.Popen[str]) -> None:
-    try:
-        assert process.stdout is not None
-        board_url = None
-        deadline = time.monotonic() + 30
-        while board_url is None and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            match = re.search(r"(http://\S+/api/v1/boards/\S+)\s", line)
-            board_url = match.group(1) if match else None
-        assert board_url, "the demo printed no board URL"
+def printed(process: subprocess.Popen[str], pattern: str, deadline: float) -> str:
+    """The first group of the first output line matching `pattern`."""
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        match = re.search(pattern, line)
+        if match:
+            return match.group(1)
+    pytest.fail(f"the command printed nothing matching {pattern!r}")
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.load(response)
+
+
+@pytest.mark.timeout(60)
+def test_the_demo_serves_boards_fed_by_its_simulator() -> None:
+    """`parking-guide demo` on free ports: the printed board URL answers with live counts."""
+    deadline = time.monotonic() + 30
+    with cli("demo", "--http-port", "0", "--mqtt-port", "0") as process:
+        board_url = printed(process, r"(http://\S+/api/v1/boards/\S+)\s", deadline)
         displays: list[str] = []
         while time.monotonic() < deadline:
-            with urllib.request.urlopen(board_url, timeout=5) as response:
-                body = json.load(response)
-            displays = [line["display"] for line in body["lines"]]
+            displays = [line["display"] for line in get_json(board_url)["lines"]]
             if len(displays) > 1 and all(d.isdigit() or d == "FULL" for d in displays):
                 break
             time.sleep(0.2)
         assert len(displays) > 1
         assert all(d.isdigit() or d == "FULL" for d in displays), displays
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            assert process.wait(timeout=15) == 0
-        finally:
-            process.kill()
 
 
 def test_run_serves_the_config_against_the_configured_broker(
@@ -112,29 +126,15 @@ def test_run_serves_the_config_against_the_configured_broker(
     """`parking-guide run -c FILE`: connects to the broker in the file and serves its boards."""
     text = (ROOT / "config.yaml").read_text()
     text = text.replace("client_id: parking-guide-wulin", f"client_id: {prefix}-engine")
-    text = text.replace("port: 8080", "port: 0").replace("  spot: parking/", f"  spot: {prefix}/parking/")
-    text = text.replace("  lot: parking/", f"  lot: {prefix}/parking/")
-    text = text.replace("  gate: parking/", f"  gate: {prefix}/parking/")
+    text = text.replace("port: 8080", "port: 0")
+    for feed in ("spot", "lot", "gate"):
+        text = text.replace(f"  {feed}: parking/", f"  {feed}: {prefix}/parking/")
     config = tmp_path / "config.yaml"
     config.write_text(text)
-    with subprocess.Popen(
-        [sys.executable, "-m", "parking.cli", "run", "-c", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "MQTT_PASSWORD": ""},
-    ) as process:
-        try:
-            assert process.stdout is not None
-            base = None
-            deadline = time.monotonic() + 30
-            while base is None and time.monotonic() < deadline:
-                line = process.stdout.readline()
-                if not line:
-                    break
-                match = re.search(r"serving on (http://\S+)", line)
-                base = match.group(1) if match else None
-            assert base, "run printed no address"
+    deadline = time.monotonic() + 30
+    try:
+        with cli("run", "-c", str(config), env={"MQTT_PASSWORD": ""}) as process:
+            base = printed(process, r"serving on (http://\S+)", deadline)
             # a new client id has no session yet: publish only once the engine has subscribed
             while time.monotonic() < deadline and _status(f"{base}/readyz") != 200:
                 time.sleep(0.05)
@@ -146,16 +146,10 @@ def test_run_serves_the_config_against_the_configured_broker(
             )  # fmt: skip
             display = None
             while time.monotonic() < deadline:
-                with urllib.request.urlopen(f"{base}/api/v1/boards/north-jianguo", timeout=5) as response:
-                    display = json.load(response)["lines"][0]["display"]
+                display = get_json(f"{base}/api/v1/boards/north-jianguo")["lines"][0]["display"]
                 if display == "7":
                     break
                 time.sleep(0.1)
             assert display == "7"
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                assert process.wait(timeout=15) == 0
-            finally:
-                process.kill()
-                forget_session(f"{prefix}-engine")
+    finally:
+        forget_session(f"{prefix}-engine")

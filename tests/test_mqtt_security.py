@@ -54,12 +54,8 @@ def secure_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
         f"certfile {tmp_path / 'server.crt'}\nkeyfile {tmp_path / 'server.key'}\n"
         f"allow_anonymous false\npassword_file {tmp_path / 'passwords'}\npersistence false\n"
     )
-    broker = PrivateBroker(port, conf)
-    broker.start()
-    try:
+    with PrivateBroker(port, conf) as broker:
         yield broker
-    finally:
-        broker.stop()
 
 
 def secure_site(prefix: str, broker: PrivateBroker, password: str) -> Config:
