@@ -107,7 +107,6 @@ class Engine:
     def tick(self) -> None:
         """Re-evaluate freshness and hours; called about once a second."""
         self.state.tick(self.clock())
-        self.metrics.state_version.set(self.state.version)
 
     # -- reading -----------------------------------------------------------------------
 
