@@ -20,7 +20,8 @@ from bench.procs import write_result
 from bench.site import load_site, site_clock, with_broker
 from parking.engine import Engine
 from parking.observations import Observation
-from sensors.ingest import ConnectionState, Dispatcher, MqttIngest
+from parking.types import ConnectionState
+from sensors.ingest import Dispatcher, MqttIngest
 
 POLL_S = 0.05
 STOP_S = 5.0

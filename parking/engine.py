@@ -16,7 +16,7 @@ from parking.config.models import Board, Config
 from parking.guidance import RouteTable, build_road_graph
 from parking.metrics import Metrics
 from parking.observations import Observation
-from sensors.ingest import ConnectionState
+from parking.types import ConnectionState
 from signage.board import BoardLine, compose_lines, render_json, render_text
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from itertools import pairwise
 
-from parking.availability.lots import GENERAL
+from parking.types import GENERAL
 
 Curve = tuple[tuple[float, float], ...]
 

@@ -8,7 +8,6 @@ to the sink's `reject` and never stops the loop.
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import random
 import ssl
@@ -19,6 +18,7 @@ import aiomqtt
 from parking.config.models import FeedsConfig, MqttConfig
 from parking.errors import DecodeError
 from parking.observations import Observation
+from parking.types import ConnectionState
 from sensors.decoders import DECODERS
 from sensors.topics import TopicTemplate
 
@@ -27,14 +27,6 @@ logger = logging.getLogger(__name__)
 QOS = 1
 BACKOFF_FACTOR = 2.0
 BACKOFF_JITTER = 0.25
-
-
-class ConnectionState(enum.Enum):
-    """Where the ingest connection is."""
-
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    DISCONNECTED = "disconnected"
 
 
 class FeedSink(Protocol):

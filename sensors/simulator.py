@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from parking.availability.hours import within
-from parking.availability.lots import GENERAL
+from parking.availability import within
 from parking.config.models import Config, Lot
+from parking.types import GENERAL
 from sensors.demand import CATEGORY_SHARE, DEFAULT_CATEGORY_SHARE, DEFAULT_KIND, MEAN_STAY_S, demand
 from sensors.topics import TopicTemplate
 

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import orjson
 
 from parking.availability.views import LotView
-from parking.config.models import Arrow, Board
+from parking.config.models import Board
 from parking.guidance.ranking import rank
 from parking.guidance.routes import Route
+from parking.types import Arrow
 
 ARROW_GLYPHS: dict[Arrow, str] = {
     "ahead": "↑",

@@ -19,8 +19,8 @@ from parking.observations import (
     LotObservation,
     SpotObservation,
 )
+from parking.types import GENERAL
 
-GENERAL = "general"
 # A sequence number this far below the last one is a device restart, not a late message.
 SEQ_RESTART_GAP = 1000
 # Gate counters that fall by more than this without timestamps were reset, not reordered.

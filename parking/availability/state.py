@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from parking.availability.hours import within
 from parking.availability.lots import (
-    GENERAL,
     GateState,
     LotState,
     Result,
@@ -33,6 +32,7 @@ from parking.observations import (
     Observation,
     SpotObservation,
 )
+from parking.types import GENERAL
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-Status = Literal["open", "almost_full", "full", "closed", "unknown"]
-Trend = Literal["filling", "emptying", "stable", "unknown"]
+from parking.types import Status, Trend
+
+__all__ = ["CategoryView", "LotView", "Status", "Trend"]
 
 
 @dataclass(frozen=True, slots=True)

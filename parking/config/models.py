@@ -254,9 +254,6 @@ def _expand_spots(spec: str | list[str]) -> list[str]:
     return [f"{prefix}{n:0{width}d}" for n in range(first, last + 1)]
 
 
-Arrow = Literal["ahead", "ahead_right", "right", "back", "left", "ahead_left"]
-
-
 class Board(Model):
     id: Ident
     name: str

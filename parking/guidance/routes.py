@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from parking.config.models import Arrow, Board, Config, Destination, Lot
+from parking.config.models import Board, Config, Destination, Lot
 from parking.geo import distance_m, turn_deg
 from parking.guidance.graph import RoadGraph
+from parking.types import Arrow
 
 TURN_LOOKAHEAD_M = 300.0
 TURN_MIN_DEG = 35.0

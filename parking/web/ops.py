@@ -6,8 +6,8 @@ import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from parking.types import ConnectionState
 from parking.web.keys import ENGINE, INGEST, OPENAPI
-from sensors.ingest import ConnectionState
 
 routes = web.RouteTableDef()
 
