@@ -1,8 +1,8 @@
-"""Child process: the real ingest (MqttIngest + Dispatcher + Engine) draining a backlog.
+"""Child process: the real ingest (MqttIngest + Dispatcher + SiteFeed + LiveSite) draining a backlog.
 
     python -m bench.drain_engine --config SITE --port P --client-id ID --count N --result FILE
 
-Wired as parking/web/app.py wires it, with one addition: a sink in front of the engine
+Wired as parking/app/factory.py wires it, with one addition: a sink in front of the engine
 that counts what reaches it, to stop the clock on the N-th message.
 """
 
@@ -18,7 +18,9 @@ from typing import Any
 
 from bench.procs import write_result
 from bench.site import load_site, site_clock, with_broker
-from parking.engine import Engine
+from parking.app.feed import SiteFeed
+from parking.app.metrics import Metrics
+from parking.live import LiveSite
 from parking.observations import Observation
 from parking.types import ConnectionState
 from sensors.ingest import Dispatcher, MqttIngest
@@ -31,7 +33,7 @@ logger = logging.getLogger(__name__)
 class CountingSink:
     """A FeedSink that hands everything to the engine and notes when the N-th message got there."""
 
-    def __init__(self, engine: Engine, count: int) -> None:
+    def __init__(self, engine: SiteFeed, count: int) -> None:
         self.engine = engine
         self.count = count
         self.seen = 0
@@ -60,10 +62,10 @@ class CountingSink:
             self.done_at = time.perf_counter()
 
 
-def feed_results(engine: Engine) -> dict[str, int]:
+def feed_results(metrics: Metrics) -> dict[str, int]:
     """The engine's parking_feed_messages counter, summed per result label."""
     out: dict[str, int] = {}
-    for metric in engine.metrics.feed_messages.collect():
+    for metric in metrics.feed_messages.collect():
         for sample in metric.samples:
             if sample.name.endswith("_total"):
                 result = sample.labels["result"]
@@ -76,8 +78,10 @@ async def drain(
 ) -> dict[str, Any]:
     """Run the ingest until `count` messages reached the engine (or it went idle)."""
     config = with_broker(load_site(site), "127.0.0.1", port, client_id)
-    engine = Engine(config, clock=site_clock(config))
-    sink = CountingSink(engine, count)
+    clock = site_clock(config)
+    live = LiveSite(config, clock())
+    metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
+    sink = CountingSink(SiteFeed(live, metrics, clock), count)
     dispatcher = Dispatcher(config.feeds, sink, config.mqtt.max_payload_bytes)
     ingest = MqttIngest(config.mqtt, dispatcher, sink)
     started = time.perf_counter()
@@ -101,7 +105,7 @@ async def drain(
         "seconds": (sink.done_at or time.perf_counter()) - started,
         "first_message_s": None if sink.first_at is None else sink.first_at - started,
         "complete": sink.done_at is not None,
-        "results": feed_results(engine),
+        "results": feed_results(metrics),
         "reconnects": ingest.reconnects,
         "stopped_cleanly": task.done(),
     }

@@ -19,18 +19,21 @@ import signal
 from aiohttp import web
 
 from bench.site import first_messages, load_site, site_clock, source_count, with_broker
+from parking.app.boards import BoardCache
+from parking.app.factory import build_guidance, create_app
+from parking.app.feed import SiteFeed
+from parking.app.keys import FEED
+from parking.app.metrics import Metrics
 from parking.config import Config
-from parking.engine import Engine
-from parking.web import create_app
-from parking.web.keys import ENGINE
-from sensors.ingest import Dispatcher
+from parking.live import LiveSite
+from sensors.ingest import Dispatcher, FeedSink
 
 HOST = "127.0.0.1"
 
 
-def populate(engine: Engine, config: Config) -> None:
+def populate(sink: FeedSink, config: Config) -> None:
     """Feed one valid message per bay, lot system and gate through the real dispatcher."""
-    dispatcher = Dispatcher(config.feeds, engine, config.mqtt.max_payload_bytes)
+    dispatcher = Dispatcher(config.feeds, sink, config.mqtt.max_payload_bytes)
     for topic, payload in first_messages(config, source_count(config)):
         dispatcher.dispatch(topic, payload)
 
@@ -39,17 +42,24 @@ def real_app(config: Config, ingest: bool) -> web.Application:
     """The app under test; without ingest its state is populated directly."""
     app = create_app(config, ingest=ingest, clock=site_clock(config))
     if not ingest:
-        populate(app[ENGINE], config)
+
+        async def populated(app: web.Application) -> None:
+            populate(app[FEED], config)
+
+        app.on_startup.append(populated)  # runs after the app's resources are up
     return app
 
 
 def trivial_app(config: Config) -> web.Application:
     """A one-handler app serving the real app's rendered board bytes, pre-encoded."""
-    engine = Engine(config, clock=site_clock(config))
-    populate(engine, config)
-    board_id = config.boards[0].id
-    rendered = engine.board(board_id)
-    json_body, text_body = rendered.json, rendered.text
+    clock = site_clock(config)
+    live = LiveSite(config, clock())
+    metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
+    populate(SiteFeed(live, metrics, clock), config)
+    labels = {lot.id: lot.display_label for lot in config.lots}
+    boards = BoardCache(live, build_guidance(config), labels, config.defaults.board_ttl_s)
+    rendered = boards.get(config.boards[0].id)
+    json_body, text_body = rendered.variants["json"].body, rendered.variants["text"].body
 
     async def board(request: web.Request) -> web.Response:
         if "If-None-Match" in request.headers:

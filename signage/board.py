@@ -1,7 +1,12 @@
-"""The board view: what each line of a guidance board says, as JSON and as plain text."""
+"""Board lines: what each line of a guidance board says, as JSON and as plain LED text.
+
+Presentation only: the guidance service decides which lots a board shows; this
+module turns those decisions into lines and bytes.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -9,9 +14,7 @@ from dataclasses import dataclass
 import orjson
 
 from parking.availability.views import LotView
-from parking.config.models import Board
-from parking.guidance.ranking import rank
-from parking.guidance.routes import Route
+from parking.guidance.service import BoardDecision, Recommendation
 from parking.types import Arrow
 
 ARROW_GLYPHS: dict[Arrow, str] = {
@@ -32,9 +35,17 @@ ARROW_ASCII: dict[Arrow, str] = {
 }
 
 
+WALK_SHOWN_FROM_M = 300  # a line names the walk when it is at least this long
+
+
 @dataclass(frozen=True, slots=True)
 class BoardLine:
-    """One line on a board: a lot, its free count (or FULL / --), arrow and minutes."""
+    """One line on a board: a lot, its free count (or FULL / CLOSED / --), arrow and minutes to the door.
+
+    `minutes` is drive plus walk to the hospital door; `walk_m` is set when the
+    walk is long enough to matter. A FULL or CLOSED line has no arrow and no
+    minutes: nobody should drive there.
+    """
 
     lot: str
     label: str
@@ -42,6 +53,7 @@ class BoardLine:
     display: str
     arrow: Arrow | None
     minutes: int | None
+    walk_m: int | None = None
 
 
 def display_for(view: LotView, category: str) -> tuple[int | None, str]:
@@ -56,55 +68,46 @@ def display_for(view: LotView, category: str) -> tuple[int | None, str]:
     return cat.free, str(cat.free)
 
 
-def compose_lines(
-    board: Board,
-    routes: list[Route],
-    views: Mapping[str, LotView],
-    labels: Mapping[str, str],
-    lines: int,
-) -> tuple[BoardLine, ...]:
-    """Pinned lots first (whatever their state), then the best recommendations."""
-    category = board.needs[0] if board.needs else "general"
-    by_lot = {route.lot: route for route in routes}
-    out: list[BoardLine] = []
-    for lot_id in board.pinned:
-        view = views[lot_id]
-        free, display = display_for(view, category)
-        out.append(_line(lot_id, labels[lot_id], free, display, by_lot.get(lot_id)))
-    for candidate in rank(routes, views, category):
-        if len(out) >= max(lines, len(board.pinned)):
-            break
-        if candidate.route.lot in board.pinned:
-            continue
-        free, display = display_for(candidate.view, category)
-        out.append(_line(candidate.route.lot, labels[candidate.route.lot], free, display, candidate.route))
-    return tuple(out)
+def compose_lines(decision: BoardDecision, labels: Mapping[str, str]) -> tuple[BoardLine, ...]:
+    """Turn a board decision into the lines the board shows."""
+    return tuple(_line(rec, labels[rec.lot], decision.category) for rec in decision.lines)
 
 
-def _line(lot: str, label: str, free: int | None, display: str, route: Route | None) -> BoardLine:
-    if route is None:
-        return BoardLine(lot, label, free, display, None, None)
-    minutes = max(1, math.ceil(route.drive_s / 60.0))
-    return BoardLine(lot, label, free, display, route.arrow, minutes)
+def _line(rec: Recommendation, label: str, category: str) -> BoardLine:
+    free, display = display_for(rec.view, category)
+    if rec.route is None or rec.cost is None or display in ("FULL", "CLOSED"):
+        return BoardLine(rec.lot, label, free, display, None, None)
+    minutes = max(1, math.ceil((rec.cost.drive_s + rec.cost.walk_s) / 60.0))
+    walk_m = round(rec.route.walk_m) if rec.route.walk_m >= WALK_SHOWN_FROM_M else None
+    return BoardLine(rec.lot, label, free, display, rec.route.arrow, minutes, walk_m)
 
 
-def render_json(board_id: str, version: int, lines: tuple[BoardLine, ...], ttl_s: int) -> bytes:
-    """The JSON body of GET /api/v1/boards/{id}."""
+def board_version(lines: tuple[BoardLine, ...]) -> int:
+    """A number that changes when the lines change, equal for equal lines on every replica."""
+    digest = hashlib.blake2b(orjson.dumps([_line_json(line) for line in lines]), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 11  # 53 bits: exact in every JSON parser
+
+
+def _line_json(line: BoardLine) -> dict[str, object]:
+    return {
+        "lot": line.lot,
+        "label": line.label,
+        "free": line.free,
+        "display": line.display,
+        "arrow": line.arrow,
+        "minutes": line.minutes,
+        "walk_m": line.walk_m,
+    }
+
+
+def render_json(board_id: str, lines: tuple[BoardLine, ...], ttl_s: int) -> bytes:
+    """The JSON body of GET /api/v1/boards/{id}; its version is derived from the lines."""
+    version = board_version(lines)
     return orjson.dumps(
         {
             "board": board_id,
             "version": version,
-            "lines": [
-                {
-                    "lot": line.lot,
-                    "label": line.label,
-                    "free": line.free,
-                    "display": line.display,
-                    "arrow": line.arrow,
-                    "minutes": line.minutes,
-                }
-                for line in lines
-            ],
+            "lines": [_line_json(line) for line in lines],
             "ttl_s": ttl_s,
         }
     )
@@ -118,7 +121,8 @@ def render_text(lines: tuple[BoardLine, ...], ascii_only: bool = False, width: i
         label = line.label[:width].ljust(width)
         arrow = glyphs[line.arrow] if line.arrow else ""
         minutes = f"{line.minutes}min" if line.minutes is not None else ""
-        rows.append(f"{label} {line.display:>6} {arrow:<2} {minutes}".rstrip())
+        walk = f" {line.walk_m}m" if line.walk_m is not None else ""
+        rows.append(f"{label} {line.display:>6} {arrow:<2} {minutes:>5}{walk}".rstrip())
     if not rows:
         rows.append("NO PARKING DATA")
     text = "\n".join(rows) + "\n"

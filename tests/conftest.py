@@ -16,8 +16,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from parking.app.factory import create_app
 from parking.config import Config
-from parking.web import create_app
 
 SHARED_BROKER = ("127.0.0.1", 1883)
 IN_CI = os.environ.get("CI") == "true"

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from parking.cli import main
+from parking.app.cli import main
 from parking.clock import ScaledClock
 from tests.conftest import forget_session
 
@@ -70,7 +70,7 @@ class TestScaledClock:
 def cli(*args: str, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
     """`parking-guide ARGS` as a process; on leaving, Ctrl+C must stop it cleanly (exit 0)."""
     with subprocess.Popen(
-        [sys.executable, "-m", "parking.cli", *args],
+        [sys.executable, "-m", "parking.app.cli", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

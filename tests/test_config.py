@@ -508,3 +508,11 @@ def test_config_is_immutable() -> None:
     config = load(minimal_yaml())
     with pytest.raises(ValueError, match="frozen"):
         config.site.name = "changed"  # type: ignore[misc]
+
+
+def test_the_demo_runs_on_config_yaml_itself_not_a_copy() -> None:
+    from importlib import resources
+
+    packaged = resources.files("parking").joinpath("example.yaml")
+    assert packaged.read_text(encoding="utf-8") == EXAMPLE.read_text(encoding="utf-8")
+    assert (Path(__file__).resolve().parent.parent / "parking" / "example.yaml").is_symlink()

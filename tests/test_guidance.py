@@ -1,15 +1,13 @@
-"""Routes, ranking and what a board says, specified on the small test site."""
+"""Routes and ranking, specified on the small test site."""
 
 from __future__ import annotations
 
-import orjson
 import pytest
 
 from parking.availability import Availability
 from parking.guidance import RouteTable, build_road_graph, rank
 from parking.guidance.routes import arrow_for
 from parking.observations import GateCounterObservation, LotObservation, SpotObservation
-from signage.board import compose_lines, render_json, render_text
 from tests.site import T0, site_config
 
 CONFIG = site_config()
@@ -101,55 +99,3 @@ class TestRanking:
         state.apply(SpotObservation("street", "E1", occupied=False), T0)
         ranked = [c.route.lot for c in rank(routes.routes("north"), views(state), category="ev")]
         assert ranked == ["street"]
-
-
-class TestBoard:
-    def test_pinned_hospital_shows_full_then_the_best_alternatives(
-        self, routes: RouteTable, state: Availability
-    ) -> None:
-        fill_all(state)
-        state.apply(LotObservation("hospital", free=0), T0)
-        board = CONFIG.boards[0]
-        labels = {lot.id: lot.display_label for lot in CONFIG.lots}
-        lines = compose_lines(board, routes.routes("north"), views(state), labels, 3)
-        assert lines[0].lot == "hospital"
-        assert lines[0].display == "FULL"
-        assert lines[0].arrow == "left"
-        assert len(lines) == 3
-        assert all(line.display.isdigit() for line in lines[1:])
-        assert lines[1].lot != "hospital"
-
-    def test_unknown_lot_shows_dashes_never_zero(self, routes: RouteTable, state: Availability) -> None:
-        board = CONFIG.boards[0]
-        labels = {lot.id: lot.display_label for lot in CONFIG.lots}
-        lines = compose_lines(board, routes.routes("north"), views(state), labels, 3)
-        assert [(line.lot, line.free, line.display) for line in lines] == [("hospital", None, "--")]
-
-    def test_json_has_the_contract_shape(self, routes: RouteTable, state: Availability) -> None:
-        fill_all(state)
-        board = CONFIG.boards[0]
-        labels = {lot.id: lot.display_label for lot in CONFIG.lots}
-        lines = compose_lines(board, routes.routes("north"), views(state), labels, 3)
-        body = orjson.loads(render_json("north", 42, lines, 5))
-        assert body["board"] == "north"
-        assert body["version"] == 42
-        assert body["ttl_s"] == 5
-        assert body["lines"][0] == {
-            "lot": "hospital",
-            "label": "Hospital",
-            "free": 100,
-            "display": "100",
-            "arrow": "left",
-            "minutes": 1,
-        }
-
-    def test_text_is_one_line_per_lot_with_arrows(self, routes: RouteTable, state: Availability) -> None:
-        fill_all(state)
-        board = CONFIG.boards[0]
-        labels = {lot.id: lot.display_label for lot in CONFIG.lots}
-        lines = compose_lines(board, routes.routes("north"), views(state), labels, 3)
-        text = render_text(lines).decode()
-        assert text.splitlines()[0].split() == ["Hospital", "100", "←", "1min"]
-        ascii_text = render_text(lines, ascii_only=True).decode("ascii")
-        assert ascii_text.splitlines()[0].split() == ["Hospital", "100", "<-", "1min"]
-        assert len(text.splitlines()) == 3

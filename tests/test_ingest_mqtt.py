@@ -12,9 +12,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from parking.app.keys import METRICS
 from parking.config import Config
 from parking.config.models import FeedsConfig
-from parking.web.keys import ENGINE
 from tests.conftest import PrivateBroker
 from tests.site import site_config
 
@@ -66,7 +66,7 @@ async def ready(client: Client) -> int:
 
 
 async def counted(client: Client, feed: str, result: str) -> float:
-    value = client.app[ENGINE].metrics.registry.get_sample_value(
+    value = client.app[METRICS].registry.get_sample_value(
         "parking_feed_messages_total", {"feed": feed, "result": result}
     )
     return value or 0.0
@@ -152,5 +152,5 @@ class TestSession:
 
         await publish("127.0.0.1", private_broker.port, (f"{prefix}/parking/hospital/status", b'{"free": 9}'))
         await eventually(lambda: board_first_line(client), ("hospital", "9"))
-        disconnects = client.app[ENGINE].metrics.registry.get_sample_value("parking_mqtt_disconnects_total")
+        disconnects = client.app[METRICS].registry.get_sample_value("parking_mqtt_disconnects_total")
         assert disconnects == 1

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from parking.metrics import Metrics
+from parking.app.metrics import Metrics
 
 
 @pytest.fixture
 def metrics() -> Metrics:
-    return Metrics(views=list)
+    return Metrics(views=list, version=lambda: 7)
 
 
 def sample(metrics: Metrics, name: str, **labels: str) -> float | None:
@@ -40,3 +40,8 @@ class TestFeedMessages:
         assert sample(metrics, "parking_feed_messages_total", feed="spot", result="applied") == 2
         assert sample(metrics, "parking_feed_messages_total", feed="lot", result="bad_json") == 1
         assert sample(metrics, "parking_feed_messages_total", feed="lot", result="applied") is None
+
+
+class TestStateVersion:
+    def test_is_read_from_the_live_site_at_scrape_time(self, metrics: Metrics) -> None:
+        assert sample(metrics, "parking_state_version") == 7

@@ -14,9 +14,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from parking.app.keys import INGEST
 from parking.config import Config
 from parking.config.models import TlsConfig
-from parking.web.keys import INGEST
 from tests.conftest import PrivateBroker, _unavailable, free_port
 from tests.test_ingest_mqtt import board_first_line, eventually, mqtt_site, ready
 

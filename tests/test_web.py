@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -9,9 +10,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from parking.app.factory import create_app
+from parking.app.keys import BOARDS, FEED, TASKS
 from parking.observations import GateCounterObservation, LotObservation, SpotObservation
-from parking.web import create_app
-from parking.web.keys import ENGINE
 from tests.site import T0, site_config
 
 Client = TestClient[web.Request, web.Application]
@@ -33,7 +34,7 @@ async def client(aiohttp_client: MakeClient) -> Client:
 
 
 def feed(client: Client) -> None:
-    engine = client.app[ENGINE]
+    engine = client.app[FEED]
     engine.observe("gate", GateCounterObservation("hospital", "north", 0, 0))
     engine.observe("lot", LotObservation("tower", free=80, categories={"ev": 3}))
     engine.observe("lot", LotObservation("mall", free=300))
@@ -71,7 +72,7 @@ class TestBoards:
         body = await response.json()
         assert set(body) == {"board", "version", "lines", "ttl_s"}
         assert body["lines"][0]["lot"] == "hospital"
-        assert set(body["lines"][0]) == {"lot", "label", "free", "display", "arrow", "minutes"}
+        assert set(body["lines"][0]) == {"lot", "label", "free", "display", "arrow", "minutes", "walk_m"}
         assert response.headers["Cache-Control"] == "max-age=5"
 
     async def test_etag_gives_304_until_the_board_changes(self, client: Client) -> None:
@@ -81,10 +82,10 @@ class TestBoards:
         same = await client.get("/api/v1/boards/north", headers={"If-None-Match": etag})
         assert same.status == 304
         # a change on a lot this board does not show keeps the answer valid
-        client.app[ENGINE].observe("spot", SpotObservation("street", "S02", occupied=False))
-        client.app[ENGINE].observe("lot", LotObservation("tower", free=80, categories={"ev": 2}))
+        client.app[FEED].observe("spot", SpotObservation("street", "S02", occupied=False))
+        client.app[FEED].observe("lot", LotObservation("tower", free=80, categories={"ev": 2}))
         # a change it shows makes a new version
-        client.app[ENGINE].observe("gate", GateCounterObservation("hospital", "north", 5, 0))
+        client.app[FEED].observe("gate", GateCounterObservation("hospital", "north", 5, 0))
         changed = await client.get("/api/v1/boards/north", headers={"If-None-Match": etag})
         assert changed.status == 200
         assert changed.headers["ETag"] != etag
@@ -104,6 +105,56 @@ class TestBoards:
         response = await client.get("/api/v1/boards/north?format=xml")
         assert response.status == 400
         assert "format" in (await response.json())["error"]["message"]
+
+    async def test_identical_answers_carry_identical_etags_across_restarts(
+        self, aiohttp_client: MakeClient
+    ) -> None:
+        etags, versions = [], []
+        for minutes in (0, 7):  # two engines, started at different times, fed the same
+            app = create_app(site_config(), ingest=False, clock=FakeClock(T0.replace(minute=minutes)))
+            client = await aiohttp_client(app)
+            feed(client)
+            response = await client.get("/api/v1/boards/north")
+            etags.append(response.headers["ETag"])
+            versions.append((await response.json())["version"])
+            await client.close()
+        assert etags[0] == etags[1]
+        assert versions[0] == versions[1]
+
+    @pytest.mark.parametrize(
+        ("header", "status"),
+        [
+            ("{etag}", 304),
+            ("W/{etag}", 304),
+            ('"other", {etag}', 304),
+            ("*", 304),
+            ("zz{etag}zz", 200),
+            ('"other"', 200),
+            ("{etag_inner}", 200),
+        ],
+    )
+    async def test_if_none_match_is_parsed_as_a_list_not_searched(
+        self, client: Client, header: str, status: int
+    ) -> None:
+        feed(client)
+        etag = (await client.get("/api/v1/boards/north")).headers["ETag"]
+        value = header.format(etag=etag, etag_inner=etag.strip('"'))
+        response = await client.get("/api/v1/boards/north", headers={"If-None-Match": value})
+        assert response.status == status
+
+    async def test_a_bug_while_rendering_is_a_logged_json_500_not_a_404(
+        self, client: Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        def broken(board: str) -> None:
+            raise KeyError("a bug, not a missing board")
+
+        monkeypatch.setattr(client.app[BOARDS], "get", broken)
+        response = await client.get("/api/v1/boards/north")
+        assert response.status == 500
+        assert (await response.json())["error"] == {"code": "internal_error", "message": "internal error"}
+        [record] = [r for r in caplog.records if r.levelname == "ERROR"]
+        assert record.exc_info is not None
+        assert record.exc_info[0] is KeyError
 
     async def test_unknown_board_is_a_json_404(self, client: Client) -> None:
         response = await client.get("/api/v1/boards/south")
@@ -129,6 +180,25 @@ class TestOperations:
     async def test_readyz_without_ingest_is_ready(self, client: Client) -> None:
         response = await client.get("/readyz")
         assert response.status == 200
+        checks = (await response.json())["checks"]
+        assert checks == {"live_site": "ready", "guidance": "ready", "availability-ticker": "running"}
+
+    async def test_a_crashed_background_task_makes_readyz_unready(
+        self, client: Client, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        async def crash() -> None:
+            raise RuntimeError("the ticker hit a bug")
+
+        await client.app[TASKS].stop("availability-ticker")
+        task = client.app[TASKS].start("availability-ticker", crash())
+        with contextlib.suppress(RuntimeError):
+            await task
+        response = await client.get("/readyz")
+        assert response.status == 503
+        body = await response.json()
+        assert body["status"] == "not_ready"
+        assert body["checks"]["availability-ticker"] == "crashed"
+        assert any("availability-ticker crashed" in r.getMessage() for r in caplog.records)
 
     async def test_metrics_expose_free_spaces_and_request_latency(self, client: Client) -> None:
         feed(client)

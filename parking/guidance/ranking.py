@@ -10,13 +10,37 @@ from parking.guidance.routes import Route
 
 
 @dataclass(frozen=True, slots=True)
+class Cost:
+    """What a recommendation costs a driver, in seconds, broken down."""
+
+    drive_s: float
+    walk_s: float
+    full_risk_s: float = 0.0  # expected cost of finding the lot full on arrival (not modelled yet)
+
+    @property
+    def total_s(self) -> float:
+        """Drive, walk and risk together: what the ranking orders by."""
+        return self.drive_s + self.walk_s + self.full_risk_s
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """A lot worth recommending, with the cost that ranked it."""
 
     route: Route
     view: LotView
     free: int
-    cost_s: float
+    cost: Cost
+
+    @property
+    def cost_s(self) -> float:
+        """The total cost in seconds."""
+        return self.cost.total_s
+
+
+def cost_of(route: Route) -> Cost:
+    """The cost of driving a route and walking on to the destination."""
+    return Cost(drive_s=route.drive_s, walk_s=route.walk_s)
 
 
 def rank(routes: Iterable[Route], views: Mapping[str, LotView], category: str = "general") -> list[Candidate]:
@@ -29,6 +53,6 @@ def rank(routes: Iterable[Route], views: Mapping[str, LotView], category: str = 
         cat = view.category(category)
         if cat is None or cat.free is None or cat.free <= 0 or cat.status not in ("open", "almost_full"):
             continue
-        candidates.append(Candidate(route, view, cat.free, route.drive_s + route.walk_s))
+        candidates.append(Candidate(route, view, cat.free, cost_of(route)))
     candidates.sort(key=lambda c: (c.cost_s, c.route.lot))
     return candidates

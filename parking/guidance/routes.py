@@ -27,6 +27,7 @@ class Route:
     drive_m: float
     walk_s: float
     arrow: Arrow
+    walk_m: float = 0.0
 
 
 class RouteTable:
@@ -63,6 +64,7 @@ class RouteTable:
                     drive_m=self._path_length(path),
                     walk_s=walk_seconds(self._config, lot, entrance.lat, entrance.lon, board.destination),
                     arrow=first_turn(self._roads, path, board.facing_deg),
+                    walk_m=self._walk_m(lot, entrance.lat, entrance.lon, board.destination),
                 )
                 if best is None or route.drive_s + route.walk_s < best.drive_s + best.walk_s:
                     best = route
@@ -93,6 +95,10 @@ class RouteTable:
             {node: float(t) for node, t in times.items() if node != source},
             {node: [origin, *path[1:]] for node, path in paths.items() if node != source},
         )
+
+    def _walk_m(self, lot: Lot, lat: float, lon: float, destination_id: str) -> float:
+        dest = self._config.destination_ids()[destination_id]
+        return distance_m(lat, lon, dest.lat, dest.lon) * self._config.defaults.walk_detour_factor
 
     def _path_length(self, path: list[str]) -> float:
         graph = self._roads.graph

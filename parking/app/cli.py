@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from parking.app.factory import create_app
 from parking.clock import ScaledClock, utc_now
 from parking.config import Config, load_config, load_config_text
 from parking.config.models import TlsConfig
 from parking.errors import ConfigError, ParkingGuideError
-from parking.web import create_app
 
 logger = logging.getLogger(__name__)
 

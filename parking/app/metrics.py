@@ -18,7 +18,7 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 class Metrics:
     """All of the engine's metrics, registered in one CollectorRegistry."""
 
-    def __init__(self, views: Callable[[], list[LotView]]) -> None:
+    def __init__(self, views: Callable[[], list[LotView]], version: Callable[[], int]) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         # Counted on every feed message: a plain dict read at scrape time costs a
         # fraction of a locked prometheus Counter (the engine runs on one thread).
@@ -41,6 +41,7 @@ class Metrics:
         self.state_version = Gauge(
             "parking_state_version", "Version of the live availability state.", registry=self.registry
         )
+        self.state_version.set_function(version)
         self.registry.register(_LotCollector(views))
 
     def count_message(self, feed: str, result: str) -> None:

@@ -6,8 +6,8 @@ import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from parking.app.keys import FEED, GUIDANCE, INGEST, LIVE, METRICS, OPENAPI, TASKS
 from parking.types import ConnectionState
-from parking.web.keys import ENGINE, INGEST, OPENAPI
 
 routes = web.RouteTableDef()
 
@@ -20,12 +20,18 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/readyz", name="readyz")
 async def readyz(request: web.Request) -> web.Response:
-    """Ready when the feed connection is up (or no ingest runs in this process)."""
-    checks: dict[str, str] = {}
-    if INGEST in request.app:
-        state = request.app[ENGINE].mqtt_state
-        checks["mqtt"] = "connected" if state == ConnectionState.CONNECTED else "disconnected"
-    ready = all(v == "connected" for v in checks.values())
+    """Ready when every resource is up, every background task runs and the feeds are connected."""
+    app = request.app
+    checks: dict[str, str] = {
+        "live_site": "ready" if LIVE in app else "starting",
+        "guidance": "ready" if GUIDANCE in app else "starting",
+    }
+    healthy = {"ready", "running", ConnectionState.CONNECTED.value}
+    if INGEST in app:
+        checks["mqtt"] = app[FEED].mqtt_state.value
+    for name, health in app[TASKS].health().items():
+        checks[name] = health
+    ready = all(value in healthy for value in checks.values())
     body = orjson.dumps({"status": "ready" if ready else "not_ready", "checks": checks})
     return web.Response(status=200 if ready else 503, body=body, content_type="application/json")
 
@@ -33,9 +39,7 @@ async def readyz(request: web.Request) -> web.Response:
 @routes.get("/metrics", name="metrics")
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus text exposition."""
-    engine = request.app[ENGINE]
-    engine.metrics.state_version.set(engine.state.version)
-    body = generate_latest(engine.metrics.registry)
+    body = generate_latest(request.app[METRICS].registry)
     response = web.Response(body=body)
     response.headers["Content-Type"] = CONTENT_TYPE_LATEST
     return response

@@ -8,10 +8,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from parking.app.keys import BOARDS, CONFIG, GUIDANCE, LIVE
+from parking.app.middleware import json_error
 from parking.availability import LotView
 from parking.config.models import Lot
-from parking.web.errors import json_error
-from parking.web.keys import CONFIG, ENGINE
 
 routes = web.RouteTableDef()
 
@@ -47,13 +47,12 @@ def _json(data: Any) -> web.Response:
 @routes.get("/api/v1/lots", name="lots")
 async def list_lots(request: web.Request) -> web.Response:
     """Every lot with its live availability."""
-    engine = request.app[ENGINE]
+    live = request.app[LIVE]
     config = request.app[CONFIG]
-    state = engine.state
     return _json(
         {
-            "version": state.version,
-            "lots": [lot_json(spec, state.view(spec.id), state.updated_at(spec.id)) for spec in config.lots],
+            "version": live.version,
+            "lots": [lot_json(spec, live.view(spec.id), live.updated_at(spec.id)) for spec in config.lots],
         }
     )
 
@@ -66,8 +65,8 @@ async def get_lot(request: web.Request) -> web.Response:
         spec = request.app[CONFIG].lot(lot_id)
     except KeyError:
         return json_error(404, f"no lot {lot_id!r}")
-    state = request.app[ENGINE].state
-    return _json(lot_json(spec, state.view(lot_id), state.updated_at(lot_id)))
+    live = request.app[LIVE]
+    return _json(lot_json(spec, live.view(lot_id), live.updated_at(lot_id)))
 
 
 _VARIANTS = {("json", "utf-8"): "json", ("text", "utf-8"): "text", ("text", "ascii"): "ascii"}
@@ -87,11 +86,19 @@ async def get_board(request: web.Request) -> web.Response:
         if charset not in ("utf-8", "ascii"):
             return json_error(400, f"charset must be 'utf-8' or 'ascii', not {charset!r}")
         tag = _VARIANTS.get((fmt, charset), "json")
-    try:
-        variant = request.app[ENGINE].board(board_id).variants[tag]
-    except KeyError:
+    if not request.app[GUIDANCE].has_board(board_id):
         return json_error(404, f"no board {board_id!r}")
+    # a failure past this point is a bug: the middleware answers 500 and logs the traceback
+    variant = request.app[BOARDS].get(board_id).variants[tag]
     if_none_match = request.headers.get("If-None-Match")
-    if if_none_match is not None and (if_none_match == "*" or variant.etag in if_none_match):
+    if if_none_match is not None and etag_matches(if_none_match, variant.etag):
         return web.Response(status=304, headers=variant.headers)
     return web.Response(body=variant.body, headers=variant.headers)
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 If-None-Match: `*`, or a comma-separated list of entity tags compared weakly."""
+    if if_none_match.strip() == "*":
+        return True
+    opaque = etag.removeprefix("W/")
+    return any(candidate.strip().removeprefix("W/") == opaque for candidate in if_none_match.split(","))

@@ -9,7 +9,7 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from parking.web.keys import ENGINE
+from parking.app.keys import METRICS
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,4 @@ async def observe_requests(request: web.Request, handler: Handler) -> web.Stream
     finally:
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "unmatched"
-        request.app[ENGINE].metrics.observe_request(
-            route, request.method, status, time.perf_counter() - started
-        )
+        request.app[METRICS].observe_request(route, request.method, status, time.perf_counter() - started)

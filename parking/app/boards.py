@@ -1,0 +1,97 @@
+"""Board answers, rendered once per change in every representation and served from memory.
+
+The guidance service decides what a board shows, signage/ turns that into
+bytes, and this cache keeps the bytes with their headers. The ETag is a hash of
+the body, so identical answers carry identical ETags on every replica and
+across restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from parking.guidance.service import GuidanceService
+from parking.live import LiveSite
+from signage.board import BoardLine, compose_lines, render_json, render_text
+
+
+@dataclass(frozen=True, slots=True)
+class BoardVariant:
+    """One representation of a board answer: body and the headers that go with it."""
+
+    body: bytes
+    etag: str
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedBoard:
+    """A board answer in every representation."""
+
+    board: str
+    lines: tuple[BoardLine, ...]
+    variants: Mapping[str, BoardVariant]
+
+
+def content_etag(body: bytes) -> str:
+    """A strong ETag derived from the body alone."""
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def variant(body: bytes, content_type: str, ttl_s: int) -> BoardVariant:
+    """A body with its Content-Type, ETag and Cache-Control headers."""
+    etag = content_etag(body)
+    return BoardVariant(
+        body, etag, {"Content-Type": content_type, "ETag": etag, "Cache-Control": f"max-age={ttl_s}"}
+    )
+
+
+class BoardCache:
+    """Rendered board answers; a board is re-rendered only when a lot it watches changed."""
+
+    def __init__(
+        self, live: LiveSite, guidance: GuidanceService, labels: Mapping[str, str], ttl_s: int
+    ) -> None:
+        self._live = live
+        self._guidance = guidance
+        self._labels = labels
+        self._ttl_s = ttl_s
+        # one column width for the whole site, so LED layouts do not shift as lines change
+        self._text_width = max(len(label) for label in labels.values())
+        self._rendered: dict[str, tuple[int, RenderedBoard]] = {}
+
+    def get(self, board_id: str) -> RenderedBoard:
+        """The current answer for a board (KeyError if the board is not configured)."""
+        version = self._live.version
+        cached = self._rendered.get(board_id)
+        if cached is not None:
+            seen, rendered = cached
+            if seen == version:
+                return rendered
+            if board_id not in self._guidance.boards_affected(self._live.changed_since(seen)):
+                self._rendered[board_id] = (version, rendered)
+                return rendered
+        decision = self._guidance.for_board(board_id, self._live.views())
+        lines = compose_lines(decision, self._labels)
+        if cached is not None and cached[1].lines == lines:
+            rendered = cached[1]
+        else:
+            rendered = self._render(board_id, lines)
+        self._rendered[board_id] = (version, rendered)
+        return rendered
+
+    def _render(self, board_id: str, lines: tuple[BoardLine, ...]) -> RenderedBoard:
+        ttl, width = self._ttl_s, self._text_width
+        return RenderedBoard(
+            board=board_id,
+            lines=lines,
+            variants={
+                "json": variant(render_json(board_id, lines, ttl), "application/json", ttl),
+                "text": variant(render_text(lines, width=width), "text/plain; charset=utf-8", ttl),
+                "ascii": variant(
+                    render_text(lines, ascii_only=True, width=width), "text/plain; charset=us-ascii", ttl
+                ),
+            },
+        )

@@ -1,0 +1,120 @@
+"""The application factory: resources open in start-up order in cleanup_ctx and close in reverse.
+
+Order: (the store joins first, when there is one) → the live site → routes and
+guidance, built off the event loop → MQTT ingest → the availability ticker.
+Each resource's cleanup runs only if its start-up succeeded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from importlib import resources
+
+import orjson
+import yaml
+from aiohttp import web
+
+from parking.app import api, ops
+from parking.app.boards import BoardCache
+from parking.app.feed import SiteFeed
+from parking.app.keys import (
+    BOARDS,
+    CLOCK,
+    CONFIG,
+    FEED,
+    GUIDANCE,
+    INGEST,
+    LIVE,
+    METRICS,
+    OPENAPI,
+    SIGNAL,
+    TASKS,
+)
+from parking.app.metrics import Metrics
+from parking.app.middleware import observe_requests
+from parking.app.signals import ChangeSignal
+from parking.app.tasks import BackgroundTasks
+from parking.clock import Clock, utc_now
+from parking.config.models import Config
+from parking.guidance import RouteTable, build_road_graph
+from parking.guidance.service import GuidanceService
+from parking.live import LiveSite
+from sensors.ingest import Dispatcher, MqttIngest
+
+TICK_S = 1.0
+TICKER = "availability-ticker"
+INGEST_TASK = "mqtt-ingest"
+
+
+def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -> web.Application:
+    """Build the web application; with `ingest`, it also consumes the MQTT feeds."""
+    app = web.Application(middlewares=[observe_requests])
+    app[CONFIG] = config
+    app[CLOCK] = clock
+    app[OPENAPI] = _openapi_json()
+    app[TASKS] = BackgroundTasks()
+    app.cleanup_ctx.append(_live_site)
+    app.cleanup_ctx.append(_guidance)
+    if ingest:
+        app.cleanup_ctx.append(_mqtt_ingest)
+    app.cleanup_ctx.append(_ticker)
+    app.add_routes(api.routes)
+    app.add_routes(ops.routes)
+    return app
+
+
+def build_guidance(config: Config) -> GuidanceService:
+    """The road graph, every board's routes and the guidance service: CPU work, run in an executor."""
+    return GuidanceService(config, RouteTable(config, build_road_graph(config.roads)))
+
+
+def _openapi_json() -> bytes:
+    text = resources.files("parking.app").joinpath("openapi.yaml").read_text(encoding="utf-8")
+    return orjson.dumps(yaml.safe_load(text))
+
+
+async def _live_site(app: web.Application) -> AsyncIterator[None]:
+    live = LiveSite(app[CONFIG], app[CLOCK]())
+    # (a restore from the store goes here, before anything reads the live site)
+    metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
+    app[LIVE] = live
+    app[METRICS] = metrics
+    app[FEED] = SiteFeed(live, metrics, app[CLOCK])
+    app[SIGNAL] = signal = ChangeSignal(live)
+    yield
+    signal.close()
+
+
+async def _guidance(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    loop = asyncio.get_running_loop()
+    guidance = await loop.run_in_executor(None, build_guidance, config)
+    app[GUIDANCE] = guidance
+    labels = {lot.id: lot.display_label for lot in config.lots}
+    app[BOARDS] = BoardCache(app[LIVE], guidance, labels, config.defaults.board_ttl_s)
+    yield
+
+
+async def _mqtt_ingest(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    feed = app[FEED]
+    dispatcher = Dispatcher(config.feeds, feed, config.mqtt.max_payload_bytes)
+    ingest = MqttIngest(config.mqtt, dispatcher, feed)
+    app[INGEST] = ingest
+    app[TASKS].start(INGEST_TASK, ingest.run())
+    yield
+    await app[TASKS].stop(INGEST_TASK)
+
+
+async def _ticker(app: web.Application) -> AsyncIterator[None]:
+    live, clock = app[LIVE], app[CLOCK]
+
+    async def tick_forever() -> None:
+        while True:
+            live.tick(clock())
+            await asyncio.sleep(TICK_S)
+
+    app[TASKS].start(TICKER, tick_forever())
+    yield
+    await app[TASKS].stop(TICKER)

@@ -1,0 +1,28 @@
+"""Every AppKey of the application, in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from parking.app.boards import BoardCache
+from parking.app.feed import SiteFeed
+from parking.app.metrics import Metrics
+from parking.app.signals import ChangeSignal
+from parking.app.tasks import BackgroundTasks
+from parking.clock import Clock
+from parking.config.models import Config
+from parking.guidance.service import GuidanceService
+from parking.live import LiveSite
+from sensors.ingest import MqttIngest
+
+CONFIG = web.AppKey("config", Config)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+LIVE = web.AppKey("live", LiveSite)
+METRICS = web.AppKey("metrics", Metrics)
+FEED = web.AppKey("feed", SiteFeed)
+SIGNAL = web.AppKey("signal", ChangeSignal)
+TASKS = web.AppKey("tasks", BackgroundTasks)
+GUIDANCE = web.AppKey("guidance", GuidanceService)
+BOARDS = web.AppKey("boards", BoardCache)
+INGEST = web.AppKey("ingest", MqttIngest)
+OPENAPI = web.AppKey("openapi", bytes)

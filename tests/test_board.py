@@ -1,0 +1,191 @@
+"""What a board says: the guidance service decides, signage turns the decision into lines and bytes."""
+
+from __future__ import annotations
+
+import math
+
+import orjson
+import pytest
+
+from parking.app.factory import build_guidance
+from parking.availability import Availability
+from parking.guidance.service import GuidanceService
+from parking.observations import GateCounterObservation, LotObservation, SpotObservation
+from signage.board import WALK_SHOWN_FROM_M, BoardLine, board_version, compose_lines, render_json, render_text
+from tests.site import T0, site_config
+
+CONFIG = site_config()
+LABELS = {lot.id: lot.display_label for lot in CONFIG.lots}
+
+
+@pytest.fixture(scope="module")
+def guidance() -> GuidanceService:
+    return build_guidance(CONFIG)
+
+
+@pytest.fixture
+def state() -> Availability:
+    return Availability(CONFIG, T0)
+
+
+def fill_all(state: Availability) -> None:
+    state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
+    state.apply(LotObservation("tower", free=80), T0)
+    state.apply(LotObservation("mall", free=300), T0)
+    for spot in ("S01", "S02"):
+        state.apply(SpotObservation("street", spot, occupied=False), T0)
+
+
+def lines_of(guidance: GuidanceService, state: Availability, board: str = "north") -> tuple[BoardLine, ...]:
+    views = {view.id: view for view in state.views()}
+    return compose_lines(guidance.for_board(board, views), LABELS)
+
+
+class TestDecision:
+    def test_pinned_hospital_first_then_the_best_alternatives(
+        self, guidance: GuidanceService, state: Availability
+    ) -> None:
+        fill_all(state)
+        state.apply(LotObservation("hospital", free=0), T0)
+        views = {view.id: view for view in state.views()}
+        decision = guidance.for_board("north", views)
+        assert [rec.pinned for rec in decision.lines] == [True, False, False]
+        assert decision.lines[0].lot == "hospital"
+        assert "hospital" not in [rec.lot for rec in decision.lines[1:]]
+        costs = [rec.cost.total_s for rec in decision.lines[1:] if rec.cost is not None]
+        assert costs == sorted(costs)
+
+    def test_the_cost_is_broken_down_into_drive_walk_and_risk(
+        self, guidance: GuidanceService, state: Availability
+    ) -> None:
+        fill_all(state)
+        views = {view.id: view for view in state.views()}
+        for rec in guidance.for_board("north", views).lines:
+            assert rec.cost is not None
+            assert rec.route is not None
+            assert rec.cost.drive_s == rec.route.drive_s
+            assert rec.cost.walk_s == rec.route.walk_s
+            assert rec.cost.total_s == rec.cost.drive_s + rec.cost.walk_s + rec.cost.full_risk_s
+
+    def test_boards_affected_are_those_that_watch_a_changed_lot(self, guidance: GuidanceService) -> None:
+        assert guidance.boards_affected({"tower"}) == {"north"}
+        assert guidance.boards_affected({"no-such-lot"}) == frozenset()
+        assert guidance.boards_affected(()) == frozenset()
+
+    def test_unknown_board_is_a_key_error(self, guidance: GuidanceService, state: Availability) -> None:
+        assert not guidance.has_board("nope")
+        with pytest.raises(KeyError):
+            guidance.for_board("nope", {})
+
+
+class TestLines:
+    def test_full_pinned_line_has_no_arrow_and_no_minutes(
+        self, guidance: GuidanceService, state: Availability
+    ) -> None:
+        fill_all(state)
+        state.apply(LotObservation("hospital", free=0), T0)
+        lines = lines_of(guidance, state)
+        assert (lines[0].lot, lines[0].display, lines[0].arrow, lines[0].minutes) == (
+            "hospital",
+            "FULL",
+            None,
+            None,
+        )
+        assert len(lines) == 3
+        assert all(line.display.isdigit() and line.arrow is not None for line in lines[1:])
+
+    def test_closed_pinned_line_has_no_arrow_and_no_minutes(self, guidance: GuidanceService) -> None:
+        config = site_config(**{"pinned: [hospital]": "pinned: [tower]"})
+        service = build_guidance(config)
+        state = Availability(config, T0)
+        late = T0.replace(hour=22, minute=30)  # the tower closes at 22:00
+        state.apply(LotObservation("tower", free=80), late)
+        views = {view.id: view for view in state.views()}
+        line = compose_lines(service.for_board("north", views), LABELS)[0]
+        assert (line.lot, line.display, line.free, line.arrow, line.minutes) == (
+            "tower",
+            "CLOSED",
+            None,
+            None,
+            None,
+        )
+
+    def test_unknown_lot_shows_dashes_never_zero(
+        self, guidance: GuidanceService, state: Availability
+    ) -> None:
+        lines = lines_of(guidance, state)
+        assert [(line.lot, line.free, line.display) for line in lines] == [("hospital", None, "--")]
+
+    def test_minutes_are_to_the_hospital_door_drive_plus_walk(
+        self, guidance: GuidanceService, state: Availability
+    ) -> None:
+        fill_all(state)
+        views = {view.id: view for view in state.views()}
+        decision = guidance.for_board("north", views)
+        for rec, line in zip(decision.lines, compose_lines(decision, LABELS), strict=True):
+            assert rec.route is not None
+            assert line.minutes == math.ceil((rec.route.drive_s + rec.route.walk_s) / 60)
+            assert rec.route.walk_s > rec.route.drive_s or line.lot == "hospital"
+
+    def test_a_long_walk_is_named_a_short_one_is_not(
+        self, guidance: GuidanceService, state: Availability
+    ) -> None:
+        fill_all(state)
+        views = {view.id: view for view in state.views()}
+        decision = guidance.for_board("north", views)
+        lines = {line.lot: line for line in compose_lines(decision, LABELS)}
+        routes = {rec.lot: rec.route for rec in decision.lines if rec.route is not None}
+        assert routes["hospital"].walk_m < WALK_SHOWN_FROM_M
+        assert lines["hospital"].walk_m is None
+        long_walks = [lot for lot, route in routes.items() if route.walk_m >= WALK_SHOWN_FROM_M]
+        assert long_walks, "the test site should have a lot with a long walk on the board"
+        for lot in long_walks:
+            assert lines[lot].walk_m == round(routes[lot].walk_m)
+
+
+class TestRendering:
+    def test_json_has_the_contract_shape(self, guidance: GuidanceService, state: Availability) -> None:
+        fill_all(state)
+        lines = lines_of(guidance, state)
+        body = orjson.loads(render_json("north", lines, 5))
+        assert set(body) == {"board", "version", "lines", "ttl_s"}
+        assert (body["board"], body["version"], body["ttl_s"]) == ("north", board_version(lines), 5)
+        assert body["lines"][0] == {
+            "lot": "hospital",
+            "label": "Hospital",
+            "free": 100,
+            "display": "100",
+            "arrow": "left",
+            "minutes": lines[0].minutes,
+            "walk_m": None,
+        }
+
+    def test_version_comes_from_the_lines_alone(self) -> None:
+        a = (BoardLine("x", "X", 5, "5", "left", 3),)
+        b = (BoardLine("x", "X", 4, "4", "left", 3),)
+        assert board_version(a) == board_version((BoardLine("x", "X", 5, "5", "left", 3),))
+        assert board_version(a) != board_version(b)
+        assert 0 <= board_version(a) < 2**53
+
+    def test_text_is_one_line_per_lot_with_arrows_and_minutes(
+        self, guidance: GuidanceService, state: Availability
+    ) -> None:
+        fill_all(state)
+        lines = lines_of(guidance, state)
+        minutes = f"{lines[0].minutes}min"
+        text = render_text(lines).decode()
+        assert text.splitlines()[0].split() == ["Hospital", "100", "←", minutes]
+        ascii_text = render_text(lines, ascii_only=True).decode("ascii")
+        assert ascii_text.splitlines()[0].split() == ["Hospital", "100", "<-", minutes]
+        assert len(text.splitlines()) == 3
+
+    def test_text_names_a_long_walk_in_metres(self) -> None:
+        line = BoardLine("mall", "Mall", 40, "40", "right", 9, walk_m=650)
+        assert render_text((line,), width=8).decode() == "Mall         40 →   9min 650m\n"
+
+    def test_a_full_line_in_text_has_no_arrow_or_minutes(self) -> None:
+        line = BoardLine("hospital", "Hospital", 0, "FULL", None, None)
+        assert render_text((line,), width=8).decode() == "Hospital   FULL\n"
+
+    def test_no_lines_say_so(self) -> None:
+        assert render_text(()).decode() == "NO PARKING DATA\n"
