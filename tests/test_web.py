@@ -6,9 +6,11 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+import jsonschema
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from openapi_spec_validator import validate
 
 from parking.app.factory import create_app
 from parking.app.keys import BOARDS, FEED, TASKS
@@ -210,6 +212,17 @@ class TestOperations:
             'parking_http_request_duration_seconds_count{method="GET",route="/api/v1/boards/{board_id}"'
             in text
         )
+
+    async def test_openapi_document_is_valid_and_describes_the_board_we_serve(self, client: Client) -> None:
+        spec = await (await client.get("/api/v1/openapi.json")).json()
+        validate(spec)  # OpenAPI 3.1: raises on any error in the document
+        feed(client)
+        board = await (await client.get("/api/v1/boards/north")).json()
+        schema = {"$ref": "#/components/schemas/Board", "components": spec["components"]}
+        jsonschema.Draft202012Validator(schema).validate(board)
+        examples = spec["paths"]["/api/v1/boards/{board_id}"]["get"]["responses"]["200"]["content"]
+        for example in examples["application/json"]["examples"].values():
+            jsonschema.Draft202012Validator(schema).validate(example["value"])
 
     async def test_openapi_document_is_served(self, client: Client) -> None:
         body = await (await client.get("/api/v1/openapi.json")).json()
