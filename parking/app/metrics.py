@@ -43,6 +43,12 @@ class Metrics:
         )
         self.state_version.set_function(version)
         self.registry.register(_LotCollector(views))
+        self._feed_ages: Callable[[], dict[str, float]] = dict
+        self.registry.register(_FeedAgeCollector(lambda: self._feed_ages()))
+
+    def watch_feeds(self, ages: Callable[[], dict[str, float]]) -> None:
+        """Expose seconds since each feed's last message, read from `ages` at scrape time."""
+        self._feed_ages = ages
 
     def count_message(self, feed: str, result: str) -> None:
         """Count one feed message by feed format and result."""
@@ -108,6 +114,26 @@ class _LatencyHistogram(Collector):
         yield family
 
     def describe(self) -> Iterator[HistogramMetricFamily]:
+        return iter(())
+
+
+class _FeedAgeCollector(Collector):
+    """parking_feed_last_message_age_seconds{feed}: how long each feed has been quiet."""
+
+    def __init__(self, ages: Callable[[], dict[str, float]]) -> None:
+        self._ages = ages
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "parking_feed_last_message_age_seconds",
+            "Seconds since the last message of each feed format (decoded or dropped).",
+            labels=["feed"],
+        )
+        for feed, age in sorted(self._ages().items()):
+            family.add_metric([feed], age)
+        yield family
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
         return iter(())
 
 
