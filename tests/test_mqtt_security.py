@@ -17,7 +17,8 @@ from aiohttp.test_utils import TestClient
 from parking.config import Config
 from parking.config.models import TlsConfig
 from parking.web.keys import INGEST
-from tests.conftest import PrivateBroker, _unavailable, free_port
+from sensors.net import free_port
+from tests.conftest import PrivateBroker, _unavailable
 from tests.test_ingest_mqtt import board_first_line, eventually, mqtt_site, ready
 
 Client = TestClient[web.Request, web.Application]
