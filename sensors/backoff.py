@@ -1,11 +1,19 @@
-"""Reconnect policy shared by the MQTT loops: a jittered, capped backoff."""
+"""Reconnect policy shared by the MQTT loops: a jittered, capped backoff, and the failures that skip it."""
 
 from __future__ import annotations
 
 import random
 
+from aiomqtt.exceptions import MqttConnectError  # not re-exported by aiomqtt/__init__
+from paho.mqtt.reasoncodes import ReasonCode
+
 FACTOR = 2.0
 JITTER = 0.25  # each delay is drawn from ±25 % of the ladder's step
+# A refused login, as aiomqtt reports the broker's CONNACK: MQTT 3.1.1 return codes
+# (4 bad username or password, 5 not authorised) and MQTT 5 reason codes (134, 135).
+# paho 2 turns 3.1.1 codes into reason codes, so 134/135 is what we see in practice.
+REFUSED_LOGIN_RETURN_CODES = frozenset({4, 5})
+REFUSED_LOGIN_REASON_CODES = frozenset({134, 135})
 
 
 class Backoff:
@@ -55,3 +63,13 @@ class Backoff:
         """Start again from min_s (after a successful connection)."""
         self.failures = 0
         self._step_s = self.min_s
+
+
+def login_refused(error: BaseException) -> bool:
+    """True if the broker refused our credentials (wrong username or password, or not authorised)."""
+    if not isinstance(error, MqttConnectError):
+        return False
+    rc = error.rc
+    if isinstance(rc, ReasonCode):
+        return rc.value in REFUSED_LOGIN_REASON_CODES
+    return rc in REFUSED_LOGIN_RETURN_CODES

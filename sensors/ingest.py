@@ -19,7 +19,7 @@ from parking.config.models import FeedsConfig, MqttConfig
 from parking.errors import DecodeError
 from parking.observations import Observation
 from parking.types import ConnectionState
-from sensors.backoff import Backoff
+from sensors.backoff import Backoff, login_refused
 from sensors.decoders import DECODERS
 from sensors.topics import TopicTemplate
 
@@ -156,7 +156,13 @@ class MqttIngest:
             self._sink.connection_changed(state)
 
     async def run(self) -> None:
-        """Connect, subscribe and consume until cancelled; reconnect with jittered backoff."""
+        """Connect, subscribe and consume until cancelled; reconnect with jittered backoff.
+
+        A lost or failed connection is logged at WARNING the first time in a row, then at
+        DEBUG. A refused login is logged at ERROR every time and retried only after
+        reconnect_max_s: it needs someone to fix the credentials, not a quick retry.
+        """
+        warned = False
         while True:
             self._set_state(ConnectionState.CONNECTING)
             try:
@@ -171,6 +177,7 @@ class MqttIngest:
                         ", ".join(self._dispatcher.subscriptions),
                     )
                     self.backoff.reset()
+                    warned = False
                     # Messages are dispatched as they arrive (see direct_dispatch_queue);
                     # iterating only waits for the connection to end, raising MqttError.
                     async for _ in client.messages:
@@ -179,7 +186,27 @@ class MqttIngest:
             except aiomqtt.MqttError as exc:
                 self._set_state(ConnectionState.DISCONNECTED)
                 self.reconnects += 1
-                delay_s = self.backoff.next_delay()
-                level = logging.WARNING if self.backoff.failures == 1 else logging.DEBUG
-                logger.log(level, "mqtt connection lost (%s); retrying in %.1fs", exc, delay_s)
+                if login_refused(exc):
+                    delay_s = self.backoff.longest_delay()
+                    warned = False  # a routine failure after this one is news again
+                    self._log_refused(exc, delay_s)
+                else:
+                    delay_s = self.backoff.next_delay()
+                    level = logging.DEBUG if warned else logging.WARNING
+                    warned = True
+                    logger.log(level, "mqtt connection lost (%s); retrying in %.1fs", exc, delay_s)
             await self._sleep(delay_s)
+
+    def _log_refused(self, exc: aiomqtt.MqttError, delay_s: float) -> None:
+        cfg = self._config
+        logger.error(
+            "mqtt broker %s:%d refused the login (%s): check the username (%s), the password (%s) "
+            "and the broker's ACL for client id %r; retrying in %.1fs",
+            cfg.host,
+            cfg.port,
+            exc,
+            repr(cfg.username) if cfg.username else "none set",
+            "set" if cfg.password else "none set",
+            cfg.client_id,
+            delay_s,
+        )

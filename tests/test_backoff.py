@@ -1,12 +1,16 @@
-"""The reconnect backoff ladder, with values alone: no loop, no clock."""
+"""The reconnect backoff ladder and the refused-login test, with values alone: no loop, no broker."""
 
 from __future__ import annotations
 
 import random
 
+import aiomqtt
 import pytest
+from aiomqtt.exceptions import MqttConnectError
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
 
-from sensors.backoff import Backoff
+from sensors.backoff import Backoff, login_refused
 
 
 def ladder(backoff: Backoff, count: int) -> list[float]:
@@ -69,3 +73,34 @@ def test_thousands_of_failures_do_not_overflow() -> None:
 def test_a_nonsensical_ladder_is_refused(min_s: float, max_s: float, factor: float, jitter: float) -> None:
     with pytest.raises(ValueError, match="backoff"):
         Backoff(min_s, max_s, factor=factor, jitter=jitter)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        MqttConnectError(ReasonCode(PacketTypes.CONNACK, "Bad user name or password")),
+        MqttConnectError(ReasonCode(PacketTypes.CONNACK, "Not authorized")),
+        MqttConnectError(4),  # MQTT 3.1.1 CONNACK: bad username or password
+        MqttConnectError(5),  # MQTT 3.1.1 CONNACK: not authorised
+    ],
+    ids=["v5-bad-password", "v5-not-authorized", "v3-bad-password", "v3-not-authorised"],
+)
+def test_a_refused_login_is_recognised(error: aiomqtt.MqttError) -> None:
+    assert login_refused(error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        aiomqtt.MqttError("[Errno 111] Connection refused"),
+        MqttConnectError(ReasonCode(PacketTypes.CONNACK, "Server unavailable")),
+        MqttConnectError(3),  # MQTT 3.1.1 CONNACK: server unavailable
+        aiomqtt.MqttCodeError(5, "Could not publish message"),  # paho's MQTT_ERR_CONN_REFUSED, not a CONNACK
+        aiomqtt.MqttCodeError(
+            ReasonCode(PacketTypes.DISCONNECT, "Unspecified error"), "Unexpected disconnection"
+        ),
+    ],
+    ids=["socket", "v5-server-unavailable", "v3-server-unavailable", "publish-error", "disconnect"],
+)
+def test_other_failures_are_routine(error: aiomqtt.MqttError) -> None:
+    assert not login_refused(error)
