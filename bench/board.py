@@ -19,9 +19,10 @@ from typing import Any
 
 from bench.errors import BenchError
 from bench.loadgen import Load, run_load
-from bench.procs import Processes, free_port
+from bench.procs import Processes
 from bench.report import Figure
 from bench.site import load_site
+from sensors.net import free_port
 
 TARGET_RATIO = 0.85
 WARMUP_S = 1.0

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.errors import BenchError
-from bench.procs import Processes, free_port, reachable
+from bench.procs import Processes, reachable
+from sensors.net import free_port
 
 HOST = "127.0.0.1"
 

@@ -23,9 +23,10 @@ import orjson
 from bench.board import http_get
 from bench.broker import Broker, private_broker
 from bench.errors import BenchError
-from bench.procs import Processes, free_port
+from bench.procs import Processes
 from bench.report import Figure
 from bench.site import first_messages, load_site, source_count
+from sensors.net import free_port
 
 TARGET_P99_MS = 50.0
 CHANGE_TIMEOUT_S = 2.0

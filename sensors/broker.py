@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from types import TracebackType
 from typing import Any
 
@@ -12,6 +11,7 @@ from amqtt.broker import Broker
 from amqtt.errors import BrokerError
 
 from parking.errors import MqttError
+from sensors.net import free_port, port_is_free
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class EmbeddedBroker:
     async def start(self) -> None:
         """Start listening; raise MqttError if the broker cannot start."""
         _quiet_amqtt_logging()
-        port = self._requested_port or _free_port(self.host)
+        port = self._requested_port or free_port(self.host)
         if not port_is_free(self.host, port):
             raise MqttError(f"embedded MQTT broker could not start: {self.host}:{port} is in use")
         config = {
@@ -108,26 +108,6 @@ class EmbeddedBroker:
         traceback: TracebackType | None,
     ) -> None:
         await self.shutdown()
-
-
-def port_is_free(host: str, port: int) -> bool:
-    """True if a TCP listener could bind host:port now."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port(host: str) -> int:
-    """A port that is free now (the OS picks it); the broker binds it right after."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _quiet_amqtt_logging() -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import ssl
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import aiomqtt
@@ -19,14 +19,13 @@ from parking.config.models import FeedsConfig, MqttConfig
 from parking.errors import DecodeError
 from parking.observations import Observation
 from parking.types import ConnectionState
+from sensors.backoff import Backoff, login_refused
 from sensors.decoders import DECODERS
 from sensors.topics import TopicTemplate
 
 logger = logging.getLogger(__name__)
 
 QOS = 1
-BACKOFF_FACTOR = 2.0
-BACKOFF_JITTER = 0.25
 
 
 class FeedSink(Protocol):
@@ -112,10 +111,19 @@ def direct_dispatch_queue(dispatcher: Dispatcher) -> type[asyncio.Queue[aiomqtt.
 class MqttIngest:
     """Keeps one persistent MQTT session subscribed to the feeds, reconnecting as needed."""
 
-    def __init__(self, mqtt: MqttConfig, dispatcher: Dispatcher, sink: FeedSink) -> None:
+    def __init__(
+        self,
+        mqtt: MqttConfig,
+        dispatcher: Dispatcher,
+        sink: FeedSink,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._config = mqtt
         self._dispatcher = dispatcher
         self._sink = sink
+        self._sleep = sleep  # tests pass one that records the delay and returns at once
+        self.backoff = Backoff(mqtt.reconnect_min_s, mqtt.reconnect_max_s)
         self.state = ConnectionState.DISCONNECTED
         self.reconnects = 0
 
@@ -148,9 +156,13 @@ class MqttIngest:
             self._sink.connection_changed(state)
 
     async def run(self) -> None:
-        """Connect, subscribe and consume until cancelled; reconnect with jittered backoff."""
-        delay = self._config.reconnect_min_s
-        failures = 0
+        """Connect, subscribe and consume until cancelled; reconnect with jittered backoff.
+
+        A lost or failed connection is logged at WARNING the first time in a row, then at
+        DEBUG. A refused login is logged at ERROR every time and retried only after
+        reconnect_max_s: it needs someone to fix the credentials, not a quick retry.
+        """
+        warned = False
         while True:
             self._set_state(ConnectionState.CONNECTING)
             try:
@@ -164,16 +176,37 @@ class MqttIngest:
                         self._config.port,
                         ", ".join(self._dispatcher.subscriptions),
                     )
-                    delay, failures = self._config.reconnect_min_s, 0
+                    self.backoff.reset()
+                    warned = False
                     # Messages are dispatched as they arrive (see direct_dispatch_queue);
                     # iterating only waits for the connection to end, raising MqttError.
                     async for _ in client.messages:
                         pass
+                delay_s = self.backoff.next_delay()
             except aiomqtt.MqttError as exc:
                 self._set_state(ConnectionState.DISCONNECTED)
-                failures += 1
                 self.reconnects += 1
-                level = logging.WARNING if failures == 1 else logging.DEBUG
-                logger.log(level, "mqtt connection lost (%s); retrying in %.1fs", exc, delay)
-            await asyncio.sleep(delay * random.uniform(1 - BACKOFF_JITTER, 1 + BACKOFF_JITTER))
-            delay = min(delay * BACKOFF_FACTOR, self._config.reconnect_max_s)
+                if login_refused(exc):
+                    delay_s = self.backoff.longest_delay()
+                    warned = False  # a routine failure after this one is news again
+                    self._log_refused(exc, delay_s)
+                else:
+                    delay_s = self.backoff.next_delay()
+                    level = logging.DEBUG if warned else logging.WARNING
+                    warned = True
+                    logger.log(level, "mqtt connection lost (%s); retrying in %.1fs", exc, delay_s)
+            await self._sleep(delay_s)
+
+    def _log_refused(self, exc: aiomqtt.MqttError, delay_s: float) -> None:
+        cfg = self._config
+        logger.error(
+            "mqtt broker %s:%d refused the login (%s): check the username (%s), the password (%s) "
+            "and the broker's ACL for client id %r; retrying in %.1fs",
+            cfg.host,
+            cfg.port,
+            exc,
+            repr(cfg.username) if cfg.username else "none set",
+            "set" if cfg.password else "none set",
+            cfg.client_id,
+            delay_s,
+        )

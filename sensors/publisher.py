@@ -13,6 +13,7 @@ import aiomqtt
 
 from parking.clock import Clock, utc_now
 from parking.config.models import Config
+from sensors.backoff import Backoff, login_refused
 from sensors.simulator import Message, SiteSimulator
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ async def run_simulation(
 
     With a `clock` (e.g. the demo's ScaledClock shared with the engine), simulated
     time and message timestamps both follow it, and `time_scale`/`start` are unused.
+    A refused login is logged at ERROR on every attempt and retried after RECONNECT_MAX_S.
     """
     if interval_s <= 0:
         raise ValueError(f"interval_s must be positive, got {interval_s}")
@@ -51,33 +53,49 @@ async def run_simulation(
         simulator = SiteSimulator(config, random.Random(seed), time_scale=time_scale, start=start)
     publisher = _Publisher(simulator, interval_s, retain, clock)
     stop = stop if stop is not None else asyncio.Event()
-    jitter = random.Random()
-    identifier = client_id or f"parking-guide-sim-{jitter.getrandbits(32):08x}"
-    failures = 0
+    backoff = Backoff(RECONNECT_MIN_S, RECONNECT_MAX_S)
+    identifier = client_id or f"parking-guide-sim-{random.Random().getrandbits(32):08x}"
+    warned = False
     while not stop.is_set():
         try:
             async with aiomqtt.Client(
                 hostname=host, port=port, identifier=identifier, username=username, password=password
             ) as client:
-                if failures:
+                if backoff.failures:
                     logger.info("simulator reconnected to MQTT broker %s:%d", host, port)
-                failures = 0
+                backoff.reset()
+                warned = False
                 async with asyncio.TaskGroup() as group:
                     watch = group.create_task(_until_disconnected(client), name="simulator-connection-watch")
                     await publisher.run(client, stop)
                     watch.cancel()
         except* aiomqtt.MqttError as errors:
-            failures += 1
-            delay_s = min(RECONNECT_MAX_S, RECONNECT_MIN_S * 2 ** (failures - 1)) * jitter.uniform(0.5, 1.0)
-            logger.log(
-                logging.WARNING if failures == 1 else logging.DEBUG,
-                "simulator: MQTT broker %s:%d unavailable (%s); retrying in %.1f s",
-                host,
-                port,
-                _first_leaf(errors),
-                delay_s,
-            )
-        if failures:
+            error = _first_leaf(errors)
+            if login_refused(error):
+                delay_s = backoff.longest_delay()
+                warned = False
+                logger.error(
+                    "simulator: MQTT broker %s:%d refused the login (%s): check the username (%s), "
+                    "the password (%s) and the broker's ACL; retrying in %.1f s",
+                    host,
+                    port,
+                    error,
+                    repr(username) if username else "none set",
+                    "set" if password else "none set",
+                    delay_s,
+                )
+            else:
+                delay_s = backoff.next_delay()
+                logger.log(
+                    logging.DEBUG if warned else logging.WARNING,
+                    "simulator: MQTT broker %s:%d unavailable (%s); retrying in %.1f s",
+                    host,
+                    port,
+                    error,
+                    delay_s,
+                )
+                warned = True
+        if backoff.failures:
             await _wait(stop, delay_s)
     logger.info("simulator stopped")
 

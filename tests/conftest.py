@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient
 
 from parking.app.factory import create_app
 from parking.config import Config
+from sensors.net import free_port
 
 SHARED_BROKER = ("127.0.0.1", 1883)
 IN_CI = os.environ.get("CI") == "true"
@@ -49,13 +50,6 @@ def mosquitto() -> tuple[str, int]:
 def prefix() -> str:
     """A topic prefix unique to this test, so runs never see each other's messages."""
     return f"test-{uuid.uuid4().hex[:12]}"
-
-
-def free_port() -> int:
-    """A TCP port that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -14,7 +14,8 @@ from parking.config import Config
 from parking.errors import MqttError
 from parking.observations import Observation
 from sensors import publisher, simulator
-from sensors.broker import EmbeddedBroker, port_is_free
+from sensors.broker import EmbeddedBroker
+from sensors.net import free_port, port_is_free
 from sensors.publisher import run_simulation
 from sensors.topics import TopicTemplate
 from tests.test_simulator import WEDNESDAY_06, decode, site
@@ -118,7 +119,7 @@ async def test_simulation_waits_for_a_broker_and_warns_once(
     fast_reconnect: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     config = site()
-    port = _free_port()
+    port = free_port()
     stop = asyncio.Event()
     failures = _RetryCounter(wanted=3)
     sim_logger = logging.getLogger("sensors.publisher")
@@ -164,13 +165,6 @@ async def test_simulation_survives_a_broker_restart(fast_reconnect: None) -> Non
         stop.set()
         await task
     assert {obs.lot for obs in decoded(config, messages)} == {lot.id for lot in config.lots}
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class _RetryCounter(logging.Handler):

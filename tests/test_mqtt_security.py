@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import getpass
+import logging
 import shutil
 import ssl
 import subprocess
@@ -17,12 +19,19 @@ from aiohttp.test_utils import TestClient
 from parking.app.keys import INGEST
 from parking.config import Config
 from parking.config.models import TlsConfig
-from tests.conftest import PrivateBroker, _unavailable, free_port
+from parking.types import ConnectionState
+from sensors import publisher
+from sensors.net import free_port
+from sensors.publisher import run_simulation
+from tests.conftest import PrivateBroker, _unavailable
 from tests.test_ingest_mqtt import board_first_line, eventually, mqtt_site, ready
+from tests.test_ingest_reconnect import RecordedSleep, ingest_for, records, run_until_slept
+from tests.test_simulator import site
 
 Client = TestClient[web.Request, web.Application]
 StartEngine = Callable[[Config], Awaitable[Client]]
 USER, PASSWORD = "guide", "s3cret-pw"
+WRONG_PASSWORD = "not-the-password-42"
 
 
 def _run(*argv: str, cwd: Path) -> None:
@@ -43,8 +52,7 @@ def secure_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
     _run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
          "-CAcreateserial", "-days", "1", "-extfile", "san.ext", "-out", "server.crt",
          cwd=tmp_path)  # fmt: skip
-    _run("mosquitto_passwd", "-c", "-b", "passwords", USER, PASSWORD, cwd=tmp_path)
-    (tmp_path / "passwords").chmod(0o600)
+    _write_password_file(tmp_path)
     port = free_port()
     conf = tmp_path / "mosquitto.conf"
     conf.write_text(
@@ -56,6 +64,27 @@ def secure_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
     )
     with PrivateBroker(port, conf) as broker:
         yield broker
+
+
+@pytest.fixture
+def password_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
+    """A private Mosquitto with a password file and no TLS (the simulator does not speak TLS)."""
+    if shutil.which("mosquitto_passwd") is None:
+        _unavailable("mosquitto_passwd is not installed")
+    _write_password_file(tmp_path)
+    port = free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nuser {getpass.getuser()}\n"
+        f"allow_anonymous false\npassword_file {tmp_path / 'passwords'}\npersistence false\n"
+    )
+    with PrivateBroker(port, conf) as broker:
+        yield broker
+
+
+def _write_password_file(directory: Path) -> None:
+    _run("mosquitto_passwd", "-c", "-b", "passwords", USER, PASSWORD, cwd=directory)
+    (directory / "passwords").chmod(0o600)
 
 
 def secure_site(prefix: str, broker: PrivateBroker, password: str) -> Config:
@@ -81,7 +110,9 @@ async def test_feeds_arrive_over_tls_with_username_and_password(
 async def test_a_wrong_password_keeps_the_engine_retrying_and_not_ready(
     start_engine: StartEngine, secure_broker: PrivateBroker, prefix: str
 ) -> None:
-    client = await start_engine(secure_site(prefix, secure_broker, "wrong"))
+    config = secure_site(prefix, secure_broker, "wrong")
+    fast = config.mqtt.model_copy(update={"reconnect_min_s": 0.01, "reconnect_max_s": 0.01})
+    client = await start_engine(config.model_copy(update={"mqtt": fast}))
 
     async def attempts() -> bool:
         return client.app[INGEST].reconnects >= 2
@@ -89,3 +120,72 @@ async def test_a_wrong_password_keeps_the_engine_retrying_and_not_ready(
     await eventually(attempts, True)
     assert await ready(client) == 503
     assert (await client.get("/healthz")).status == 200
+
+
+async def test_a_refused_login_is_an_error_on_every_attempt_and_waits_the_longest_delay(
+    secure_broker: PrivateBroker, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = secure_site(prefix, secure_broker, WRONG_PASSWORD)
+    sleep = RecordedSleep(wanted=3)
+    ingest, sink = ingest_for(config, sleep)
+    with caplog.at_level(logging.DEBUG, logger="sensors.ingest"):
+        await run_until_slept(ingest, sleep)
+
+    errors = records(caplog, logging.ERROR)
+    assert len(errors) == 3  # one per attempt, not a warning once and then silence
+    assert all("refused the login" in r.getMessage() and repr(USER) in r.getMessage() for r in errors)
+    assert not records(caplog, logging.WARNING)
+    assert not records(caplog, logging.DEBUG)
+    assert sleep.delays == [config.mqtt.reconnect_max_s] * 3  # not the ladder from reconnect_min_s
+    assert WRONG_PASSWORD not in caplog.text
+    assert ConnectionState.CONNECTED not in sink.states
+
+
+async def test_a_refused_simulator_login_is_an_error_on_every_attempt(
+    password_broker: PrivateBroker, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(publisher, "RECONNECT_MIN_S", 0.01)
+    monkeypatch.setattr(publisher, "RECONNECT_MAX_S", 0.02)
+    refusals = _RefusalCounter(wanted=2)
+    sim_logger = logging.getLogger("sensors.publisher")
+    sim_logger.addHandler(refusals)
+    stop = asyncio.Event()
+    try:
+        with caplog.at_level(logging.DEBUG, logger="sensors.publisher"):
+            task = asyncio.create_task(
+                run_simulation(
+                    site(),
+                    "127.0.0.1",
+                    password_broker.port,
+                    username=USER,
+                    password=WRONG_PASSWORD,
+                    stop=stop,
+                ),
+                name="test-simulation",
+            )
+            async with asyncio.timeout(10):
+                await refusals.reached.wait()
+            stop.set()
+            await task
+    finally:
+        sim_logger.removeHandler(refusals)
+    levels = [r.levelno for r in caplog.records if r.name == "sensors.publisher"]
+    assert levels.count(logging.ERROR) >= 2
+    assert logging.WARNING not in levels
+    assert WRONG_PASSWORD not in caplog.text
+
+
+class _RefusalCounter(logging.Handler):
+    """Counts the simulator's 'refused the login' records; `reached` is set at the wanted count."""
+
+    def __init__(self, wanted: int) -> None:
+        super().__init__(logging.DEBUG)
+        self.wanted = wanted
+        self.count = 0
+        self.reached = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if "refused the login" in record.getMessage():
+            self.count += 1
+            if self.count >= self.wanted:
+                self.reached.set()

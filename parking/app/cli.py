@@ -161,7 +161,8 @@ async def _run(config: Config) -> None:
 
 
 async def _demo(config: Config, args: argparse.Namespace) -> None:
-    from sensors.broker import EmbeddedBroker, port_is_free
+    from sensors.broker import EmbeddedBroker
+    from sensors.net import port_is_free
     from sensors.publisher import run_simulation
 
     mqtt_port = args.mqtt_port
