@@ -154,3 +154,21 @@ class TestSession:
         await eventually(lambda: board_first_line(client), ("hospital", "9"))
         disconnects = client.app[METRICS].registry.get_sample_value("parking_mqtt_disconnects_total")
         assert disconnects == 1
+
+
+class TestReadiness:
+    async def test_a_connected_engine_that_hears_nothing_is_not_ready(
+        self, start_engine: StartEngine, mosquitto: tuple[str, int], prefix: str
+    ) -> None:
+        config = mqtt_site(prefix, *mosquitto)
+        config = config.model_copy(update={"mqtt": config.mqtt.model_copy(update={"max_silence_s": 0.3})})
+        client = await start_engine(config)
+
+        async def feeds_check() -> Any:
+            return (await (await client.get("/readyz")).json())["checks"].get("feeds")
+
+        await eventually(feeds_check, "silent")
+        assert await ready(client) == 503
+        await publish(*mosquitto, (f"{prefix}/parking/hospital/status", b'{"free": 42}'))
+        await eventually(feeds_check, "flowing")
+        await eventually(lambda: ready(client), 200)

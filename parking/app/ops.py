@@ -6,7 +6,7 @@ import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from parking.app.keys import FEED, GUIDANCE, INGEST, LIVE, METRICS, OPENAPI, TASKS
+from parking.app.keys import CONFIG, FEED, GUIDANCE, INGEST, LIVE, METRICS, OPENAPI, TASKS
 from parking.types import ConnectionState
 
 routes = web.RouteTableDef()
@@ -26,9 +26,13 @@ async def readyz(request: web.Request) -> web.Response:
         "live_site": "ready" if LIVE in app else "starting",
         "guidance": "ready" if GUIDANCE in app else "starting",
     }
-    healthy = {"ready", "running", ConnectionState.CONNECTED.value}
+    healthy = {"ready", "running", "flowing", ConnectionState.CONNECTED.value}
     if INGEST in app:
-        checks["mqtt"] = app[FEED].mqtt_state.value
+        feed = app[FEED]
+        checks["mqtt"] = feed.mqtt_state.value
+        silence_s, limit_s = feed.silence_s(), app[CONFIG].mqtt.max_silence_s
+        if silence_s is not None and limit_s is not None:
+            checks["feeds"] = "flowing" if silence_s <= limit_s else "silent"
     for name, health in app[TASKS].health().items():
         checks[name] = health
     ready = all(value in healthy for value in checks.values())

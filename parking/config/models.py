@@ -43,6 +43,7 @@ class MqttConfig(Model):
     reconnect_min_s: float = Field(0.5, gt=0)
     reconnect_max_s: float = Field(30.0, gt=0)
     max_payload_bytes: int = Field(4096, ge=64, le=1_048_576)
+    max_silence_s: float | None = Field(300.0, gt=0)
 
     @model_validator(mode="after")
     def _backoff_range(self) -> MqttConfig:
