@@ -1,4 +1,4 @@
-"""Routes: no U-turns, queries from any node, concurrent queries.
+"""Routes: no U-turns, queries from any node, concurrent queries, and the nearest road node.
 
 Pure: no event loop, no I/O beyond reading the example config.
 """
@@ -235,6 +235,47 @@ class TestConcurrency:
             roads.graph.add_node("extra")
         with pytest.raises(TypeError):
             roads.coords["extra"] = (0.0, 0.0)  # type: ignore[index]
+
+
+class TestSnap:
+    @staticmethod
+    def brute_force(coords: dict[str, tuple[float, float]], lat: float, lon: float) -> tuple[str, float]:
+        return min(((n, distance_m(lat, lon, *c)) for n, c in coords.items()), key=lambda nd: nd[1])
+
+    def test_snap_agrees_with_a_scan_of_the_example_site(
+        self, example: tuple[Config, RoadGraph, RouteTable]
+    ) -> None:
+        config, roads, _ = example
+        coords = dict(config.roads.nodes)
+        lats, lons = [c[0] for c in coords.values()], [c[1] for c in coords.values()]
+        rng = random.Random(1)
+        for _ in range(500):
+            lat = rng.uniform(min(lats) - 0.01, max(lats) + 0.01)
+            lon = rng.uniform(min(lons) - 0.01, max(lons) + 0.01)
+            node, dist_m = roads.snap(lat, lon)
+            expected, expected_m = self.brute_force(coords, lat, lon)
+            assert node == expected
+            assert roads.nearest_node(lat, lon) == node
+            assert dist_m == pytest.approx(expected_m, rel=0.01)
+
+    def test_snap_agrees_with_a_scan_over_many_nodes_far_apart(self) -> None:
+        # a country-sized spread, where a flat projection around one latitude would drift
+        rng = random.Random(2)
+        coords = {f"x{i}": (rng.uniform(20.0, 45.0), rng.uniform(100.0, 125.0)) for i in range(2000)}
+        graph = nx.DiGraph()
+        graph.add_nodes_from(coords)
+        roads = RoadGraph(graph, coords)
+        for _ in range(150):
+            lat, lon = rng.uniform(20.0, 45.0), rng.uniform(100.0, 125.0)
+            node, dist_m = roads.snap(lat, lon)
+            expected, expected_m = self.brute_force(coords, lat, lon)
+            assert node == expected
+            assert dist_m == pytest.approx(expected_m, rel=0.01)
+
+    def test_a_node_snaps_to_itself(self, example: tuple[Config, RoadGraph, RouteTable]) -> None:
+        config, roads, _ = example
+        for node, (lat, lon) in config.roads.nodes.items():
+            assert roads.snap(lat, lon) == (node, pytest.approx(0.0, abs=0.01))
 
 
 class TestArrow:
