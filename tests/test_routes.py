@@ -180,6 +180,13 @@ class TestRoutesFrom:
             on_demand = routes.routes_from(board.node, board.facing_deg, board.destination)
             assert routes.routes(board.id) == on_demand
 
+    def test_every_example_board_reaches_every_lot_without_a_u_turn(
+        self, example: tuple[Config, RoadGraph, RouteTable]
+    ) -> None:
+        config, _, routes = example
+        for board in config.boards:
+            assert [r.lot for r in routes.routes(board.id)] == [lot.id for lot in config.lots], board.id
+
     def test_the_origin_itself_is_reached_without_driving(self) -> None:
         route = depot(table(block()).routes_from("W", 90.0, "h/main"))
         assert (route.path, route.drive_s, route.drive_m, route.arrow) == (("W",), 0.0, 0.0, "ahead")
