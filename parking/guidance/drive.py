@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 import networkx as nx
 
@@ -41,7 +42,7 @@ class ArcGraph:
         index = {node: i for i, node in enumerate(nodes)}
         first_out = [0]
         heads: list[int] = []
-        data: list[dict[str, float]] = []
+        data: list[Mapping[str, Any]] = []
         arc_of: dict[tuple[int, int], int] = {}
         for u, node in enumerate(nodes):
             for succ, attrs in graph.adj[node].items():
