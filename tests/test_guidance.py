@@ -53,8 +53,10 @@ class TestRoutes:
         config = site_config(**{"node: n1,": "node: n3,"})
         routes = RouteTable(config, build_road_graph(config.roads))
         hospital = next(r for r in routes.routes("north") if r.lot == "hospital")
-        # ahead to n4 and round there (the arrow shows that turn), back past the board, up the lane
-        assert hospital.drive_s == pytest.approx(3 * 111 / 10 + 100 / 5, rel=0.02)
+        # no U-turn at the n4 junction: ahead to the dead end at n5 and round there (the arrow
+        # shows that turn), back past the board, up the lane
+        assert hospital.path == ("n3", "n4", "n5", "n4", "n3", "n2", "n6")
+        assert hospital.drive_s == pytest.approx(5 * 111 / 10 + 100 / 5, rel=0.02)
         assert hospital.arrow == "back"
 
     @pytest.mark.parametrize(

@@ -3,29 +3,59 @@
 from __future__ import annotations
 
 import itertools
-import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import networkx as nx
 
 from parking.config.models import Roads
 from parking.geo import bearing_deg, distance_m
+from parking.guidance.drive import ArcGraph
+from parking.guidance.spatial import NodeIndex
 
 
-@dataclass(frozen=True, slots=True)
 class RoadGraph:
-    """A directed graph; edges carry `travel_s`, `length_m`, `bearing` and `name`."""
+    """The road network, built once and read-only, safe to query from many threads at once.
 
-    graph: nx.DiGraph
-    coords: dict[str, tuple[float, float]]
+    `graph` is a frozen networkx DiGraph whose edges carry `travel_s`, `length_m`,
+    `bearing` and `name` (build or edit a DiGraph, then wrap it: the wrapped graph
+    is frozen in place and any later change raises). Beside it, built once: a
+    spatial index for the nearest node and the flat arcs the route search runs on.
+    """
+
+    __slots__ = ("_arcs", "_coords", "_graph", "_index")
+
+    def __init__(self, graph: nx.DiGraph, coords: Mapping[str, tuple[float, float]]) -> None:
+        missing = [node for node in graph if node not in coords]
+        if missing:
+            raise ValueError(f"road nodes without coordinates: {missing[:5]}")
+        self._graph: nx.DiGraph = nx.freeze(graph)
+        self._coords: Mapping[str, tuple[float, float]] = MappingProxyType({n: coords[n] for n in graph})
+        self._index = NodeIndex(self._coords)
+        self._arcs = ArcGraph.from_digraph(graph)
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The frozen networkx graph."""
+        return self._graph
+
+    @property
+    def coords(self) -> Mapping[str, tuple[float, float]]:
+        """Node id -> (lat, lon), read-only."""
+        return self._coords
+
+    @property
+    def arcs(self) -> ArcGraph:
+        """The graph as flat arrays, for the route search."""
+        return self._arcs
+
+    def snap(self, lat: float, lon: float) -> tuple[str, float]:
+        """The node nearest to a position, and the great-circle distance to it in metres."""
+        return self._index.snap(lat, lon)
 
     def nearest_node(self, lat: float, lon: float) -> str:
-        """The graph node closest to a position (linear scan; fine at config scale)."""
-        scale = math.cos(math.radians(lat))
-        return min(
-            self.coords,
-            key=lambda n: (self.coords[n][0] - lat) ** 2 + ((self.coords[n][1] - lon) * scale) ** 2,
-        )
+        """The node nearest to a position."""
+        return self._index.snap(lat, lon)[0]
 
 
 def build_road_graph(roads: Roads) -> RoadGraph:
@@ -48,4 +78,4 @@ def build_road_graph(roads: Roads) -> RoadGraph:
                     bearing=bearing_deg(lat1, lon1, lat2, lon2),
                     name=way.name,
                 )
-    return RoadGraph(graph=graph, coords=dict(roads.nodes))
+    return RoadGraph(graph, roads.nodes)
