@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from parking.availability import Availability
+from parking.availability import Availability, CategoryView
 from parking.observations import (
     GateCounterObservation,
     GateEventObservation,
@@ -14,6 +14,9 @@ from parking.observations import (
     SpotObservation,
 )
 from tests.site import T0, site_config
+
+# Nongfa Tower's garage, as in config.yaml: 446 spaces, 26 of them disabled or ev bays.
+NONGFA = {"capacity: {general: 200, ev: 10}": "capacity: {general: 420, disabled: 6, ev: 20}"}
 
 
 def s(seconds: float) -> timedelta:
@@ -42,10 +45,69 @@ class TestLotFeed:
         assert view.categories["ev"].free == 5
         assert view.status == "open"
 
-    def test_count_above_capacity_is_clamped_and_reported(self, state: Availability) -> None:
-        outcome = state.apply(LotObservation("tower", free=250), T0)
-        assert state.view("tower").categories["general"].free == 200
-        assert "clamped_above_capacity" in outcome.anomalies
+    def test_a_total_is_shown_as_sent_without_an_anomaly(self) -> None:
+        state = Availability(site_config(**NONGFA), T0)
+        outcome = state.apply(LotObservation("tower", free=445, capacity=446), T0)
+        assert outcome.anomalies == ()
+        view = state.view("tower")
+        assert (view.free, view.capacity) == (445, 446)
+        assert view.categories["general"] == CategoryView(419, 420, "open", estimated=True)
+        assert view.categories["disabled"].free is None
+        assert view.categories["ev"].free is None
+
+    def test_an_unsplit_total_never_inflates_general(self) -> None:
+        state = Availability(site_config(**NONGFA), T0)
+        state.apply(LotObservation("tower", free=30), T0)
+        view = state.view("tower")
+        assert view.free == 30
+        assert view.categories["general"].free == 4  # the other 26 may all be disabled or ev bays
+        assert view.categories["general"].estimated
+
+    def test_an_unsplit_total_below_the_special_bays_leaves_no_general_and_no_anomaly(self) -> None:
+        state = Availability(site_config(**NONGFA), T0)
+        outcome = state.apply(LotObservation("tower", free=20), T0)
+        assert outcome.anomalies == ()
+        assert state.view("tower").free == 20
+        assert state.view("tower").categories["general"] == CategoryView(0, 420, "full", estimated=True)
+
+    def test_a_split_message_gives_exact_categories(self) -> None:
+        state = Availability(site_config(**NONGFA), T0)
+        outcome = state.apply(LotObservation("tower", free=37, categories={"disabled": 2, "ev": 5}), T0)
+        assert outcome.anomalies == ()
+        view = state.view("tower")
+        assert view.free == 37
+        assert view.categories["general"] == CategoryView(30, 420, "almost_full")
+        assert view.categories["disabled"] == CategoryView(2, 6, "open")
+        assert view.categories["ev"] == CategoryView(5, 20, "open")
+
+    def test_a_general_count_that_is_sent_is_used_as_sent(self) -> None:
+        state = Availability(site_config(**NONGFA), T0)
+        state.apply(LotObservation("tower", free=37, categories={"general": 30, "ev": 5}), T0)
+        view = state.view("tower")
+        assert view.categories["general"] == CategoryView(30, 420, "almost_full")
+        assert view.categories["disabled"].free is None
+
+    def test_a_partly_split_total_takes_the_missing_category_as_free(self) -> None:
+        state = Availability(site_config(**NONGFA), T0)
+        state.apply(LotObservation("tower", free=100, categories={"disabled": 2}), T0)
+        view = state.view("tower")
+        assert view.categories["general"] == CategoryView(78, 420, "open", estimated=True)
+        assert view.categories["disabled"].free == 2
+        assert view.categories["ev"].free is None
+
+    def test_a_total_above_capacity_is_clamped_and_reported(self) -> None:
+        state = Availability(site_config(**NONGFA), T0)
+        outcome = state.apply(LotObservation("tower", free=500), T0)
+        assert outcome.anomalies == ("clamped_above_capacity",)
+        assert state.view("tower").free == 446
+        assert state.view("tower").categories["general"].free == 420
+
+    def test_special_counts_above_the_total_are_clamped_and_reported(self) -> None:
+        state = Availability(site_config(**NONGFA), T0)
+        outcome = state.apply(LotObservation("tower", free=5, categories={"disabled": 4, "ev": 4}), T0)
+        assert outcome.anomalies == ("clamped_below_zero",)
+        assert state.view("tower").categories["general"].free == 0
+        assert state.view("tower").free == 5
 
     def test_capacity_different_from_config_is_an_anomaly_config_wins(self, state: Availability) -> None:
         outcome = state.apply(LotObservation("tower", free=10, capacity=999), T0)
@@ -68,7 +130,7 @@ class TestLotFeed:
         state.apply(LotObservation("tower", free=40, categories={"ev": 5}), T0)
         state.apply(LotObservation("tower", free=40), T0 + s(1))
         view = state.view("tower")
-        assert view.categories["general"].free == 40
+        assert view.categories["general"] == CategoryView(30, 200, "open", estimated=True)
         assert view.categories["ev"].free is None
         assert view.free == 40
 
@@ -183,6 +245,28 @@ class TestGateFeed:
         assert state.view("hospital").categories["general"].free == 10
         state.apply(GateCounterObservation("hospital", "north", 62, 0), T0)
         assert state.view("hospital").categories["general"].free == 8
+
+    def test_gates_count_the_lot_total_as_well_as_general(self, state: Availability) -> None:
+        state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
+        assert state.view("hospital").free == 104  # counted as empty, the 4 disabled bays included
+        state.apply(GateCounterObservation("hospital", "north", 30, 0), T0)
+        view = state.view("hospital")
+        assert (view.free, view.categories["general"].free) == (74, 70)
+        assert view.categories["disabled"].free is None
+
+    def test_gates_move_an_unsplit_lot_total_as_sent(self, state: Availability) -> None:
+        state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
+        state.apply(LotObservation("hospital", free=50), T0)
+        state.apply(GateCounterObservation("hospital", "north", 5, 0), T0)
+        view = state.view("hospital")
+        assert view.free == 45
+        assert view.categories["general"] == CategoryView(41, 100, "open", estimated=True)
+
+    def test_a_car_clamped_in_general_and_in_the_total_is_one_anomaly(self, state: Availability) -> None:
+        state.apply(LotObservation("hospital", free=0), T0)
+        outcome = state.apply(GateEventObservation("hospital", "north", "entry"), T0)
+        assert outcome.anomalies == ("clamped_below_zero",)
+        assert state.view("hospital").free == 0
 
     def test_a_gate_lot_without_general_spaces_takes_gate_counts_without_harm(self) -> None:
         state = Availability(

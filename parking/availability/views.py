@@ -11,16 +11,28 @@ __all__ = ["CategoryView", "LotView", "Status", "Trend"]
 
 @dataclass(frozen=True, slots=True)
 class CategoryView:
-    """Free spaces of one category (general, disabled, ev, ...) in a lot."""
+    """Free spaces of one category (general, disabled, ev, ...) in a lot.
+
+    `estimated` is True when `free` was not sent but derived conservatively: general
+    from a lot total that was not split by category, taking every bay of the
+    categories left out as free.
+    """
 
     free: int | None
     capacity: int
     status: Status
+    estimated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class LotView:
-    """A lot as it is now. `free` is None whenever the count is not known."""
+    """A lot as it is now. `free` is None whenever the count is not known.
+
+    `free` is the lot's total over all categories. Lot and gate lots keep their
+    own total: as a lot system sent it, moved by gate counts since (a gate lot
+    never counted starts empty). Spot lots sum their category counts, known once
+    general is.
+    """
 
     id: str
     status: Status
