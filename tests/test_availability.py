@@ -17,6 +17,8 @@ from tests.site import T0, site_config
 
 # Nongfa Tower's garage, as in config.yaml: 446 spaces, 26 of them disabled or ev bays.
 NONGFA = {"capacity: {general: 200, ev: 10}": "capacity: {general: 420, disabled: 6, ev: 20}"}
+# The hospital car park with Nongfa's 26 disabled and ev bays.
+HOSPITAL_26 = {"capacity: {general: 100, disabled: 4}": "capacity: {general: 100, disabled: 6, ev: 20}"}
 
 
 def s(seconds: float) -> timedelta:
@@ -295,6 +297,40 @@ class TestStatus:
         assert status_at(0) == "full"
         assert status_at(2) == "full"  # leaves full only at 3 free
         assert status_at(3) == "almost_full"
+
+    def test_the_lot_status_is_what_a_general_visitor_finds(self) -> None:
+        state = Availability(site_config(**HOSPITAL_26), T0)
+        state.apply(LotObservation("hospital", free=6, categories={"disabled": 5, "ev": 1}), T0)
+        view = state.view("hospital")
+        assert (view.status, view.free) == ("full", 6)
+        assert view.categories["disabled"].status == "open"
+        assert view.categories["ev"].status == "almost_full"
+        assert not view.recommendable
+
+    def test_the_lot_status_keeps_general_hysteresis_whatever_the_other_bays_do(
+        self, state: Availability
+    ) -> None:
+        def status_at(general: int) -> str:
+            state.apply(LotObservation("tower", free=general + 10, categories={"ev": 10}), T0)
+            return state.view("tower").status
+
+        assert status_at(100) == "open"
+        assert status_at(20) == "almost_full"  # 10% of general's 200, though 30 of 210 are free
+        assert status_at(39) == "almost_full"  # still under general's 20% exit
+        assert status_at(41) == "open"
+        assert status_at(0) == "full"  # while the 10 ev bays are free
+        assert status_at(2) == "full"
+        assert status_at(3) == "almost_full"
+
+    def test_a_lot_without_general_spaces_follows_its_total(self) -> None:
+        state = Availability(site_config(**{"capacity: {general: 500}": "capacity: {ev: 40}"}), T0)
+        state.apply(LotObservation("mall", free=30), T0)
+        view = state.view("mall")
+        assert (view.status, view.free) == ("open", 30)
+        assert view.categories["ev"].free is None
+        assert view.recommendable
+        state.apply(LotObservation("mall", free=0), T0)
+        assert state.view("mall").status == "full"
 
     def test_no_data_for_longer_than_the_freshness_window_is_unknown(self, state: Availability) -> None:
         state.apply(LotObservation("mall", free=100), T0)

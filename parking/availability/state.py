@@ -182,7 +182,10 @@ class Availability:
                 changed = True
         free = _lot_free(state) if fresh else None
         lot_status: Status
-        if not is_open:
+        general = state.categories.get(GENERAL)
+        if general is not None:
+            lot_status = general.status  # what a general visitor finds, with general's hysteresis
+        elif not is_open:
             lot_status = "closed"
         elif free is None:
             lot_status = "unknown"

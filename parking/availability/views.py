@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from parking.types import Status, Trend
+from parking.types import GENERAL, Status, Trend
 
 __all__ = ["CategoryView", "LotView", "Status", "Trend"]
 
@@ -31,7 +31,8 @@ class LotView:
     `free` is the lot's total over all categories. Lot and gate lots keep their
     own total: as a lot system sent it, moved by gate counts since (a gate lot
     never counted starts empty). Spot lots sum their category counts, known once
-    general is.
+    general is. `status` is what a general visitor finds: general's status, or
+    the total's for a lot with no general spaces; categories keep their own.
     """
 
     id: str
@@ -45,13 +46,11 @@ class LotView:
 
     @property
     def recommendable(self) -> bool:
-        """Open or almost full, fresh, inside its guidance window, with a free space."""
-        return (
-            self.status in ("open", "almost_full")
-            and self.accepts_visitors
-            and self.free is not None
-            and self.free > 0
-        )
+        """A general visitor can park here: open or almost full, fresh, in its window, general free."""
+        general = self.categories.get(GENERAL)
+        free = self.free if general is None else general.free
+        open_to_visitors = self.status in ("open", "almost_full") and self.accepts_visitors
+        return open_to_visitors and free is not None and free > 0
 
     def category(self, name: str) -> CategoryView | None:
         """The view of one category, or None if the lot has none of it."""
