@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import csv
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -15,14 +18,38 @@ from parking.observations import (
 )
 from tests.site import T0, site_config
 
+REAL_DAY = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-free-2020-06-15.csv"
 # Nongfa Tower's garage, as in config.yaml: 446 spaces, 26 of them disabled or ev bays.
 NONGFA = {"capacity: {general: 200, ev: 10}": "capacity: {general: 420, disabled: 6, ev: 20}"}
 # The hospital car park with Nongfa's 26 disabled and ev bays.
 HOSPITAL_26 = {"capacity: {general: 100, disabled: 4}": "capacity: {general: 100, disabled: 6, ev: 20}"}
+# Aachen's Luisenhospital garage (355 spaces) in place of the mall, given 60 disabled and ev bays;
+# the real day was recorded every 15-30 minutes.
+LUISENHOSPITAL = {
+    "capacity: {general: 500}": "capacity: {general: 295, disabled: 12, ev: 48}\n    freshness_s: 1800"
+}
 
 
 def s(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
+
+
+def real_day(lot: str) -> list[tuple[datetime, int]]:
+    """A lot's free count at every recording time of the real day, the last value carried forward."""
+    if not REAL_DAY.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{REAL_DAY} is missing (CI=true: the real-day check must not skip)")
+        pytest.skip(f"{REAL_DAY} is missing")
+    with REAL_DAY.open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    sent = {row["timestamp"]: int(row["free"]) for row in rows if row["place_id"] == lot}
+    counts: list[tuple[datetime, int]] = []
+    last: int | None = None
+    for stamp in sorted({row["timestamp"] for row in rows}):
+        last = sent.get(stamp, last)
+        if last is not None:
+            counts.append((datetime.fromisoformat(stamp), last))
+    return counts
 
 
 @pytest.fixture
@@ -135,6 +162,18 @@ class TestLotFeed:
         assert view.categories["general"] == CategoryView(30, 200, "open", estimated=True)
         assert view.categories["ev"].free is None
         assert view.free == 40
+
+    def test_the_real_day_of_a_lot_system_is_shown_as_it_was_sent(self) -> None:
+        config = site_config(**LUISENHOSPITAL)
+        counts = real_day("apag-parken-Aachen-Parkhaus-Luisenhospital")
+        assert len(counts) > 200
+        assert any(free > 295 for _, free in counts)  # more free than general alone holds
+        state = Availability(config, counts[0][0])
+        for at, free in counts:
+            outcome = state.apply(LotObservation("mall", free=free, capacity=355, ts=at), at)
+            view = state.view("mall")
+            assert (outcome.anomalies, view.free) == ((), free), at
+            assert view.categories["general"].free == max(free - 60, 0), at
 
     def test_unknown_lot_is_rejected(self, state: Availability) -> None:
         assert state.apply(LotObservation("nowhere", free=1), T0).result == "unknown_lot"
