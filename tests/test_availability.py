@@ -345,6 +345,7 @@ class TestStatus:
         assert view.categories["disabled"].status == "open"
         assert view.categories["ev"].status == "almost_full"
         assert not view.recommendable
+        assert view.recommendable_for("disabled")  # a driver who needs a disabled bay still can
 
     def test_the_lot_status_keeps_general_hysteresis_whatever_the_other_bays_do(
         self, state: Availability
@@ -391,6 +392,7 @@ class TestStatus:
         state.apply(LotObservation("mall", free=400), T0.replace(hour=10, minute=1))
         assert state.view("mall").status == "open"
         assert not state.view("mall").recommendable
+        assert not state.view("mall").recommendable_for("general")
 
 
 class TestTrend:

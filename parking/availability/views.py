@@ -47,10 +47,21 @@ class LotView:
     @property
     def recommendable(self) -> bool:
         """A general visitor can park here: open or almost full, fresh, in its window, general free."""
-        general = self.categories.get(GENERAL)
-        free = self.free if general is None else general.free
+        if GENERAL in self.categories:
+            return self.recommendable_for(GENERAL)
         open_to_visitors = self.status in ("open", "almost_full") and self.accepts_visitors
-        return open_to_visitors and free is not None and free > 0
+        return open_to_visitors and self.free is not None and self.free > 0
+
+    def recommendable_for(self, category: str) -> bool:
+        """A visitor who needs `category` can park here: in its window, that category open and free."""
+        cat = self.categories.get(category)
+        return (
+            cat is not None
+            and self.accepts_visitors
+            and cat.status in ("open", "almost_full")
+            and cat.free is not None
+            and cat.free > 0
+        )
 
     def category(self, name: str) -> CategoryView | None:
         """The view of one category, or None if the lot has none of it."""
