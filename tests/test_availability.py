@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import csv
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from parking.availability import Availability
+from parking.availability import Availability, CategoryView
 from parking.observations import (
     GateCounterObservation,
     GateEventObservation,
@@ -15,9 +17,37 @@ from parking.observations import (
 )
 from tests.site import T0, site_config
 
+REAL_DAY = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-free-2020-06-15.csv"
+# Nongfa Tower's garage, as in config.yaml: 446 spaces, 26 of them disabled or ev bays.
+NONGFA = {"capacity: {general: 200, ev: 10}": "capacity: {general: 420, disabled: 6, ev: 20}"}
+# The hospital car park with Nongfa's 26 disabled and ev bays.
+HOSPITAL_26 = {"capacity: {general: 100, disabled: 4}": "capacity: {general: 100, disabled: 6, ev: 20}"}
+# Aachen's Luisenhospital garage (355 spaces) in place of the mall, given 60 disabled and ev bays;
+# the real day was recorded every 15-30 minutes.
+LUISENHOSPITAL = {
+    "capacity: {general: 500}": "capacity: {general: 295, disabled: 12, ev: 48}\n    freshness_s: 1800"
+}
+
 
 def s(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
+
+
+def real_day(lot: str) -> list[tuple[datetime, int]]:
+    """A lot's free count at every recording time of the real day, the last value carried forward."""
+    if not REAL_DAY.exists():
+        # the data sits beside the checkout, under its own terms, so a fresh clone has none
+        pytest.skip(f"{REAL_DAY} is missing (the shared data beside the checkout)")
+    with REAL_DAY.open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    sent = {row["timestamp"]: int(row["free"]) for row in rows if row["place_id"] == lot}
+    counts: list[tuple[datetime, int]] = []
+    last: int | None = None
+    for stamp in sorted({row["timestamp"] for row in rows}):
+        last = sent.get(stamp, last)
+        if last is not None:
+            counts.append((datetime.fromisoformat(stamp), last))
+    return counts
 
 
 @pytest.fixture
@@ -42,10 +72,69 @@ class TestLotFeed:
         assert view.categories["ev"].free == 5
         assert view.status == "open"
 
-    def test_count_above_capacity_is_clamped_and_reported(self, state: Availability) -> None:
-        outcome = state.apply(LotObservation("tower", free=250), T0)
-        assert state.view("tower").categories["general"].free == 200
-        assert "clamped_above_capacity" in outcome.anomalies
+    def test_a_total_is_shown_as_sent_without_an_anomaly(self) -> None:
+        state = Availability(site_config(**NONGFA), T0)
+        outcome = state.apply(LotObservation("tower", free=445, capacity=446), T0)
+        assert outcome.anomalies == ()
+        view = state.view("tower")
+        assert (view.free, view.capacity) == (445, 446)
+        assert view.categories["general"] == CategoryView(419, 420, "open", estimated=True)
+        assert view.categories["disabled"].free is None
+        assert view.categories["ev"].free is None
+
+    def test_an_unsplit_total_never_inflates_general(self) -> None:
+        state = Availability(site_config(**NONGFA), T0)
+        state.apply(LotObservation("tower", free=30), T0)
+        view = state.view("tower")
+        assert view.free == 30
+        assert view.categories["general"].free == 4  # the other 26 may all be disabled or ev bays
+        assert view.categories["general"].estimated
+
+    def test_an_unsplit_total_below_the_special_bays_leaves_no_general_and_no_anomaly(self) -> None:
+        state = Availability(site_config(**NONGFA), T0)
+        outcome = state.apply(LotObservation("tower", free=20), T0)
+        assert outcome.anomalies == ()
+        assert state.view("tower").free == 20
+        assert state.view("tower").categories["general"] == CategoryView(0, 420, "full", estimated=True)
+
+    def test_a_split_message_gives_exact_categories(self) -> None:
+        state = Availability(site_config(**NONGFA), T0)
+        outcome = state.apply(LotObservation("tower", free=37, categories={"disabled": 2, "ev": 5}), T0)
+        assert outcome.anomalies == ()
+        view = state.view("tower")
+        assert view.free == 37
+        assert view.categories["general"] == CategoryView(30, 420, "almost_full")
+        assert view.categories["disabled"] == CategoryView(2, 6, "open")
+        assert view.categories["ev"] == CategoryView(5, 20, "open")
+
+    def test_a_general_count_that_is_sent_is_used_as_sent(self) -> None:
+        state = Availability(site_config(**NONGFA), T0)
+        state.apply(LotObservation("tower", free=37, categories={"general": 30, "ev": 5}), T0)
+        view = state.view("tower")
+        assert view.categories["general"] == CategoryView(30, 420, "almost_full")
+        assert view.categories["disabled"].free is None
+
+    def test_a_partly_split_total_takes_the_missing_category_as_free(self) -> None:
+        state = Availability(site_config(**NONGFA), T0)
+        state.apply(LotObservation("tower", free=100, categories={"disabled": 2}), T0)
+        view = state.view("tower")
+        assert view.categories["general"] == CategoryView(78, 420, "open", estimated=True)
+        assert view.categories["disabled"].free == 2
+        assert view.categories["ev"].free is None
+
+    def test_a_total_above_capacity_is_clamped_and_reported(self) -> None:
+        state = Availability(site_config(**NONGFA), T0)
+        outcome = state.apply(LotObservation("tower", free=500), T0)
+        assert outcome.anomalies == ("clamped_above_capacity",)
+        assert state.view("tower").free == 446
+        assert state.view("tower").categories["general"].free == 420
+
+    def test_special_counts_above_the_total_are_clamped_and_reported(self) -> None:
+        state = Availability(site_config(**NONGFA), T0)
+        outcome = state.apply(LotObservation("tower", free=5, categories={"disabled": 4, "ev": 4}), T0)
+        assert outcome.anomalies == ("clamped_below_zero",)
+        assert state.view("tower").categories["general"].free == 0
+        assert state.view("tower").free == 5
 
     def test_capacity_different_from_config_is_an_anomaly_config_wins(self, state: Availability) -> None:
         outcome = state.apply(LotObservation("tower", free=10, capacity=999), T0)
@@ -68,9 +157,21 @@ class TestLotFeed:
         state.apply(LotObservation("tower", free=40, categories={"ev": 5}), T0)
         state.apply(LotObservation("tower", free=40), T0 + s(1))
         view = state.view("tower")
-        assert view.categories["general"].free == 40
+        assert view.categories["general"] == CategoryView(30, 200, "open", estimated=True)
         assert view.categories["ev"].free is None
         assert view.free == 40
+
+    def test_the_real_day_of_a_lot_system_is_shown_as_it_was_sent(self) -> None:
+        config = site_config(**LUISENHOSPITAL)
+        counts = real_day("apag-parken-Aachen-Parkhaus-Luisenhospital")
+        assert len(counts) > 200
+        assert any(free > 295 for _, free in counts)  # more free than general alone holds
+        state = Availability(config, counts[0][0])
+        for at, free in counts:
+            outcome = state.apply(LotObservation("mall", free=free, capacity=355, ts=at), at)
+            view = state.view("mall")
+            assert (outcome.anomalies, view.free) == ((), free), at
+            assert view.categories["general"].free == max(free - 60, 0), at
 
     def test_unknown_lot_is_rejected(self, state: Availability) -> None:
         assert state.apply(LotObservation("nowhere", free=1), T0).result == "unknown_lot"
@@ -184,6 +285,28 @@ class TestGateFeed:
         state.apply(GateCounterObservation("hospital", "north", 62, 0), T0)
         assert state.view("hospital").categories["general"].free == 8
 
+    def test_gates_count_the_lot_total_as_well_as_general(self, state: Availability) -> None:
+        state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
+        assert state.view("hospital").free == 104  # counted as empty, the 4 disabled bays included
+        state.apply(GateCounterObservation("hospital", "north", 30, 0), T0)
+        view = state.view("hospital")
+        assert (view.free, view.categories["general"].free) == (74, 70)
+        assert view.categories["disabled"].free is None
+
+    def test_gates_move_an_unsplit_lot_total_as_sent(self, state: Availability) -> None:
+        state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
+        state.apply(LotObservation("hospital", free=50), T0)
+        state.apply(GateCounterObservation("hospital", "north", 5, 0), T0)
+        view = state.view("hospital")
+        assert view.free == 45
+        assert view.categories["general"] == CategoryView(41, 100, "open", estimated=True)
+
+    def test_a_car_clamped_in_general_and_in_the_total_is_one_anomaly(self, state: Availability) -> None:
+        state.apply(LotObservation("hospital", free=0), T0)
+        outcome = state.apply(GateEventObservation("hospital", "north", "entry"), T0)
+        assert outcome.anomalies == ("clamped_below_zero",)
+        assert state.view("hospital").free == 0
+
     def test_a_gate_lot_without_general_spaces_takes_gate_counts_without_harm(self) -> None:
         state = Availability(
             site_config(**{"capacity: {general: 100, disabled: 4}": "capacity: {ev: 4}"}), T0
@@ -212,6 +335,41 @@ class TestStatus:
         assert status_at(2) == "full"  # leaves full only at 3 free
         assert status_at(3) == "almost_full"
 
+    def test_the_lot_status_is_what_a_general_visitor_finds(self) -> None:
+        state = Availability(site_config(**HOSPITAL_26), T0)
+        state.apply(LotObservation("hospital", free=6, categories={"disabled": 5, "ev": 1}), T0)
+        view = state.view("hospital")
+        assert (view.status, view.free) == ("full", 6)
+        assert view.categories["disabled"].status == "open"
+        assert view.categories["ev"].status == "almost_full"
+        assert not view.recommendable
+        assert view.recommendable_for("disabled")  # a driver who needs a disabled bay still can
+
+    def test_the_lot_status_keeps_general_hysteresis_whatever_the_other_bays_do(
+        self, state: Availability
+    ) -> None:
+        def status_at(general: int) -> str:
+            state.apply(LotObservation("tower", free=general + 10, categories={"ev": 10}), T0)
+            return state.view("tower").status
+
+        assert status_at(100) == "open"
+        assert status_at(20) == "almost_full"  # 10% of general's 200, though 30 of 210 are free
+        assert status_at(39) == "almost_full"  # still under general's 20% exit
+        assert status_at(41) == "open"
+        assert status_at(0) == "full"  # while the 10 ev bays are free
+        assert status_at(2) == "full"
+        assert status_at(3) == "almost_full"
+
+    def test_a_lot_without_general_spaces_follows_its_total(self) -> None:
+        state = Availability(site_config(**{"capacity: {general: 500}": "capacity: {ev: 40}"}), T0)
+        state.apply(LotObservation("mall", free=30), T0)
+        view = state.view("mall")
+        assert (view.status, view.free) == ("open", 30)
+        assert view.categories["ev"].free is None
+        assert view.recommendable
+        state.apply(LotObservation("mall", free=0), T0)
+        assert state.view("mall").status == "full"
+
     def test_no_data_for_longer_than_the_freshness_window_is_unknown(self, state: Availability) -> None:
         state.apply(LotObservation("mall", free=100), T0)
         assert state.tick(T0 + s(600)) == []
@@ -232,6 +390,7 @@ class TestStatus:
         state.apply(LotObservation("mall", free=400), T0.replace(hour=10, minute=1))
         assert state.view("mall").status == "open"
         assert not state.view("mall").recommendable
+        assert not state.view("mall").recommendable_for("general")
 
 
 class TestTrend:

@@ -96,6 +96,16 @@ class TestRanking:
         ranked = [c.route.lot for c in rank(routes.routes("north"), views(state))]
         assert ranked == ["street"]
 
+    def test_a_lot_full_for_general_visitors_is_offered_for_a_category_with_room(
+        self, routes: RouteTable, state: Availability
+    ) -> None:
+        fill_all(state)
+        state.apply(LotObservation("tower", free=2, categories={"general": 0, "ev": 2}), T0)
+        general = [c.route.lot for c in rank(routes.routes("north"), views(state))]
+        ev = {c.route.lot: c.free for c in rank(routes.routes("north"), views(state), category="ev")}
+        assert "tower" not in general
+        assert ev["tower"] == 2
+
     def test_category_need_filters_lots(self, routes: RouteTable, state: Availability) -> None:
         fill_all(state)
         state.apply(SpotObservation("street", "E1", occupied=False), T0)

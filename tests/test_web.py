@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from openapi_spec_validator import validate
 
 from parking.app.factory import create_app
-from parking.app.keys import BOARDS, FEED, TASKS
+from parking.app.keys import BOARDS, FEED, METRICS, TASKS
 from parking.observations import GateCounterObservation, LotObservation, SpotObservation
 from tests.site import T0, site_config
 
@@ -52,9 +52,32 @@ class TestLots:
         lots = {lot["id"]: lot for lot in body["lots"]}
         assert set(lots) == {"hospital", "tower", "street", "mall"}
         assert lots["tower"]["free"] == 80
-        assert lots["tower"]["categories"]["ev"] == {"free": 3, "capacity": 10, "status": "open"}
+        assert lots["tower"]["categories"]["ev"] == {
+            "free": 3,
+            "capacity": 10,
+            "status": "open",
+            "estimated": False,
+        }
         assert lots["tower"]["updated_at"] == "2026-11-25T08:00:00Z"
         assert lots["tower"]["entrances"] == [{"id": "main", "lat": 29.9991, "lon": 120.0031}]
+
+    async def test_a_lot_systems_total_is_shown_as_sent_and_general_is_an_estimate(
+        self, client: Client
+    ) -> None:
+        client.app[FEED].observe("lot", LotObservation("tower", free=209, capacity=210))
+        body = await (await client.get("/api/v1/lots/tower")).json()
+        assert (body["free"], body["capacity"]) == (209, 210)
+        assert body["categories"]["general"] == {
+            "free": 199,
+            "capacity": 200,
+            "status": "open",
+            "estimated": True,
+        }
+        assert body["categories"]["ev"]["free"] is None
+        anomalies = client.app[METRICS].registry.get_sample_value(
+            "parking_anomalies_total", {"lot": "tower", "reason": "clamped_above_capacity"}
+        )
+        assert anomalies is None
 
     async def test_a_lot_with_no_data_is_unknown_with_null_free(self, client: Client) -> None:
         body = await (await client.get("/api/v1/lots/tower")).json()
@@ -220,6 +243,9 @@ class TestOperations:
         board = await (await client.get("/api/v1/boards/north")).json()
         schema = {"$ref": "#/components/schemas/Board", "components": spec["components"]}
         jsonschema.Draft202012Validator(schema).validate(board)
+        lots = await (await client.get("/api/v1/lots")).json()
+        lot_list = {"$ref": "#/components/schemas/LotList", "components": spec["components"]}
+        jsonschema.Draft202012Validator(lot_list).validate(lots)
         examples = spec["paths"]["/api/v1/boards/{board_id}"]["get"]["responses"]["200"]["content"]
         for example in examples["application/json"]["examples"].values():
             jsonschema.Draft202012Validator(schema).validate(example["value"])

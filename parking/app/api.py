@@ -34,7 +34,12 @@ def lot_json(spec: Lot, view: LotView, updated_at: datetime | None) -> dict[str,
         "lon": spec.lon,
         "entrances": [{"id": e.id, "lat": e.lat, "lon": e.lon} for e in spec.entrances],
         "categories": {
-            name: {"free": cat.free, "capacity": cat.capacity, "status": cat.status}
+            name: {
+                "free": cat.free,
+                "capacity": cat.capacity,
+                "status": cat.status,
+                "estimated": cat.estimated,
+            }
             for name, cat in view.categories.items()
         },
     }

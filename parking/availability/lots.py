@@ -67,6 +67,9 @@ class LotState:
     samples: Samples = field(default_factory=Samples)
     view: LotView | None = None
     categories: dict[str, CategoryView] = field(default_factory=dict)
+    # the lot's own total free count (lot and gate lots): as a lot system sent it, moved by gates since
+    total: int | None = None
+    general_estimated: bool = False  # general was derived from `total` without the split
     rate: float | None = None
     flags: tuple[bool, bool] | None = None  # (fresh, open) at the last refresh
     hours_at: int | None = None
@@ -96,25 +99,42 @@ def apply_spot(state: LotState, obs: SpotObservation, ts: datetime | None) -> Re
 
 
 def apply_lot(state: LotState, obs: LotObservation, ts: datetime | None, anomalies: list[str]) -> Result:
-    """A lot system's count: the truth for every category it names (and drift correction)."""
+    """A lot system's count: its total as sent, and the truth for every category it names."""
     if ts is not None and state.last_ts is not None and ts < state.last_ts:
         return "stale"
     if state.spec.feed == "spot":
         return "wrong_feed"
-    total_capacity = sum(state.capacities.values())
-    if obs.capacity is not None and obs.capacity != total_capacity:
+    if obs.capacity is not None and obs.capacity != state.capacity:
         anomalies.append("capacity_mismatch")
-    special = {c: n for c, n in obs.categories.items() if c != GENERAL}
-    if any(category not in state.capacities for category in special):
+    named = obs.categories
+    if any(category not in state.capacities for category in named):
         anomalies.append("unknown_category")
-    general = obs.categories.get(GENERAL, obs.free - sum(special.values()))
+    state.total = total = _clamp(obs.free, state.capacity, anomalies)
     for category, capacity in state.capacities.items():
-        count = general if category == GENERAL else special.get(category)
-        # a category the message leaves out is not known from it: never keep an old count
-        state.free[category] = None if count is None else _clamp(count, capacity, anomalies)
+        if category != GENERAL:
+            count = named.get(category)
+            # a category the message leaves out is not known from it: never keep an old count
+            state.free[category] = None if count is None else _clamp(count, capacity, anomalies)
+    if GENERAL in state.capacities:
+        state.free[GENERAL], state.general_estimated = _general_of(state, named, total, anomalies)
     if ts is not None:
         state.last_ts = ts
     return "applied"
+
+
+def _general_of(state: LotState, named: dict[str, int], total: int, anomalies: list[str]) -> tuple[int, bool]:
+    """General's count from a lot message, and whether it is an estimate."""
+    capacity = state.capacities[GENERAL]
+    if GENERAL in named:
+        return _clamp(named[GENERAL], capacity, anomalies), False
+    rest = total - sum(count for category, count in named.items() if category != GENERAL)
+    unsplit = [category for category in state.capacities if category != GENERAL and category not in named]
+    if not unsplit:
+        return _clamp(rest, capacity, anomalies), False
+    # Some special bays were not reported: assume every one of them is free, so general is
+    # never inflated by them. Running out of general this way is valid data, not an anomaly.
+    estimate = rest - sum(state.capacities[category] for category in unsplit)
+    return _clamp(max(estimate, 0), capacity, anomalies), True
 
 
 def apply_gate_counters(
@@ -141,7 +161,7 @@ def apply_gate_counters(
         delta = (obs.entries - gate.entries) - (obs.exits - gate.exits)
     gate.entries, gate.exits = obs.entries, obs.exits
     gate.ts = ts if ts is not None else gate.ts
-    _move_general(state, delta or 0, anomalies)
+    _move_by_gates(state, delta or 0, anomalies)
     return "applied"
 
 
@@ -155,7 +175,7 @@ def apply_gate_event(state: LotState, obs: GateEventObservation, anomalies: list
         if order != "new":
             return order
     gate.seq = obs.seq if obs.seq is not None else gate.seq
-    _move_general(state, 1 if obs.event == "entry" else -1, anomalies)
+    _move_by_gates(state, 1 if obs.event == "entry" else -1, anomalies)
     return "applied"
 
 
@@ -168,14 +188,17 @@ def _gate(state: LotState, gate_id: str) -> GateState | None:
     return gate
 
 
-def _move_general(state: LotState, cars_in: int, anomalies: list[str]) -> None:
-    """Gate counts move the general category; a lot that was never counted starts empty."""
+def _move_by_gates(state: LotState, cars_in: int, anomalies: list[str]) -> None:
+    """Gate counts move general and the lot total; a lot that was never counted starts empty."""
+    before = len(anomalies)
     capacity = state.capacities.get(GENERAL)
-    if capacity is None:
-        return
-    current = state.free[GENERAL]
-    free = capacity if current is None else current
-    state.free[GENERAL] = _clamp(free - cars_in, capacity, anomalies)
+    if capacity is not None:
+        current = state.free[GENERAL]
+        free = capacity if current is None else current
+        state.free[GENERAL] = _clamp(free - cars_in, capacity, anomalies)
+    total = state.capacity if state.total is None else state.total
+    # one car clamped in general and in the total is one anomaly, not two
+    state.total = _clamp(total - cars_in, state.capacity, anomalies if len(anomalies) == before else [])
 
 
 def _clamp(free: int, capacity: int, anomalies: list[str]) -> int:

@@ -167,6 +167,7 @@ class Availability:
         for category in state.capacities if touched is None else touched:
             capacity = state.capacities[category]
             count = state.free[category] if fresh else None
+            estimated = count is not None and category == GENERAL and state.general_estimated
             status: Status
             if not is_open:
                 status = "closed"
@@ -176,19 +177,15 @@ class Availability:
                 status = next_status(state.statuses.get(category, "open"), count, capacity, state.thresholds)
             state.statuses[category] = status
             old = state.categories.get(category)
-            if old is None or old.free != count or old.status != status:
-                state.categories[category] = CategoryView(count, capacity, status)
+            if old is None or old.free != count or old.status != status or old.estimated != estimated:
+                state.categories[category] = CategoryView(count, capacity, status, estimated)
                 changed = True
-        total, any_known, general_known = 0, False, True
-        for category, cat in state.categories.items():
-            if cat.free is None:
-                general_known = general_known and category != GENERAL
-            else:
-                total += cat.free
-                any_known = True
-        free = total if any_known and general_known else None
+        free = _lot_free(state) if fresh else None
         lot_status: Status
-        if not is_open:
+        general = state.categories.get(GENERAL)
+        if general is not None:
+            lot_status = general.status  # what a general visitor finds, with general's hysteresis
+        elif not is_open:
             lot_status = "closed"
         elif free is None:
             lot_status = "unknown"
@@ -226,3 +223,18 @@ class Availability:
         )
         self.version += 1
         return True
+
+
+def _lot_free(state: LotState) -> int | None:
+    """The lot's total: a lot system's (moved by gates since), else the category sum once general is known."""
+    if state.total is not None:
+        return state.total
+    total, any_known = 0, False
+    for category, count in state.free.items():
+        if count is None:
+            if category == GENERAL:
+                return None
+        else:
+            total += count
+            any_known = True
+    return total if any_known else None

@@ -4,23 +4,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from parking.types import Status, Trend
+from parking.types import GENERAL, Status, Trend
 
 __all__ = ["CategoryView", "LotView", "Status", "Trend"]
 
 
 @dataclass(frozen=True, slots=True)
 class CategoryView:
-    """Free spaces of one category (general, disabled, ev, ...) in a lot."""
+    """Free spaces of one category (general, disabled, ev, ...) in a lot.
+
+    `estimated` is True when `free` was not sent but derived conservatively: general
+    from a lot total that was not split by category, taking every bay of the
+    categories left out as free.
+    """
 
     free: int | None
     capacity: int
     status: Status
+    estimated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class LotView:
-    """A lot as it is now. `free` is None whenever the count is not known."""
+    """A lot as it is now. `free` is None whenever the count is not known.
+
+    `free` is the lot's total over all categories. Lot and gate lots keep their
+    own total: as a lot system sent it, moved by gate counts since (a gate lot
+    never counted starts empty). Spot lots sum their category counts, known once
+    general is. `status` is what a general visitor finds: general's status, or
+    the total's for a lot with no general spaces; categories keep their own.
+    """
 
     id: str
     status: Status
@@ -33,12 +46,21 @@ class LotView:
 
     @property
     def recommendable(self) -> bool:
-        """Open or almost full, fresh, inside its guidance window, with a free space."""
+        """A general visitor can park here: open or almost full, fresh, in its window, general free."""
+        if GENERAL in self.categories:
+            return self.recommendable_for(GENERAL)
+        open_to_visitors = self.status in ("open", "almost_full") and self.accepts_visitors
+        return open_to_visitors and self.free is not None and self.free > 0
+
+    def recommendable_for(self, category: str) -> bool:
+        """A visitor who needs `category` can park here: in its window, that category open and free."""
+        cat = self.categories.get(category)
         return (
-            self.status in ("open", "almost_full")
+            cat is not None
             and self.accepts_visitors
-            and self.free is not None
-            and self.free > 0
+            and cat.status in ("open", "almost_full")
+            and cat.free is not None
+            and cat.free > 0
         )
 
     def category(self, name: str) -> CategoryView | None:

@@ -44,15 +44,18 @@ def cost_of(route: Route) -> Cost:
 
 
 def rank(routes: Iterable[Route], views: Mapping[str, LotView], category: str = "general") -> list[Candidate]:
-    """Recommendable lots with a free space in `category`, cheapest (drive + walk) first."""
+    """Lots in their guidance window with a free space in `category`, cheapest (drive + walk) first.
+
+    A lot full for general visitors is still a candidate for a category with room
+    (a disabled bay at a full hospital car park).
+    """
     candidates: list[Candidate] = []
     for route in routes:
         view = views.get(route.lot)
-        if view is None or not view.recommendable:
+        if view is None or not view.recommendable_for(category):
             continue
-        cat = view.category(category)
-        if cat is None or cat.free is None or cat.free <= 0 or cat.status not in ("open", "almost_full"):
-            continue
-        candidates.append(Candidate(route, view, cat.free, cost_of(route)))
+        free = view.categories[category].free
+        assert free is not None  # recommendable_for says so
+        candidates.append(Candidate(route, view, free, cost_of(route)))
     candidates.sort(key=lambda c: (c.cost_s, c.route.lot))
     return candidates
