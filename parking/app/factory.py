@@ -15,7 +15,7 @@ import orjson
 import yaml
 from aiohttp import web
 
-from parking.app import api, ops
+from parking.app import api, guidance_api, ops
 from parking.app.boards import BoardCache
 from parking.app.feed import SiteFeed
 from parking.app.keys import (
@@ -28,6 +28,7 @@ from parking.app.keys import (
     LIVE,
     METRICS,
     OPENAPI,
+    PENDING,
     SIGNAL,
     TASKS,
 )
@@ -38,6 +39,7 @@ from parking.app.tasks import BackgroundTasks
 from parking.clock import Clock, utc_now
 from parking.config.models import Config
 from parking.guidance import RouteTable, build_road_graph
+from parking.guidance.pending import PendingArrivals
 from parking.guidance.service import GuidanceService
 from parking.live import LiveSite
 from sensors.ingest import Dispatcher, MqttIngest
@@ -54,19 +56,22 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     app[CLOCK] = clock
     app[OPENAPI] = _openapi_json()
     app[TASKS] = BackgroundTasks()
+    app[PENDING] = PendingArrivals(config.guidance.pending_slack_s)
     app.cleanup_ctx.append(_live_site)
     app.cleanup_ctx.append(_guidance)
     if ingest:
         app.cleanup_ctx.append(_mqtt_ingest)
     app.cleanup_ctx.append(_ticker)
     app.add_routes(api.routes)
+    app.add_routes(guidance_api.routes)
     app.add_routes(ops.routes)
     return app
 
 
 def build_guidance(config: Config) -> GuidanceService:
     """The road graph, every board's routes and the guidance service: CPU work, run in an executor."""
-    return GuidanceService(config, RouteTable(config, build_road_graph(config.roads)))
+    roads = build_road_graph(config.roads)
+    return GuidanceService(config, RouteTable(config, roads), roads)
 
 
 def _openapi_json() -> bytes:

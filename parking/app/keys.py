@@ -11,6 +11,7 @@ from parking.app.signals import ChangeSignal
 from parking.app.tasks import BackgroundTasks
 from parking.clock import Clock
 from parking.config.models import Config
+from parking.guidance.pending import PendingArrivals
 from parking.guidance.service import GuidanceService
 from parking.live import LiveSite
 from sensors.ingest import MqttIngest
@@ -24,5 +25,6 @@ SIGNAL = web.AppKey("signal", ChangeSignal)
 TASKS = web.AppKey("tasks", BackgroundTasks)
 GUIDANCE = web.AppKey("guidance", GuidanceService)
 BOARDS = web.AppKey("boards", BoardCache)
+PENDING = web.AppKey("pending", PendingArrivals)
 INGEST = web.AppKey("ingest", MqttIngest)
 OPENAPI = web.AppKey("openapi", bytes)

@@ -32,6 +32,12 @@ class Metrics:
         )
         self.request_latency = _LatencyHistogram()
         self.registry.register(self.request_latency)
+        self.guidance_answers = Counter(
+            "parking_guidance_answers",
+            "Guidance answers given that recommended a lot, by origin (board or position).",
+            ["origin"],
+            registry=self.registry,
+        )
         self.mqtt_connected = Gauge(
             "parking_mqtt_connected", "1 while the feed connection is up.", registry=self.registry
         )

@@ -13,7 +13,13 @@ from parking.app.keys import METRICS
 
 logger = logging.getLogger(__name__)
 
-_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 500: "internal_error"}
+_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    422: "unprocessable",
+    500: "internal_error",
+}
 
 
 def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:

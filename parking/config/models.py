@@ -291,6 +291,7 @@ class Roads(Model):
 class Site(Model):
     name: str
     timezone: str = "UTC"
+    language: Literal["zh", "en"] = "zh"  # of driver pages when the browser does not say
 
     @field_validator("timezone")
     @classmethod
@@ -300,6 +301,14 @@ class Site(Model):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+
+class GuidanceConfig(Model):
+    """Answers to drivers: how far a position may be from a road, how many lots, pending arrivals' slack."""
+
+    max_snap_m: float = Field(300.0, gt=0, le=10_000)
+    answer_lots: int = Field(5, ge=1, le=20)
+    pending_slack_s: float = Field(300.0, ge=0, le=7200)
 
 
 class Config(Model):
@@ -312,6 +321,7 @@ class Config(Model):
     lots: list[Lot] = Field(min_length=1)
     boards: list[Board] = Field(default_factory=list)
     roads: Roads
+    guidance: GuidanceConfig = GuidanceConfig()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Config:

@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from parking.availability.views import LotView
-from parking.config.models import Board, Config
+from parking.config.models import Board, Config, Lot
+from parking.guidance.graph import RoadGraph
 from parking.guidance.ranking import Cost, cost_of, rank
 from parking.guidance.routes import Route, RouteTable
 from parking.types import GENERAL
@@ -28,6 +29,23 @@ class Recommendation:
 
 
 @dataclass(frozen=True, slots=True)
+class Needs:
+    """What a driver's vehicle needs: a category of space and, optionally, headroom."""
+
+    category: str = GENERAL
+    height_m: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a driver starts: a road node, how far the given position was from it, a heading if known."""
+
+    node: str
+    snap_m: float
+    heading_deg: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BoardDecision:
     """What a board should show now: its pinned lots, then the best lots, for one category."""
 
@@ -39,8 +57,10 @@ class BoardDecision:
 class GuidanceService:
     """Decides recommendations for boards and for any set of routes."""
 
-    def __init__(self, config: Config, routes: RouteTable) -> None:
+    def __init__(self, config: Config, routes: RouteTable, roads: RoadGraph) -> None:
         self._routes = routes
+        self._roads = roads
+        self._lots: dict[str, Lot] = {lot.id: lot for lot in config.lots}
         self._boards: dict[str, Board] = {board.id: board for board in config.boards}
         self._default_lines = config.defaults.board_lines
         # the lots whose state can change what each board shows
@@ -83,11 +103,67 @@ class GuidanceService:
             lines.append(Recommendation(candidate.route.lot, candidate.view, candidate.route, candidate.cost))
         return BoardDecision(board_id, category, tuple(lines))
 
-    def rank_routes(
-        self, routes: Iterable[Route], views: Mapping[str, LotView], category: str = GENERAL, limit: int = 5
+    def board_origin(self, board_id: str) -> Origin:
+        """Where a board stands on the road graph, facing its way (KeyError if unknown)."""
+        board = self._boards[board_id]
+        if board.node is not None:
+            return Origin(board.node, 0.0, board.facing_deg)
+        node, snap_m = self._roads.snap(board.lat, board.lon)
+        return Origin(node, snap_m, board.facing_deg)
+
+    def board_destination(self, board_id: str) -> str:
+        """The destination a board guides to (KeyError if unknown)."""
+        return self._boards[board_id].destination
+
+    def snap(self, lat: float, lon: float) -> Origin:
+        """The road node nearest a position, with the distance to it; no heading."""
+        node, snap_m = self._roads.snap(lat, lon)
+        return Origin(node, snap_m)
+
+    def position(self, node: str) -> tuple[float, float]:
+        """(lat, lon) of a road node."""
+        return self._roads.coords[node]
+
+    def recommend(
+        self,
+        origin: Origin,
+        destination_id: str,
+        views: Mapping[str, LotView],
+        needs: Needs = Needs(),
+        limit: int = 5,
     ) -> list[Recommendation]:
-        """The best lots over any routes (e.g. from a phone's position), cheapest first."""
+        """The best lots from an origin to a destination for a vehicle's needs, cheapest first.
+
+        Lots whose height limit is below the vehicle's are left out. KeyError for an
+        unknown destination.
+        """
+        routes = self._routes.routes_from(origin.node, origin.heading_deg, destination_id)
+        return self._ranked(routes, views, needs, limit)
+
+    def recommend_from_board(
+        self,
+        board_id: str,
+        destination_id: str,
+        views: Mapping[str, LotView],
+        needs: Needs = Needs(),
+        limit: int = 5,
+    ) -> list[Recommendation]:
+        """As `recommend`, from where a board stands; its own destination uses the precomputed routes."""
+        if destination_id == self._boards[board_id].destination:
+            return self._ranked(self._routes.routes(board_id), views, needs, limit)
+        return self.recommend(self.board_origin(board_id), destination_id, views, needs, limit)
+
+    def _ranked(
+        self, routes: list[Route], views: Mapping[str, LotView], needs: Needs, limit: int
+    ) -> list[Recommendation]:
+        if needs.height_m is not None:
+            height = needs.height_m
+            routes = [r for r in routes if not _too_low(self._lots[r.lot], height)]
         return [
             Recommendation(c.route.lot, c.view, c.route, c.cost)
-            for c in rank(routes, views, category)[:limit]
+            for c in rank(routes, views, needs.category)[:limit]
         ]
+
+
+def _too_low(lot: Lot, height_m: float) -> bool:
+    return lot.height_limit_m is not None and lot.height_limit_m < height_m
