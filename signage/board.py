@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import orjson
 
@@ -113,17 +115,67 @@ def render_json(board_id: str, lines: tuple[BoardLine, ...], ttl_s: int) -> byte
     )
 
 
-def render_text(lines: tuple[BoardLine, ...], ascii_only: bool = False, width: int = 16) -> bytes:
-    """Plain text for LED controllers: one line per lot, label padded, then count, arrow, minutes."""
-    glyphs = ARROW_ASCII if ascii_only else ARROW_GLYPHS
+Charset = Literal["utf-8", "ascii", "gb2312"]
+ARROW_GB2312: dict[Arrow, str] = {  # GB2312 has no diagonal arrows: a half turn shows as the full turn
+    "ahead": "↑",
+    "ahead_right": "→",
+    "right": "→",
+    "back": "↓",
+    "left": "←",
+    "ahead_left": "←",
+}
+_GLYPHS: dict[Charset, dict[Arrow, str]] = {
+    "utf-8": ARROW_GLYPHS,
+    "ascii": ARROW_ASCII,
+    "gb2312": ARROW_GB2312,
+}
+FALLBACK_TEXT = "NO PARKING DATA"
+
+
+def columns(text: str) -> int:
+    """Display width on a fixed-pitch LED sign: East Asian wide and full-width characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def fit(text: str, width: int) -> str:
+    """Cut `text` to at most `width` columns and pad it to exactly `width`."""
+    out, used = [], 0
+    for ch in text:
+        w = columns(ch)
+        if used + w > width:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out) + " " * (width - used)
+
+
+def has_data(lines: tuple[BoardLine, ...]) -> bool:
+    """True if any line shows a known state (a count, FULL or CLOSED), not only `--`."""
+    return any(line.display != "--" for line in lines)
+
+
+def render_text(
+    lines: tuple[BoardLine, ...],
+    charset: Charset = "utf-8",
+    width: int = 16,
+    fallback: str = FALLBACK_TEXT,
+) -> bytes:
+    """Fixed-width LED text, one row per line: label, count, arrow, minutes, walk; `fallback` without data.
+
+    Columns: the label cut or padded to `width` display columns (a Chinese
+    character takes two), a space, the display right-aligned in 6, a space, the
+    arrow in 2, the minutes right-aligned in 5 (`12min`), then ` 650m` for a long
+    walk; trailing blanks are trimmed. Characters the charset cannot encode
+    become `?`.
+    """
+    glyphs = _GLYPHS[charset]
     rows: list[str] = []
-    for line in lines:
-        label = line.label[:width].ljust(width)
+    for line in lines if has_data(lines) else ():
         arrow = glyphs[line.arrow] if line.arrow else ""
         minutes = f"{line.minutes}min" if line.minutes is not None else ""
         walk = f" {line.walk_m}m" if line.walk_m is not None else ""
-        rows.append(f"{label} {line.display:>6} {arrow:<2} {minutes:>5}{walk}".rstrip())
+        rows.append(f"{fit(line.label, width)} {line.display:>6} {fit(arrow, 2)} {minutes:>5}{walk}".rstrip())
     if not rows:
-        rows.append("NO PARKING DATA")
+        rows.append(fallback)
     text = "\n".join(rows) + "\n"
-    return text.encode("ascii", "replace") if ascii_only else text.encode("utf-8")
+    return text.encode(charset, "replace")

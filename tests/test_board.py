@@ -11,7 +11,16 @@ from parking.app.factory import build_guidance
 from parking.availability import Availability
 from parking.guidance.service import GuidanceService
 from parking.observations import GateCounterObservation, LotObservation, SpotObservation
-from signage.board import WALK_SHOWN_FROM_M, BoardLine, board_version, compose_lines, render_json, render_text
+from signage.board import (
+    WALK_SHOWN_FROM_M,
+    BoardLine,
+    board_version,
+    columns,
+    compose_lines,
+    fit,
+    render_json,
+    render_text,
+)
 from tests.site import T0, site_config
 
 CONFIG = site_config()
@@ -175,7 +184,7 @@ class TestRendering:
         minutes = f"{lines[0].minutes}min"
         text = render_text(lines).decode()
         assert text.splitlines()[0].split() == ["Hospital", "100", "←", minutes]
-        ascii_text = render_text(lines, ascii_only=True).decode("ascii")
+        ascii_text = render_text(lines, "ascii").decode("ascii")
         assert ascii_text.splitlines()[0].split() == ["Hospital", "100", "<-", minutes]
         assert len(text.splitlines()) == 3
 
@@ -189,3 +198,32 @@ class TestRendering:
 
     def test_no_lines_say_so(self) -> None:
         assert render_text(()).decode() == "NO PARKING DATA\n"
+
+    def test_only_unknown_lines_show_the_fallback_text(self) -> None:
+        unknown = BoardLine("hospital", "Hospital", None, "--", "left", 3)
+        assert render_text((unknown,), fallback="暂无数据").decode() == "暂无数据\n"
+        full = BoardLine("mall", "Mall", 0, "FULL", None, None)
+        assert render_text((unknown, full), width=8).decode().splitlines()[0].split() == [
+            "Hospital",
+            "--",
+            "←",
+            "3min",
+        ]
+
+    def test_gb2312_for_chinese_led_controllers(self) -> None:
+        lines = (
+            BoardLine("a", "医院停车场", 12, "12", "ahead_right", 4),
+            BoardLine("b", "Nongfa", 0, "FULL", None, None),
+        )
+        body = render_text(lines, "gb2312", width=12)
+        text = body.decode("gb2312")
+        assert text.splitlines()[0] == "医院停车场       12 →   4min"  # the half turn shows as the full one
+        # fixed columns: a Chinese character takes two, so the counts line up
+        first, second = text.splitlines()
+        assert columns(first[: first.index("12") + 2]) == columns(second[: second.index("FULL") + 4]) == 19
+
+    def test_labels_are_cut_and_padded_by_display_columns(self) -> None:
+        assert fit("医院停车场", 6) == "医院停"
+        assert fit("医院", 6) == "医院  "
+        assert fit("Hospital", 4) == "Hosp"
+        assert columns("医院A") == 5

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from parking.app.keys import BOARDS, CONFIG, GUIDANCE, LIVE
+from parking.app.keys import BOARDS, CLOCK, CONFIG, GUIDANCE, LIVE, SEEN
 from parking.app.middleware import json_error
 from parking.availability import LotView
 from parking.config.models import Lot
@@ -74,7 +74,42 @@ async def get_lot(request: web.Request) -> web.Response:
     return _json(lot_json(spec, live.view(lot_id), live.updated_at(lot_id)))
 
 
-_VARIANTS = {("json", "utf-8"): "json", ("text", "utf-8"): "text", ("text", "ascii"): "ascii"}
+@routes.get("/api/v1/boards", name="boards")
+async def list_boards(request: web.Request) -> web.Response:
+    """Every board: where it stands, when it last asked for its answer, and its URLs."""
+    app = request.app
+    seen = app[SEEN]
+    out = []
+    for board in app[CONFIG].boards:
+        last = seen.last_seen(board.id)
+        out.append(
+            {
+                "id": board.id,
+                "name": board.name,
+                "lat": board.lat,
+                "lon": board.lon,
+                "facing_deg": board.facing_deg,
+                "destination": board.destination,
+                "last_seen_at": last.isoformat().replace("+00:00", "Z") if last else None,
+                "urls": {
+                    "answer": f"/api/v1/boards/{board.id}",
+                    "stream": f"/api/v1/boards/{board.id}/stream",
+                    "display": f"/boards/{board.id}/display",
+                    "go": f"/go/{board.id}",
+                    "qr_svg": f"/qr/{board.id}.svg",
+                    "qr_png": f"/qr/{board.id}.png",
+                },
+            }
+        )
+    return _json({"boards": out})
+
+
+_VARIANTS = {
+    ("json", "utf-8"): "json",
+    ("text", "utf-8"): "text",
+    ("text", "ascii"): "ascii",
+    ("text", "gb2312"): "gb2312",
+}
 
 
 @routes.get("/api/v1/boards/{board_id}", name="board")
@@ -87,14 +122,16 @@ async def get_board(request: web.Request) -> web.Response:
         fmt = query.get("format", "json")
         charset = query.get("charset", "utf-8").lower()
         if fmt not in ("json", "text"):
-            return json_error(400, f"format must be 'json' or 'text', not {fmt!r}")
-        if charset not in ("utf-8", "ascii"):
-            return json_error(400, f"charset must be 'utf-8' or 'ascii', not {charset!r}")
+            return json_error(400, f"format must be 'json' or 'text', not {fmt[:40]!r}")
+        if charset not in ("utf-8", "ascii", "gb2312"):
+            return json_error(400, f"charset must be 'utf-8', 'ascii' or 'gb2312', not {charset[:40]!r}")
         tag = _VARIANTS.get((fmt, charset), "json")
     if not request.app[GUIDANCE].has_board(board_id):
         return json_error(404, f"no board {board_id!r}")
+    app = request.app
+    app[SEEN].touch(board_id, app[CLOCK]())
     # a failure past this point is a bug: the middleware answers 500 and logs the traceback
-    variant = request.app[BOARDS].get(board_id).variants[tag]
+    variant = app[BOARDS].get(board_id).variants[tag]
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None and etag_matches(if_none_match, variant.etag):
         return web.Response(status=304, headers=variant.headers)

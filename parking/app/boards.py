@@ -14,7 +14,16 @@ from dataclasses import dataclass
 
 from parking.guidance.service import GuidanceService
 from parking.live import LiveSite
-from signage.board import BoardLine, compose_lines, render_json, render_text
+from signage.board import (
+    FALLBACK_TEXT,
+    BoardLine,
+    Charset,
+    board_version,
+    columns,
+    compose_lines,
+    render_json,
+    render_text,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +41,9 @@ class RenderedBoard:
 
     board: str
     lines: tuple[BoardLine, ...]
+    version: int  # derived from the lines: equal lines, equal version, on any replica
     variants: Mapping[str, BoardVariant]
+    event: bytes  # the server-sent event carrying the JSON body
 
 
 def content_etag(body: bytes) -> str:
@@ -52,14 +63,20 @@ class BoardCache:
     """Rendered board answers; a board is re-rendered only when a lot it watches changed."""
 
     def __init__(
-        self, live: LiveSite, guidance: GuidanceService, labels: Mapping[str, str], ttl_s: int
+        self,
+        live: LiveSite,
+        guidance: GuidanceService,
+        labels: Mapping[str, str],
+        ttl_s: int,
+        fallback_text: str = FALLBACK_TEXT,
     ) -> None:
         self._live = live
         self._guidance = guidance
         self._labels = labels
         self._ttl_s = ttl_s
+        self._fallback = fallback_text
         # one column width for the whole site, so LED layouts do not shift as lines change
-        self._text_width = max(len(label) for label in labels.values())
+        self._text_width = max(columns(label) for label in labels.values())
         self._rendered: dict[str, tuple[int, RenderedBoard]] = {}
 
     def get(self, board_id: str) -> RenderedBoard:
@@ -83,15 +100,22 @@ class BoardCache:
         return rendered
 
     def _render(self, board_id: str, lines: tuple[BoardLine, ...]) -> RenderedBoard:
-        ttl, width = self._ttl_s, self._text_width
+        ttl, width, fallback = self._ttl_s, self._text_width, self._fallback
+
+        def text(lines: tuple[BoardLine, ...], charset: Charset) -> bytes:
+            return render_text(lines, charset, width, fallback)
+
+        version = board_version(lines)
+        json_body = render_json(board_id, lines, ttl)
         return RenderedBoard(
             board=board_id,
             lines=lines,
+            version=version,
+            event=b"id: %d\nevent: board\ndata: %s\n\n" % (version, json_body),
             variants={
-                "json": variant(render_json(board_id, lines, ttl), "application/json", ttl),
-                "text": variant(render_text(lines, width=width), "text/plain; charset=utf-8", ttl),
-                "ascii": variant(
-                    render_text(lines, ascii_only=True, width=width), "text/plain; charset=us-ascii", ttl
-                ),
+                "json": variant(json_body, "application/json", ttl),
+                "text": variant(text(lines, "utf-8"), "text/plain; charset=utf-8", ttl),
+                "ascii": variant(text(lines, "ascii"), "text/plain; charset=us-ascii", ttl),
+                "gb2312": variant(text(lines, "gb2312"), "text/plain; charset=gb2312", ttl),
             },
         )

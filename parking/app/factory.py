@@ -15,7 +15,7 @@ import orjson
 import yaml
 from aiohttp import web
 
-from parking.app import api, guidance_api, ops
+from parking.app import api, guidance_api, ops, streams
 from parking.app.boards import BoardCache
 from parking.app.feed import SiteFeed
 from parking.app.keys import (
@@ -29,11 +29,13 @@ from parking.app.keys import (
     METRICS,
     OPENAPI,
     PENDING,
+    SEEN,
     SIGNAL,
     TASKS,
 )
 from parking.app.metrics import Metrics
 from parking.app.middleware import observe_requests
+from parking.app.seen import BoardsSeen
 from parking.app.signals import ChangeSignal
 from parking.app.tasks import BackgroundTasks
 from parking.clock import Clock, utc_now
@@ -57,6 +59,8 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     app[OPENAPI] = _openapi_json()
     app[TASKS] = BackgroundTasks()
     app[PENDING] = PendingArrivals(config.guidance.pending_slack_s)
+    app[SEEN] = BoardsSeen([board.id for board in config.boards])
+    app.on_shutdown.append(_end_streams)
     app.cleanup_ctx.append(_live_site)
     app.cleanup_ctx.append(_guidance)
     if ingest:
@@ -64,6 +68,7 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     app.cleanup_ctx.append(_ticker)
     app.add_routes(api.routes)
     app.add_routes(guidance_api.routes)
+    app.add_routes(streams.routes)
     app.add_routes(ops.routes)
     return app
 
@@ -83,6 +88,8 @@ async def _live_site(app: web.Application) -> AsyncIterator[None]:
     live = LiveSite(app[CONFIG], app[CLOCK]())
     # (a restore from the store goes here, before anything reads the live site)
     metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
+    seen, clock = app[SEEN], app[CLOCK]
+    metrics.watch_boards(lambda: seen.ages_s(clock()))
     app[LIVE] = live
     app[METRICS] = metrics
     app[FEED] = SiteFeed(live, metrics, app[CLOCK])
@@ -91,13 +98,21 @@ async def _live_site(app: web.Application) -> AsyncIterator[None]:
     signal.close()
 
 
+async def _end_streams(app: web.Application) -> None:
+    """On shutdown, before the server waits for handlers: wake every event stream so it ends."""
+    if SIGNAL in app:
+        app[SIGNAL].close()
+
+
 async def _guidance(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     loop = asyncio.get_running_loop()
     guidance = await loop.run_in_executor(None, build_guidance, config)
     app[GUIDANCE] = guidance
     labels = {lot.id: lot.display_label for lot in config.lots}
-    app[BOARDS] = BoardCache(app[LIVE], guidance, labels, config.defaults.board_ttl_s)
+    app[BOARDS] = BoardCache(
+        app[LIVE], guidance, labels, config.defaults.board_ttl_s, config.signage.fallback_text
+    )
     yield
 
 

@@ -50,11 +50,31 @@ class Metrics:
         self.state_version.set_function(version)
         self.registry.register(_LotCollector(views))
         self._feed_ages: Callable[[], dict[str, float]] = dict
-        self.registry.register(_FeedAgeCollector(lambda: self._feed_ages()))
+        self.registry.register(
+            _AgeCollector(
+                "parking_feed_last_message_age_seconds",
+                "Seconds since the last message of each feed format (decoded or dropped).",
+                "feed",
+                lambda: self._feed_ages(),
+            )
+        )
+        self._board_ages: Callable[[], dict[str, float]] = dict
+        self.registry.register(
+            _AgeCollector(
+                "parking_board_last_seen_age_seconds",
+                "Seconds since each board last polled or streamed its answer (absent: not since start-up).",
+                "board",
+                lambda: self._board_ages(),
+            )
+        )
 
     def watch_feeds(self, ages: Callable[[], dict[str, float]]) -> None:
         """Expose seconds since each feed's last message, read from `ages` at scrape time."""
         self._feed_ages = ages
+
+    def watch_boards(self, ages: Callable[[], dict[str, float]]) -> None:
+        """Expose seconds since each board was last seen, read from `ages` at scrape time."""
+        self._board_ages = ages
 
     def count_message(self, feed: str, result: str) -> None:
         """Count one feed message by feed format and result."""
@@ -123,20 +143,19 @@ class _LatencyHistogram(Collector):
         return iter(())
 
 
-class _FeedAgeCollector(Collector):
-    """parking_feed_last_message_age_seconds{feed}: how long each feed has been quiet."""
+class _AgeCollector(Collector):
+    """A gauge family of ages in seconds, one per label value, read at scrape time."""
 
-    def __init__(self, ages: Callable[[], dict[str, float]]) -> None:
+    def __init__(
+        self, name: str, documentation: str, label: str, ages: Callable[[], dict[str, float]]
+    ) -> None:
+        self._name, self._documentation, self._label = name, documentation, label
         self._ages = ages
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            "parking_feed_last_message_age_seconds",
-            "Seconds since the last message of each feed format (decoded or dropped).",
-            labels=["feed"],
-        )
-        for feed, age in sorted(self._ages().items()):
-            family.add_metric([feed], age)
+        family = GaugeMetricFamily(self._name, self._documentation, labels=[self._label])
+        for key, age in sorted(self._ages().items()):
+            family.add_metric([key], age)
         yield family
 
     def describe(self) -> Iterator[GaugeMetricFamily]:

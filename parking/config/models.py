@@ -311,6 +311,12 @@ class GuidanceConfig(Model):
     pending_slack_s: float = Field(300.0, ge=0, le=7200)
 
 
+class SignageConfig(Model):
+    """What LED boards show when the engine has nothing fresh to say."""
+
+    fallback_text: str = Field("NO PARKING DATA", min_length=1, max_length=64)
+
+
 class Config(Model):
     site: Site
     mqtt: MqttConfig = MqttConfig()
@@ -322,6 +328,7 @@ class Config(Model):
     boards: list[Board] = Field(default_factory=list)
     roads: Roads
     guidance: GuidanceConfig = GuidanceConfig()
+    signage: SignageConfig = SignageConfig()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Config:

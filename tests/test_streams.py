@@ -1,0 +1,159 @@
+"""Board streams (server-sent events) and board liveness, over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+import orjson
+import pytest
+from aiohttp import ClientResponse, web
+from aiohttp.test_utils import TestClient
+
+from parking.app import streams
+from parking.app.factory import create_app
+from parking.app.keys import FEED, SIGNAL
+from parking.observations import GateCounterObservation, LotObservation, SpotObservation
+from tests.site import T0, site_config
+
+Client = TestClient[web.Request, web.Application]
+MakeClient = Callable[[web.Application], Awaitable[Client]]
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(T0)
+
+
+@pytest.fixture
+async def client(aiohttp_client: MakeClient, clock: FakeClock) -> Client:
+    client = await aiohttp_client(create_app(site_config(), ingest=False, clock=clock))
+    client.app[FEED].observe(
+        "lot", LotObservation("hospital", free=54, categories={"general": 50, "disabled": 4})
+    )
+    client.app[FEED].observe("lot", LotObservation("tower", free=80))
+    return client
+
+
+async def next_block(response: ClientResponse) -> dict[str, str]:
+    """Read one SSE block (up to a blank line) as its fields; comments under ':'."""
+    fields: dict[str, str] = {}
+    async with asyncio.timeout(5):
+        while True:
+            line = (await response.content.readline()).decode()
+            if line in ("\n", ""):
+                if fields or line == "":
+                    return fields
+                continue
+            name, _, value = line.rstrip("\n").partition(":")
+            fields[name or ":"] = value.strip()
+
+
+async def next_event(response: ClientResponse) -> dict[str, str]:
+    """The next block with data, skipping retry hints and comments."""
+    while True:
+        block = await next_block(response)
+        if "data" in block or not block:
+            return block
+
+
+class TestStream:
+    async def test_sends_the_view_now_and_again_on_every_change(self, client: Client) -> None:
+        response = await client.get("/api/v1/boards/north/stream")
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        first = await next_event(response)
+        assert first["event"] == "board"
+        body = orjson.loads(first["data"])
+        assert body["lines"][0]["display"] == "50"
+        assert first["id"] == str(body["version"])
+        client.app[FEED].observe(
+            "lot", LotObservation("hospital", free=0, categories={"general": 0, "disabled": 0})
+        )
+        second = await next_event(response)
+        assert orjson.loads(second["data"])["lines"][0]["display"] == "FULL"
+        assert second["id"] != first["id"]
+        response.close()
+
+    async def test_a_change_the_board_does_not_show_sends_nothing(self, client: Client) -> None:
+        response = await client.get("/api/v1/boards/north/stream")
+        first = await next_event(response)
+        signal = client.app[SIGNAL]
+        # an EV bay on the street frees up: the live version moves, the board (general spaces) does not
+        before = signal.version
+        client.app[FEED].observe("spot", SpotObservation("street", "E1", occupied=False))
+        assert signal.version > before
+        await asyncio.sleep(0.05)  # the stream wakes, compares, and sends nothing
+        client.app[FEED].observe(
+            "lot", LotObservation("hospital", free=53, categories={"general": 49, "disabled": 4})
+        )
+        event = await next_event(response)
+        assert orjson.loads(event["data"])["lines"][0]["display"] == "49"  # the next event is the real change
+        assert orjson.loads(event["data"])["lines"][1:] == orjson.loads(first["data"])["lines"][1:]
+        response.close()
+
+    async def test_resuming_with_last_event_id_skips_what_was_seen(
+        self, client: Client, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(streams, "KEEPALIVE_S", 0.05)
+        first = await client.get("/api/v1/boards/north/stream")
+        seen = (await next_event(first))["id"]
+        first.close()
+        again = await client.get("/api/v1/boards/north/stream", headers={"Last-Event-ID": seen})
+        block = await next_block(again)
+        while "retry" in block:
+            block = await next_block(again)
+        assert block == {":": "keep-alive"}  # nothing new: only the keep-alive
+        client.app[FEED].observe("gate", GateCounterObservation("hospital", "north", 1, 0))
+        client.app[FEED].observe("gate", GateCounterObservation("hospital", "north", 3, 0))
+        assert orjson.loads((await next_event(again))["data"])["lines"][0]["display"] == "48"
+        again.close()
+
+    async def test_an_unknown_board_is_a_json_404(self, client: Client) -> None:
+        response = await client.get("/api/v1/boards/south/stream")
+        assert response.status == 404
+        assert (await response.json())["error"]["code"] == "not_found"
+
+    async def test_streams_end_cleanly_on_shutdown(self, aiohttp_client: MakeClient) -> None:
+        client = await aiohttp_client(create_app(site_config(), ingest=False, clock=FakeClock(T0)))
+        responses = [await client.get("/api/v1/boards/north/stream") for _ in range(3)]
+        for response in responses:
+            await next_event(response)
+        await client.app.shutdown()
+        assert client.app[SIGNAL].closed
+        for response in responses:
+            async with asyncio.timeout(5):
+                assert await response.content.read() == b""  # the server ended the stream
+        await client.close()
+
+
+class TestLastSeen:
+    async def test_a_poll_or_a_stream_marks_the_board_seen(self, client: Client, clock: FakeClock) -> None:
+        boards = {b["id"]: b for b in (await (await client.get("/api/v1/boards")).json())["boards"]}
+        assert boards["north"]["last_seen_at"] is None
+        assert boards["north"]["urls"]["display"] == "/boards/north/display"
+        await client.get("/api/v1/boards/north")
+        clock.now = T0 + timedelta(seconds=30)
+        body = (await (await client.get("/api/v1/boards")).json())["boards"][0]
+        assert body["last_seen_at"] == "2026-11-25T08:00:00Z"
+        text = await (await client.get("/metrics")).text()
+        assert 'parking_board_last_seen_age_seconds{board="north"} 30.0' in text
+        response = await client.get("/api/v1/boards/north/stream")
+        await next_event(response)
+        body = (await (await client.get("/api/v1/boards")).json())["boards"][0]
+        assert body["last_seen_at"] == "2026-11-25T08:00:30Z"
+        response.close()
+
+    async def test_an_unknown_board_is_never_recorded(self, client: Client) -> None:
+        await client.get("/api/v1/boards/south")
+        text = await (await client.get("/metrics")).text()
+        assert 'board="south"' not in text
