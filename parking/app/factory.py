@@ -15,7 +15,7 @@ import orjson
 import yaml
 from aiohttp import web
 
-from parking.app import api, guidance_api, ops, streams
+from parking.app import api, guidance_api, ops, pages, streams
 from parking.app.boards import BoardCache
 from parking.app.feed import SiteFeed
 from parking.app.keys import (
@@ -69,6 +69,7 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     app.add_routes(api.routes)
     app.add_routes(guidance_api.routes)
     app.add_routes(streams.routes)
+    pages.setup(app)
     app.add_routes(ops.routes)
     return app
 

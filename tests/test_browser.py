@@ -1,0 +1,190 @@
+"""The driver's page and the board display in a real browser: headless Chromium driven by Playwright.
+
+Screenshots land in test-artifacts/ (kept out of git) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from playwright.async_api import Browser, Page, async_playwright
+
+from parking.app.keys import FEED
+from parking.coords import wgs84_to_bd09, wgs84_to_gcj02
+from parking.observations import LotObservation
+from tests.conftest import _unavailable
+from tests.test_ingest_mqtt import StartEngine, mqtt_site, publish, ready, eventually
+from tests.test_pages import WECHAT_IOS
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+)
+Client = TestClient[web.Request, web.Application]
+
+# the tower's entrance in tests/site.py: where every navigation link must point
+TOWER = (29.9991, 120.0031)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield browser
+        await browser.close()
+
+
+def watch(page: Page) -> list[str]:
+    """Console errors and uncaught exceptions of a page."""
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    return problems
+
+
+def shot(name: str) -> str:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return str(ARTIFACTS / f"{name}.png")
+
+
+def coordinates(url: str) -> tuple[float, float]:
+    """(lat, lon) a navigation link points at, in whatever system it uses."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    for key in ("to", "destination", "tocoord", "daddr", "dlat"):
+        if key in query:
+            value = query[key][0]
+            break
+    else:
+        value = parts.path if parts.scheme == "geo" else ""
+    if "dlat" in query:
+        return float(query["dlat"][0]), float(query["dlon"][0])
+    if "latlng:" in value:
+        value = value.split("latlng:")[1].split("|")[0]
+    numbers = [float(x) for x in value.replace(";", ",").split(",")[:2]]
+    if parts.netloc == "uri.amap.com":
+        return numbers[1], numbers[0]  # Amap web links give lon,lat
+    return numbers[0], numbers[1]
+
+
+EXPECTED_SYSTEM = {"amap": wgs84_to_gcj02, "tencent": wgs84_to_gcj02, "baidu": wgs84_to_bd09}
+
+
+def check_links(links: list[dict[str, Any]]) -> None:
+    for link in links:
+        lat, lon = coordinates(link["href"])
+        app = link["app"].split("-")[0]
+        convert = EXPECTED_SYSTEM.get(app)
+        want = convert(*TOWER) if convert else TOWER
+        assert (lat, lon) == pytest.approx(want, abs=2e-6), link
+
+
+async def open_go(browser: Browser, client: Client, *, user_agent: str, locale: str, phone: bool) -> tuple[Page, list[str], int]:
+    context = await browser.new_context(
+        user_agent=user_agent,
+        locale=locale,
+        viewport=PHONE if phone else {"width": 1280, "height": 900},
+        is_mobile=phone,
+        extra_http_headers={"Accept-Language": locale},
+    )
+    page = await context.new_page()
+    problems = watch(page)
+    loaded: list[int] = []
+
+    async def count(response: Any) -> None:
+        if "event-stream" not in response.headers.get("content-type", ""):
+            loaded.append(len(await response.body()))
+
+    page.on("response", count)
+    await page.goto(str(client.make_url("/go/north")), wait_until="networkidle")
+    return page, problems, sum(loaded)
+
+
+@pytest.fixture
+async def site(aiohttp_client: Any) -> Client:
+    from parking.app.factory import create_app
+    from tests.site import site_config
+
+    client: Client = await aiohttp_client(create_app(site_config(), ingest=False))
+    feed = client.app[FEED]
+    feed.observe("lot", LotObservation("hospital", free=0, categories={"general": 0, "disabled": 0}))
+    feed.observe("lot", LotObservation("tower", free=90, categories={"general": 80, "ev": 10}))
+    return client
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "user_agent", "locale", "phone", "heading"),
+    [
+        ("go-wechat-ios-zh", WECHAT_IOS, "zh-CN", True, "停车引导"),
+        ("go-desktop-en", DESKTOP_UA, "en-US", False, "Parking guide"),
+        ("go-phone-en", WECHAT_IOS.replace(" MicroMessenger/8.0.47(0x18002f2c)", ""), "en-GB", True, "Parking guide"),
+    ],
+)
+async def test_the_go_page_in_a_browser(
+    browser: Browser, site: Client, name: str, user_agent: str, locale: str, phone: bool, heading: str
+) -> None:
+    page, problems, weight = await open_go(browser, site, user_agent=user_agent, locale=locale, phone=phone)
+    await page.screenshot(path=shot(name), full_page=True)
+    assert problems == []
+    assert await page.locator("h1").inner_text() == heading
+    assert await page.locator("#best-name").inner_text() == "Nongfa Tower garage"
+    links = await page.locator(".best a.btn").evaluate_all(
+        "els => els.map(e => ({app: e.dataset.app, href: e.getAttribute('href')}))"
+    )
+    apps = {link["app"].split("-")[0] for link in links}
+    assert apps == {"amap", "baidu", "tencent", "apple", "google", "geo"} - ({"geo"} if "MicroMessenger" in user_agent else set())
+    check_links(links)
+    if "MicroMessenger" in user_agent:
+        assert all(link["href"].startswith("https://") for link in links)
+    assert weight < 50_000
+
+
+@pytest.mark.slow
+async def test_the_go_page_refreshes_without_a_reload(browser: Browser, site: Client) -> None:
+    page, problems, _ = await open_go(browser, site, user_agent=DESKTOP_UA, locale="en-US", phone=False)
+    site.app[FEED].observe("lot", LotObservation("tower", free=12, categories={"general": 2, "ev": 10}))
+    await page.locator(".best .n").filter(has_text="2").wait_for(timeout=5000)
+    assert problems == []
+
+
+@pytest.mark.slow
+@pytest.mark.mosquitto
+async def test_a_board_display_changes_when_a_lot_fills_over_mqtt(
+    browser: Browser, start_engine: StartEngine, mosquitto: tuple[str, int], prefix: str
+) -> None:
+    client = await start_engine(mqtt_site(prefix, *mosquitto))
+    await eventually(lambda: ready(client), 200)
+    topic = f"{prefix}/parking/hospital/status"
+    await publish(*mosquitto, (topic, b'{"free": 54, "categories": {"general": 50, "disabled": 4}}'))
+    page = await browser.new_page(viewport={"width": 1280, "height": 500})
+    problems = watch(page)
+    await page.goto(str(client.make_url("/boards/north/display")))
+    first = page.locator('.row[data-lot="hospital"] .d')
+    await first.filter(has_text="50").wait_for(timeout=5000)
+    await page.screenshot(path=shot("display-before"))
+    await publish(*mosquitto, (topic, b'{"free": 0, "categories": {"general": 0, "disabled": 0}}'))
+    await page.locator('.row.full[data-lot="hospital"] .d').filter(has_text="FULL").wait_for(timeout=5000)
+    await page.screenshot(path=shot("display-after"))
+    assert problems == []

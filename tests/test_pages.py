@@ -1,0 +1,159 @@
+"""The driver's page behind a QR code and the LED display page, over real HTTP."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from parking.app.factory import create_app
+from parking.app.keys import FEED, PENDING
+from parking.observations import LotObservation
+from signage.i18n import choose_language
+from tests.site import T0, site_config
+
+Client = TestClient[web.Request, web.Application]
+MakeClient = Callable[[web.Application], Awaitable[Client]]
+WECHAT_IOS = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN"
+)
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def client(aiohttp_client: MakeClient) -> Client:
+    client = await aiohttp_client(create_app(site_config(), ingest=False, clock=FakeClock(T0)))
+    feed = client.app[FEED]
+    feed.observe("lot", LotObservation("hospital", free=0, categories={"general": 0, "disabled": 0}))
+    feed.observe("lot", LotObservation("tower", free=90, categories={"general": 80, "ev": 10}))
+    feed.observe("lot", LotObservation("mall", free=300))
+    return client
+
+
+async def page(client: Client, path: str, **headers: str) -> tuple[int, str]:
+    response = await client.get(path, headers=headers)
+    assert response.content_type == "text/html"
+    return response.status, await response.text()
+
+
+class TestGoPage:
+    async def test_shows_the_best_lot_with_its_count_minutes_and_one_tap_navigation(
+        self, client: Client
+    ) -> None:
+        status, html = await page(client, "/go/north", **{"Accept-Language": "en-GB,en;q=0.9"})
+        assert status == 200
+        best = html[html.index('class="best"') : html.index("</article>")]
+        assert "Nongfa Tower garage" in best
+        assert re.search(r'class="n">80</span> free spaces', best)
+        assert "min to Main entrance" in best
+        for app in ("amap", "baidu", "tencent", "apple", "google", "geo"):
+            assert f'data-app="{app}' in best
+        assert "<title>Parking guide · Main Road westbound</title>" in html
+        assert '<link rel="icon" href="/favicon.svg"' in html
+
+    async def test_chinese_from_accept_language_and_a_switch_to_english(self, client: Client) -> None:
+        _, html = await page(client, "/go/north", **{"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
+        assert '<html lang="zh-CN">' in html
+        assert "停车引导" in html
+        assert 'href="?lang=en"' in html
+        _, english = await page(client, "/go/north?lang=en", **{"Accept-Language": "zh-CN"})
+        assert '<html lang="en">' in english
+
+    async def test_inside_wechat_only_web_links_and_how_to_open_the_browser(self, client: Client) -> None:
+        _, html = await page(client, "/go/north", **{"User-Agent": WECHAT_IOS, "Accept-Language": "zh-CN"})
+        assert "在浏览器打开" in html
+        hrefs = re.findall(r'class="btn" href="([^"]+)"', html)
+        assert hrefs
+        assert all(href.startswith("https://") for href in hrefs), hrefs
+
+    async def test_a_view_counts_as_a_pending_arrival(self, client: Client) -> None:
+        await page(client, "/go/north")
+        await page(client, "/go/north")
+        assert client.app[PENDING].counts(T0) == {"tower": 2}
+
+    async def test_without_fresh_data_it_says_so_and_shows_no_counts(
+        self, aiohttp_client: MakeClient
+    ) -> None:
+        client = await aiohttp_client(create_app(site_config(), ingest=False, clock=FakeClock(T0)))
+        _, html = await page(client, "/go/north?lang=en")
+        assert "No live parking data right now" in html
+        assert 'class="best"' not in html
+
+    async def test_an_unknown_board_is_a_friendly_html_404(self, client: Client) -> None:
+        status, html = await page(client, "/go/nope", **{"Accept-Language": "en"})
+        assert status == 404
+        assert "Sign not found" in html
+        assert "<html" in html
+
+    async def test_the_page_is_small(self, client: Client) -> None:
+        response = await client.get("/go/north")
+        favicon = await client.get("/favicon.svg")
+        assert len(await response.read()) + len(await favicon.read()) < 50_000
+
+
+class TestGoLots:
+    async def test_a_position_refines_the_answer(self, client: Client) -> None:
+        status, html = await page(client, "/go/north/lots?lang=en&lat=30.0003&lon=120.0023")
+        assert status == 200
+        assert 'class="best"' in html
+        assert "<html" not in html  # a fragment
+
+    async def test_a_position_off_the_map_says_why_and_keeps_the_boards_advice(self, client: Client) -> None:
+        _, html = await page(client, "/go/north/lots?lang=en&lat=31&lon=121")
+        assert "outside the area" in html
+        assert "Nongfa Tower garage" in html
+
+    @pytest.mark.parametrize("query", ["lat=nan&lon=1", "lat=1e999&lon=2", "lat=&lon=", "lat=30"])
+    async def test_bad_positions_never_fail(self, client: Client, query: str) -> None:
+        status, html = await page(client, f"/go/north/lots?lang=en&{query}")
+        assert status == 200
+        assert 'class="note"' in html
+
+
+class TestDisplay:
+    async def test_draws_the_board_as_an_led_sign_fed_by_its_stream(self, client: Client) -> None:
+        status, html = await page(client, "/boards/north/display")
+        assert status == 200
+        assert '/api/v1/boards/"+encodeURIComponent("north")+"/stream' in html
+        rows = re.findall(r'class="row (\w+)" role="row" data-lot="(\w+)"', html)
+        assert rows[0] == ("full", "hospital")
+        assert ("open", "tower") in rows
+
+    async def test_an_unknown_board_is_a_404_page(self, client: Client) -> None:
+        status, _ = await page(client, "/boards/nope/display")
+        assert status == 404
+
+
+class TestLanguage:
+    @pytest.mark.parametrize(
+        ("header", "override", "expected"),
+        [
+            (None, None, "zh"),
+            ("en", None, "en"),
+            ("en-US,zh;q=0.8", None, "en"),
+            ("zh-TW;q=0.5, en;q=0.4", None, "zh"),
+            ("fr, de;q=0.9", None, "zh"),
+            ("en;q=abc, zh;q=0.1", None, "zh"),
+            (";;;,,,q=", None, "zh"),
+            ("en;q=0", None, "zh"),
+            ("x" * 5000, None, "zh"),
+            ("zh", "en", "en"),
+            ("zh", "klingon", "zh"),
+        ],
+    )
+    def test_any_accept_language_gives_a_supported_language(
+        self, header: str | None, override: str | None, expected: str
+    ) -> None:
+        assert choose_language(header, override, "zh") == expected
