@@ -1,4 +1,4 @@
-"""QR codes: decoded back by a real decoder, and the print sheet."""
+"""QR codes: decoded back by a real decoder, the print sheet, and `parking-guide qr`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from xml.etree import ElementTree
 
 import pytest
 
+from parking.app.cli import main
 from signage.qr import INSTRUCTION, go_url, print_sheet, qr_png, qr_svg
 from tests.conftest import _unavailable
+from tests.site import SITE_YAML
 from tests.test_layers import ROOT, loaded_after_import, offending
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -117,6 +119,64 @@ class TestPrintSheet:
         long = print_sheet(self.URL, "Main Road westbound, before the junction with Tiyuchang Road")
         size = re.compile(rb'font-size="([0-9.]+)"')
         assert float(size.findall(long)[0]) < float(size.findall(short)[0])
+
+
+class TestCommand:
+    def write_config(self, tmp_path: Path, public_url: str | None) -> Path:
+        text = SITE_YAML
+        if public_url is not None:
+            text += f"http:\n  public_url: {public_url}\n"
+        path = tmp_path / "config.yaml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def test_writes_each_boards_code_png_and_sheet(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        config = self.write_config(tmp_path, "https://parking.example.org/")
+        out = tmp_path / "out" / "qr"
+        assert main(["qr", "-c", str(config), "-o", str(out)]) == 0
+        assert sorted(p.name for p in out.iterdir()) == ["north-sheet.svg", "north.png", "north.svg"]
+        assert decode_png(out / "north.png") == "https://parking.example.org/go/north"
+        assert sheet_texts((out / "north-sheet.svg").read_bytes())[0] == "Main Road westbound"
+        printed = capsys.readouterr().out
+        for name in ("north.svg", "north.png", "north-sheet.svg"):
+            assert str(out / name) in printed
+
+    def test_without_public_url_it_exits_2_and_says_why(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        config = self.write_config(tmp_path, None)
+        out = tmp_path / "out"
+        assert main(["qr", "-c", str(config), "-o", str(out)]) == 2
+        assert "http.public_url is not set" in capsys.readouterr().err
+        assert not out.exists()
+
+    def test_a_config_without_boards_writes_nothing(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        config = self.write_config(tmp_path, "https://parking.example.org")
+        text = config.read_text(encoding="utf-8")
+        config.write_text(re.sub(r"boards:\n(  .*\n|     .*\n)+", "", text), encoding="utf-8")
+        out = tmp_path / "out"
+        assert main(["qr", "-c", str(config), "-o", str(out)]) == 0
+        assert "has no boards" in capsys.readouterr().err
+        assert not out.exists()
+
+    def test_a_loopback_public_url_is_written_with_a_warning(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        config = self.write_config(tmp_path, "http://127.0.0.1:8080")
+        assert main(["qr", "-c", str(config), "-o", str(tmp_path / "out")]) == 0
+        assert "cannot reach it" in capsys.readouterr().err
+        assert (tmp_path / "out" / "north.png").exists()
+
+    def test_a_relative_public_url_is_refused(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        config = self.write_config(tmp_path, "parking.example.org")
+        assert main(["qr", "-c", str(config), "-o", str(tmp_path / "out")]) == 2
+        assert "not an absolute http(s) URL" in capsys.readouterr().err
 
 
 def test_signage_qr_loads_only_the_domain() -> None:
