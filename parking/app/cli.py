@@ -1,4 +1,4 @@
-"""The `parking-guide` command: demo, run, check, simulate."""
+"""The `parking-guide` command: demo, run, check, simulate, qr."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from importlib import resources
+from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -40,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _check(args.config)
         config = _load(args.config)
+        if args.command == "qr":
+            return _qr(config, args.config, Path(args.out_dir))
         if args.command == "demo":
             asyncio.run(_demo(config, args))
         elif args.command == "run":
@@ -92,6 +96,10 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--interval", type=float, default=1.0, help="seconds between publishing rounds")
     simulate.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second")
     simulate.add_argument("--seed", type=int, default=None)
+
+    qr = sub.add_parser("qr", help="write each board's QR code (SVG, PNG) and a print-ready sheet")
+    qr.add_argument("-c", "--config", default="config.yaml")
+    qr.add_argument("-o", "--out-dir", required=True, help="directory to write into (created if missing)")
     return parser
 
 
@@ -270,6 +278,54 @@ async def _simulate(config: Config, args: argparse.Namespace) -> None:
         t.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await t
+
+
+def _qr(config: Config, source: str, out_dir: Path) -> int:
+    """Write DIR/{board}.svg, DIR/{board}.png and DIR/{board}-sheet.svg for every board; print each path."""
+    from signage.qr import PRINT_PNG_SCALE, go_url, print_sheet, qr_png, qr_svg
+
+    public_url = config.http.public_url
+    if not public_url:
+        print(
+            f"parking-guide qr: {source}: http.public_url is not set. QR codes point at "
+            "{public_url}/go/{board}, so set it to the address drivers' phones reach, "
+            "e.g. https://parking.example.org",
+            file=sys.stderr,
+        )
+        return 2
+    parts = urlsplit(public_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        print(
+            f"parking-guide qr: {source}: http.public_url {public_url!r} is not an absolute "
+            "http(s) URL, e.g. https://parking.example.org",
+            file=sys.stderr,
+        )
+        return 2
+    if parts.hostname in ("localhost", "127.0.0.1", "::1"):
+        print(
+            f"parking-guide qr: warning: http.public_url {public_url!r} is this machine only; "
+            "phones that scan these codes cannot reach it",
+            file=sys.stderr,
+        )
+    if not config.boards:
+        print(f"parking-guide qr: {source} has no boards: nothing to write", file=sys.stderr)
+        return 0
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for board in config.boards:
+            url = go_url(public_url, board.id)
+            files = {
+                f"{board.id}.svg": qr_svg(url),
+                f"{board.id}.png": qr_png(url, scale=PRINT_PNG_SCALE),
+                f"{board.id}-sheet.svg": print_sheet(url, board.name),
+            }
+            for name, data in files.items():
+                (out_dir / name).write_bytes(data)
+                print(f"{out_dir / name}  ({url})")
+    except OSError as exc:
+        print(f"parking-guide qr: cannot write into {out_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
