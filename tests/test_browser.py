@@ -21,10 +21,11 @@ from parking.app.keys import FEED
 from parking.coords import wgs84_to_bd09, wgs84_to_gcj02
 from parking.observations import LotObservation
 from tests.conftest import _unavailable
-from tests.test_ingest_mqtt import StartEngine, mqtt_site, publish, ready, eventually
+from tests.test_ingest_mqtt import StartEngine, eventually, mqtt_site, publish, ready
 from tests.test_pages import WECHAT_IOS
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+HAVE_CHROMIUM = bool(shutil.which(CHROMIUM)) or Path(CHROMIUM).exists()
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 FLAGS = [
     "--no-sandbox",
@@ -47,7 +48,7 @@ TOWER = (29.9991, 120.0031)
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
+    if not HAVE_CHROMIUM:
         _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
@@ -69,23 +70,26 @@ def shot(name: str) -> str:
 
 
 def coordinates(url: str) -> tuple[float, float]:
-    """(lat, lon) a navigation link points at, in whatever system it uses."""
+    """(lat, lon) a navigation link points at, in whatever datum it uses."""
     parts = urlsplit(url)
-    query = parse_qs(parts.query)
-    for key in ("to", "destination", "tocoord", "daddr", "dlat"):
-        if key in query:
-            value = query[key][0]
-            break
-    else:
-        value = parts.path if parts.scheme == "geo" else ""
-    if "dlat" in query:
-        return float(query["dlat"][0]), float(query["dlon"][0])
-    if "latlng:" in value:
-        value = value.split("latlng:")[1].split("|")[0]
-    numbers = [float(x) for x in value.replace(";", ",").split(",")[:2]]
-    if parts.netloc == "uri.amap.com":
-        return numbers[1], numbers[0]  # Amap web links give lon,lat
-    return numbers[0], numbers[1]
+    query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+
+    def pair(text: str) -> tuple[float, float]:
+        first, second = text.split(",")[:2]
+        return float(first), float(second)
+
+    if "dlat" in query:  # Amap app
+        return float(query["dlat"]), float(query["dlon"])
+    if "tocoord" in query:  # Tencent
+        return pair(query["tocoord"])
+    if "daddr" in query:  # Apple
+        return pair(query["daddr"])
+    if "destination" in query:  # Baidu (latlng:..|name:..) and Google
+        return pair(query["destination"].removeprefix("latlng:").split("|")[0])
+    if "to" in query:  # Amap web: lon,lat,name
+        lon, lat = pair(query["to"])
+        return lat, lon
+    return pair(parts.path)  # geo:lat,lon
 
 
 EXPECTED_SYSTEM = {"amap": wgs84_to_gcj02, "tencent": wgs84_to_gcj02, "baidu": wgs84_to_bd09}
@@ -100,7 +104,9 @@ def check_links(links: list[dict[str, Any]]) -> None:
         assert (lat, lon) == pytest.approx(want, abs=2e-6), link
 
 
-async def open_go(browser: Browser, client: Client, *, user_agent: str, locale: str, phone: bool) -> tuple[Page, list[str], int]:
+async def open_go(
+    browser: Browser, client: Client, *, user_agent: str, locale: str, phone: bool
+) -> tuple[Page, list[str], int]:
     context = await browser.new_context(
         user_agent=user_agent,
         locale=locale,
@@ -139,7 +145,13 @@ async def site(aiohttp_client: Any) -> Client:
     [
         ("go-wechat-ios-zh", WECHAT_IOS, "zh-CN", True, "停车引导"),
         ("go-desktop-en", DESKTOP_UA, "en-US", False, "Parking guide"),
-        ("go-phone-en", WECHAT_IOS.replace(" MicroMessenger/8.0.47(0x18002f2c)", ""), "en-GB", True, "Parking guide"),
+        (
+            "go-phone-en",
+            WECHAT_IOS.replace(" MicroMessenger/8.0.47(0x18002f2c)", ""),
+            "en-GB",
+            True,
+            "Parking guide",
+        ),
     ],
 )
 async def test_the_go_page_in_a_browser(
@@ -154,7 +166,9 @@ async def test_the_go_page_in_a_browser(
         "els => els.map(e => ({app: e.dataset.app, href: e.getAttribute('href')}))"
     )
     apps = {link["app"].split("-")[0] for link in links}
-    assert apps == {"amap", "baidu", "tencent", "apple", "google", "geo"} - ({"geo"} if "MicroMessenger" in user_agent else set())
+    assert apps == {"amap", "baidu", "tencent", "apple", "google", "geo"} - (
+        {"geo"} if "MicroMessenger" in user_agent else set()
+    )
     check_links(links)
     if "MicroMessenger" in user_agent:
         assert all(link["href"].startswith("https://") for link in links)

@@ -118,6 +118,10 @@ def test_the_demo_serves_boards_fed_by_its_simulator() -> None:
             time.sleep(0.2)
         assert len(displays) > 1
         assert all(d.isdigit() or d == "FULL" for d in displays), displays
+        go_url = printed(process, r"(http://\S+/go/\S+)\s", deadline)
+        with urllib.request.urlopen(go_url, timeout=5) as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"].startswith("text/html")
 
 
 def test_run_serves_the_config_against_the_configured_broker(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import shutil
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -14,6 +17,7 @@ from parking.app.factory import create_app
 from parking.app.keys import FEED, PENDING
 from parking.observations import LotObservation
 from signage.i18n import choose_language
+from tests.conftest import _unavailable
 from tests.site import T0, site_config
 
 Client = TestClient[web.Request, web.Application]
@@ -38,7 +42,6 @@ async def client(aiohttp_client: MakeClient) -> Client:
     feed = client.app[FEED]
     feed.observe("lot", LotObservation("hospital", free=0, categories={"general": 0, "disabled": 0}))
     feed.observe("lot", LotObservation("tower", free=90, categories={"general": 80, "ev": 10}))
-    feed.observe("lot", LotObservation("mall", free=300))
     return client
 
 
@@ -157,3 +160,34 @@ class TestLanguage:
         self, header: str | None, override: str | None, expected: str
     ) -> None:
         assert choose_language(header, override, "zh") == expected
+
+
+class TestQr:
+    async def test_the_png_decodes_to_the_boards_landing_page(self, client: Client, tmp_path: Path) -> None:
+        if shutil.which("zbarimg") is None:
+            _unavailable("zbarimg is not installed (apt-get install zbar-tools)")
+        response = await client.get("/qr/north.png")
+        assert response.content_type == "image/png"
+        image = tmp_path / "north.png"
+        image.write_bytes(await response.read())
+        zbar = await asyncio.create_subprocess_exec(
+            "zbarimg", "--raw", "-q", str(image), stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await zbar.communicate()
+        assert zbar.returncode == 0
+        decoded = out.decode().strip()
+        assert decoded == str(client.make_url("/go/north"))
+
+    async def test_the_svg_is_an_svg_and_public_url_wins(self, aiohttp_client: MakeClient) -> None:
+        config = site_config(
+            **{
+                "site: {name: Test site, timezone: UTC}": "site: {name: Test site, timezone: UTC}\n"
+                "http: {public_url: 'https://park.example.org/'}"
+            }
+        )
+        client = await aiohttp_client(create_app(config, ingest=False, clock=FakeClock(T0)))
+        response = await client.get("/qr/north.svg")
+        assert response.content_type == "image/svg+xml"
+        assert (await response.text()).lstrip().startswith(("<?xml", "<svg"))
+        listing = await client.get("/qr/nope.svg")
+        assert listing.status == 404

@@ -238,6 +238,12 @@ def _print_demo_urls(config: Config, base: str, mqtt_url: str) -> None:
             f"    {base}/api/v1/boards/{b.id}    {base}/api/v1/boards/{b.id}?format=text"
             for b in config.boards
         ),
+        "  For drivers and screens (QR landing page, its QR code, the board drawn live):",
+        *(
+            f"    {base}/go/{b.id}    {base}/qr/{b.id}.svg    {base}/boards/{b.id}/display"
+            for b in config.boards
+        ),
+        f"  Guidance:  {base}/api/v1/guidance?board={config.boards[0].id}" if config.boards else "",
         f"  Lots:      {base}/api/v1/lots",
         f"  Metrics:   {base}/metrics",
         f"  OpenAPI:   {base}/api/v1/openapi.json",

@@ -11,14 +11,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from signage.navigation import is_wechat, links_for
 
 from parking.app.guidance_api import Question, question_from, recommendations
 from parking.app.keys import BOARDS, CLOCK, CONFIG, GUIDANCE, LIVE, METRICS, PENDING
+from parking.app.middleware import json_error
 from parking.app.queries import QueryError
 from parking.config.models import Config
 from parking.guidance.service import Recommendation
 from signage.i18n import Language, choose_language
+from signage.navigation import is_wechat, links_for
 from signage.pages import (
     GoPage,
     PageLink,
@@ -29,6 +30,7 @@ from signage.pages import (
     render_go_page,
     render_not_found,
 )
+from signage.qr import go_url, qr_png, qr_svg
 
 routes = web.RouteTableDef()
 
@@ -193,6 +195,27 @@ async def display(request: web.Request) -> web.Response:
     return _html(
         render_display(board_id, name, rendered.lines, rendered.version, config.signage.fallback_text)
     )
+
+
+def public_base(request: web.Request, config: Config) -> str:
+    """The address drivers' phones reach: http.public_url, or else the one this request came in on."""
+    return config.http.public_url or f"{request.scheme}://{request.host}"
+
+
+@routes.get("/qr/{board_id}.{ext:svg|png}", name="qr")
+async def qr_code(request: web.Request) -> web.Response:
+    """The QR code of a board's landing page, as SVG or PNG."""
+    app = request.app
+    config = app[CONFIG]
+    board_id = request.match_info["board_id"]
+    if not app[GUIDANCE].has_board(board_id):
+        return json_error(404, f"no board {board_id[:64]!r}")
+    url = go_url(public_base(request, config), board_id)
+    if request.match_info["ext"] == "svg":
+        return web.Response(
+            body=qr_svg(url), content_type="image/svg+xml", headers={"Cache-Control": "max-age=3600"}
+        )
+    return web.Response(body=qr_png(url), content_type="image/png", headers={"Cache-Control": "max-age=3600"})
 
 
 @routes.get("/favicon.svg", name="favicon")
