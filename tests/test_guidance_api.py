@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+import jsonschema
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -70,6 +71,14 @@ class TestAnswers:
             )
             assert lot["minutes"] >= 1
             assert {"id", "lat", "lon"} == set(lot["entrance"])
+            assert {link["app"] for link in lot["navigation"]} == {
+                "amap",
+                "baidu",
+                "tencent",
+                "apple",
+                "google",
+                "geo",
+            }
         assert body["data"] == "fresh"
 
     async def test_from_a_position_it_is_snapped_to_the_road_and_says_how_far(self, client: Client) -> None:
@@ -123,6 +132,23 @@ class TestAnswers:
         assert status == 200
         assert body["data"] == "stale"
         assert body["lots"] == []
+
+    async def test_inside_wechat_every_navigation_link_is_a_web_link(self, client: Client) -> None:
+        response = await client.get(
+            "/api/v1/guidance?board=north", headers={"User-Agent": "x MicroMessenger/8.0"}
+        )
+        links = [link for lot in (await response.json())["lots"] for link in lot["navigation"]]
+        assert links
+        assert {link["kind"] for link in links} == {"web"}
+
+    async def test_the_answer_follows_the_openapi_document(self, client: Client) -> None:
+        spec = await (await client.get("/api/v1/openapi.json")).json()
+        _, body = await get(client, "board=north")
+        schema = {"$ref": "#/components/schemas/Guidance", "components": spec["components"]}
+        jsonschema.Draft202012Validator(schema).validate(body)
+        example = spec["paths"]["/api/v1/guidance"]["get"]["responses"]["200"]["content"]["application/json"]
+        for value in example["examples"].values():
+            jsonschema.Draft202012Validator(schema).validate(value["value"])
 
 
 class TestBadQueries:

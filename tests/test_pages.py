@@ -191,3 +191,17 @@ class TestQr:
         assert (await response.text()).lstrip().startswith(("<?xml", "<svg"))
         listing = await client.get("/qr/nope.svg")
         assert listing.status == 404
+
+
+@pytest.mark.parametrize("board", ["x" * 3000, "%00", "..%2F..%2Fetc", "%E6%9D%BF", "%3Cscript%3E", "%FF%FE"])
+@pytest.mark.parametrize(
+    "path",
+    ["/go/{}", "/go/{}/lots", "/boards/{}/display", "/qr/{}.svg", "/api/v1/boards/{}", "/api/v1/boards/{}/stream"],
+)
+async def test_board_ids_of_any_shape_are_a_4xx_never_a_500(client: Client, path: str, board: str) -> None:
+    response = await client.get(path.format(board))
+    assert 400 <= response.status < 500
+    if response.content_type == "text/html":
+        assert "<script>" not in await response.text()  # escaped, never markup
+    else:
+        assert response.content_type == "application/json"

@@ -16,6 +16,7 @@ from parking.app.queries import QueryError, needs, number, text
 from parking.config.models import Config
 from parking.guidance.service import GuidanceService, Needs, Origin, Recommendation
 from parking.live import LiveSite
+from signage.navigation import is_wechat, links_for
 
 routes = web.RouteTableDef()
 
@@ -81,7 +82,9 @@ def recommendations(
     return guidance.recommend(question.origin, question.destination, views, question.needs, limit)
 
 
-def lot_answer(rec: Recommendation, config: Config, category: str, pending: int) -> dict[str, Any]:
+def lot_answer(
+    rec: Recommendation, config: Config, category: str, pending: int, in_wechat: bool = False
+) -> dict[str, Any]:
     """One ranked lot in a guidance answer."""
     assert rec.route is not None  # ranked lots always have a route and a cost
     assert rec.cost is not None
@@ -111,6 +114,18 @@ def lot_answer(rec: Recommendation, config: Config, category: str, pending: int)
         },
         "pending_arrivals": pending,
         "entrance": {"id": entrance.id, "lat": entrance.lat, "lon": entrance.lon},
+        "navigation": [
+            {
+                "app": link.app,
+                "label_en": link.label_en,
+                "label_zh": link.label_zh,
+                "url": link.url,
+                "kind": link.kind,
+            }
+            for link in links_for(
+                entrance.lat, entrance.lon, spec.name, in_wechat=in_wechat, referer=config.site.name
+            )
+        ],
     }
 
 
@@ -123,6 +138,7 @@ def answer(
     destination = config.destination_ids()[question.destination]
     lat, lon = guidance.position(question.origin.node)
     fresh = any(view.status != "unknown" for view in live.views().values())
+    wechat = is_wechat(request.headers.get("User-Agent", "")[:512])
     return {
         "origin": {
             "board": question.board,
@@ -141,7 +157,8 @@ def answer(
         "data": "fresh" if fresh else "stale",
         "generated_at": now.isoformat().replace("+00:00", "Z"),
         "lots": [
-            lot_answer(rec, config, question.needs.category, pending.count(rec.lot, now)) for rec in recs
+            lot_answer(rec, config, question.needs.category, pending.count(rec.lot, now), wechat)
+            for rec in recs
         ],
     }
 
