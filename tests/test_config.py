@@ -215,6 +215,45 @@ def test_duplicate_yaml_key_is_reported_with_its_line() -> None:
     assert problems(text) == [f"line {line_of(text, 'feed: gate')}: lots[0].feed: duplicate key"]
 
 
+def test_an_empty_value_is_null() -> None:
+    # `username:` with nothing after it means no username: an anonymous broker
+    config = load(minimal_yaml() + "mqtt:\n  username:\n  password: ${MQTT_PASSWORD:-}\n")
+    assert config.mqtt.username is None
+
+
+def test_an_empty_value_where_one_is_required_names_its_line() -> None:
+    text = minimal_yaml() + "mqtt:\n  port:\n"
+    assert problems(text) == [f"line {line_of(text, 'port:')}: mqtt.port: Input should be a valid integer"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("!!int abc", "'abc' is not a valid !!int"),
+        ("0x_", "'0x_' is not a valid !!int"),
+        pytest.param("9" * 5000, "is not a valid !!int", id="5000-digits"),
+        ("!!bool maybe", "'maybe' is not a valid !!bool"),
+        ("!!timestamp soon", "'soon' is not a valid !!timestamp"),
+        ("!secret abc", "could not determine a constructor for the tag '!secret'"),
+        ("!!python/object:os.system ls", "could not determine a constructor"),
+    ],
+)
+def test_a_value_yaml_cannot_read_names_its_line(value: str, message: str) -> None:
+    text = minimal_yaml() + f"mqtt:\n  port: {value}\n"
+    [problem] = problems(text)
+    assert problem.startswith(f"line {line_of(text, 'port:')}: mqtt.port: ")
+    assert message in problem
+    assert len(problem) < 200
+
+
+@pytest.mark.parametrize("key", ["[x, y]", "{x: 1}", "<<"])
+def test_a_key_must_be_a_plain_name(key: str) -> None:
+    text = minimal_yaml() + f"mqtt:\n  ? {key}\n  : {{host: broker}}\n"
+    assert problems(text) == [
+        f"line {line_of(text, key)}: mqtt: a key must be a plain name (no lists, mappings or << merges)"
+    ]
+
+
 def test_empty_file_is_an_error() -> None:
     assert problems("") == ["the file is empty"]
 

@@ -15,6 +15,8 @@ from parking.errors import ConfigError
 
 Path_ = tuple[str | int, ...]
 _ENV = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+_MERGE = "tag:yaml.org,2002:merge"  # a `<<` key
+_VALUE = "tag:yaml.org,2002:value"  # a lone `=`, which YAML 1.1 reserves but PyYAML cannot construct
 
 
 def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
@@ -38,56 +40,87 @@ def load_config_text(text: str, source: str = "<config>", env: dict[str, str] | 
         raise ConfigError(source, [f"{where}invalid YAML: {getattr(exc, 'problem', exc)}"]) from exc
     if root is None:
         raise ConfigError(source, ["the file is empty"])
-    lines: dict[Path_, int] = {}
-    problems: list[str] = []
-    data = _construct(root, (), lines, env, problems)
-    if problems:
-        raise ConfigError(source, problems)
+    builder = _Builder(env)
+    data = builder.build(root)
+    if builder.problems:
+        raise ConfigError(source, builder.problems)
     if not isinstance(data, dict):
         raise ConfigError(source, ["line 1: the top level must be a mapping of sections"])
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(source, [_describe(err, lines, text) for err in exc.errors()]) from exc
+        raise ConfigError(source, [_describe(err, builder.lines, text) for err in exc.errors()]) from exc
 
 
-def _construct(
-    node: yaml.Node, path: Path_, lines: dict[Path_, int], env: dict[str, str], problems: list[str]
-) -> Any:
-    """Build plain Python data from a YAML node, recording the line of every path."""
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
-            child = (*path, str(key))
-            if key in result:
-                problems.append(f"line {key_node.start_mark.line + 1}: {_dotted(child)}: duplicate key")
-            result[key] = _construct(value_node, child, lines, env, problems)
-            lines[child] = key_node.start_mark.line + 1
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*path, i), lines, env, problems) for i, item in enumerate(node.value)]
-    value = yaml.safe_load(yaml.serialize(node))
-    if isinstance(value, int | float) and not isinstance(value, bool) and ":" in node.value:
-        # YAML 1.1 reads an unquoted 22:00 as the base-60 number 1320; keep clock times as written
-        value = node.value
-    if isinstance(value, str) and "${" in value:
-        return _expand_env(value, path, lines[path], env, problems)
-    return value
+class _Builder:
+    """Plain Python data from a YAML node tree, noting the line of every key path."""
 
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.lines: dict[Path_, int] = {}
+        self.problems: list[str] = []
+        self._constructor = yaml.constructor.SafeConstructor()
 
-def _expand_env(value: str, path: Path_, line: int, env: dict[str, str], problems: list[str]) -> str:
-    def substitute(match: re.Match[str]) -> str:
-        name, default = match["name"], match["default"]
-        if name in env and (env[name] or default is None):
-            return env[name]
-        if default is not None:  # as in the shell, `:-` also replaces a set but empty value
-            return default
-        problems.append(f"line {line}: {_dotted(path)}: environment variable {name} is not set")
-        return ""
+    def build(self, node: yaml.Node, path: Path_ = ()) -> Any:
+        """The value of `node`, found at `path`."""
+        self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE:
+                    self._problem(
+                        key_node, path, "a key must be a plain name (no lists, mappings or << merges)"
+                    )
+                    continue
+                key = self._scalar(key_node, (*path, key_node.value))
+                child = (*path, str(key))
+                if key in result:
+                    self._problem(key_node, child, "duplicate key")
+                result[key] = self.build(value_node, child)
+                self.lines[child] = key_node.start_mark.line + 1
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        value = self._scalar(node, path)
+        if isinstance(value, str) and "${" in value:
+            return self._expand_env(value, path, self.lines[path])
+        return value
 
-    return _ENV.sub(substitute, value)
+    def _scalar(self, node: yaml.Node, path: Path_) -> Any:
+        """Construct a scalar straight from its node, as PyYAML's safe loader would."""
+        if node.tag == _VALUE:
+            return node.value
+        try:
+            value = self._constructor.construct_object(node)
+        except yaml.constructor.ConstructorError as exc:  # a tag such as !foo or !!python/...
+            self._problem(node, path, str(exc.problem))
+            return None
+        except (ValueError, KeyError, AttributeError):
+            # how PyYAML's int, float, bool and timestamp constructors fail on text that does not
+            # fit an explicit tag (`!!int abc`), and on a few plain forms (`0x_`, 5000 digits)
+            text = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self._problem(node, path, f"{text!r} is not a valid {tag} (quote it if it is text)")
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool) and ":" in node.value:
+            # YAML 1.1 reads an unquoted 22:00 as the base-60 number 1320; keep clock times as written
+            return node.value
+        return value
+
+    def _problem(self, node: yaml.Node, path: Path_, message: str) -> None:
+        self.problems.append(f"line {node.start_mark.line + 1}: {_dotted(path) or '(top level)'}: {message}")
+
+    def _expand_env(self, value: str, path: Path_, line: int) -> str:
+        def substitute(match: re.Match[str]) -> str:
+            name, default = match["name"], match["default"]
+            if name in self.env and (self.env[name] or default is None):
+                return self.env[name]
+            if default is not None:  # as in the shell, `:-` also replaces a set but empty value
+                return default
+            self.problems.append(f"line {line}: {_dotted(path)}: environment variable {name} is not set")
+            return ""
+
+        return _ENV.sub(substitute, value)
 
 
 def _describe(err: Any, lines: dict[Path_, int], text: str) -> str:
