@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import json
+import subprocess
+import sys
 from datetime import time
 from pathlib import Path
 
@@ -10,6 +13,7 @@ import networkx as nx
 import pytest
 
 from parking.config import Config, load_config, load_config_text
+from parking.config.loader import MAX_DEPTH
 from parking.config.models import WEEKDAYS
 from parking.errors import ConfigError
 
@@ -260,6 +264,111 @@ def test_empty_file_is_an_error() -> None:
 
 def test_top_level_must_be_a_mapping() -> None:
     assert problems("- site\n- lots\n") == ["line 1: the top level must be a mapping of sections"]
+
+
+# --- anchors, aliases and nesting: bounded work for any file ---------------
+
+
+REFUSED = "YAML anchors and aliases are not allowed; write each value out in full"
+
+
+def test_anchors_and_aliases_are_refused_with_their_lines() -> None:
+    text = edit(
+        minimal_yaml(), "hospitals:\n", "defaults:\n  thresholds: &usual {full_exit_free: 3}\nhospitals:\n"
+    )
+    text = edit(text, "    feed: lot\n", "    feed: lot\n    thresholds: *usual\n")
+    assert problems(text) == [
+        f"line {line_of(text, '&usual')}: defaults.thresholds: anchor &usual: {REFUSED}",
+        f"line {line_of(text, '*usual')}: lots[0].thresholds: alias *usual: {REFUSED}",
+    ]
+
+
+def test_a_line_of_aliases_is_one_problem() -> None:
+    text = minimal_yaml() + "x: &x [1, 2]\ny: [*x, *x, *x]\n"
+    assert problems(text) == [
+        f"line {line_of(text, '&x')}: x: anchor &x: {REFUSED}",
+        f"line {line_of(text, '*x')}: y[0]: alias *x: {REFUSED}",
+    ]
+
+
+def test_nesting_up_to_the_cap_is_read() -> None:
+    depth = MAX_DEPTH - 2  # the top level and `mqtt` are two levels
+    text = minimal_yaml() + "mqtt:\n  host: " + "[" * depth + "]" * depth + "\n"
+    [problem] = problems(text)
+    assert problem.startswith(f"line {line_of(text, 'host:')}: mqtt.host: Input should be a valid string")
+
+
+def test_nesting_beyond_the_cap_is_refused_with_its_line() -> None:
+    depth = MAX_DEPTH - 1
+    text = minimal_yaml() + "mqtt:\n  host: " + "[" * depth + "]" * depth + "\n"
+    path = "mqtt.host" + "[0]" * (depth - 1)
+    assert problems(text) == [
+        f"line {line_of(text, 'host:')}: {path}: nested more than {MAX_DEPTH} levels deep"
+    ]
+
+
+LOAD_IN_A_CHILD = """
+import json, resource, sys
+from parking.config import load_config
+from parking.errors import ConfigError
+try:
+    load_config(sys.argv[1], env={})
+    problems = []
+except ConfigError as exc:
+    problems = exc.problems
+peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"problems": problems, "peak_rss_mib": peak_mib}))
+"""
+
+
+def load_in_a_child(path: Path) -> tuple[list[str], float]:
+    """Load a config file in a fresh interpreter: the problems found, and its peak RSS in MiB.
+
+    The child measures itself: RUSAGE_CHILDREN here would be the largest of every child this
+    test run has waited for (the demo, private brokers), not this one.
+    """
+    child = subprocess.run(
+        [sys.executable, "-c", LOAD_IN_A_CHILD, str(path)], capture_output=True, text=True, check=True
+    )
+    report = json.loads(child.stdout)
+    return report["problems"], report["peak_rss_mib"]
+
+
+def billion_laughs() -> str:
+    """Nine levels of nine aliases: a few hundred bytes that expand to 9**9 strings."""
+    lines = ["a: &a [" + ",".join(['"lol"'] * 9) + "]"]
+    for previous, name in itertools.pairwise("abcdefghi"):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(30)
+def test_an_alias_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(billion_laughs())
+    assert bomb.stat().st_size < 400
+    found, peak_mib = load_in_a_child(bomb)
+    assert found[:2] == [f"line 1: a: anchor &a: {REFUSED}", f"line 2: b: anchor &b: {REFUSED}"]
+    assert len(found) == 9  # one per line
+    assert peak_mib < 200
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("nesting", "line"),
+    [
+        pytest.param("site: " + "[" * 50_000 + "]" * 50_000 + "\n", 1, id="flow"),
+        pytest.param("site:\n  " + "- " * 50_000 + "x\n", 2, id="block"),
+    ],
+)
+def test_deep_nesting_is_refused_in_bounded_memory(tmp_path: Path, nesting: str, line: int) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text(nesting)
+    found, peak_mib = load_in_a_child(deep)
+    assert found == [f"line {line}: site{'[0]' * (MAX_DEPTH - 1)}: nested more than {MAX_DEPTH} levels deep"]
+    assert peak_mib < 200
 
 
 # --- environment variables ---------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from pydantic import ValidationError
@@ -17,6 +17,7 @@ Path_ = tuple[str | int, ...]
 _ENV = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 _MERGE = "tag:yaml.org,2002:merge"  # a `<<` key
 _VALUE = "tag:yaml.org,2002:value"  # a lone `=`, which YAML 1.1 reserves but PyYAML cannot construct
+MAX_DEPTH = 32  # levels of nested mappings and lists; a real config needs 6 (lots[].opening_hours[].days)
 
 
 def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
@@ -33,7 +34,9 @@ def load_config_text(text: str, source: str = "<config>", env: dict[str, str] | 
     """Validate config given as YAML text; `${VAR}` / `${VAR:-default}` come from env."""
     env = dict(os.environ) if env is None else env
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root, refused = _compose(text)
+    except _TooDeep as exc:
+        raise ConfigError(source, [exc.problem]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
@@ -42,14 +45,76 @@ def load_config_text(text: str, source: str = "<config>", env: dict[str, str] | 
         raise ConfigError(source, ["the file is empty"])
     builder = _Builder(env)
     data = builder.build(root)
-    if builder.problems:
-        raise ConfigError(source, builder.problems)
+    if refused or builder.problems:
+        raise ConfigError(source, refused + builder.problems)
     if not isinstance(data, dict):
         raise ConfigError(source, ["line 1: the top level must be a mapping of sections"])
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(source, [_describe(err, builder.lines, text) for err in exc.errors()]) from exc
+
+
+def _compose(text: str) -> tuple[yaml.Node | None, list[str]]:
+    """The node tree of a YAML document, and a problem for each anchor or alias in it."""
+    loader = _Composer(text)
+    try:
+        return loader.get_single_node(), loader.refused
+    finally:
+        loader.dispose()
+
+
+class _TooDeep(Exception):
+    """Nesting beyond MAX_DEPTH: composing stops at once, as at a syntax error."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+class _Composer(yaml.SafeLoader):
+    """PyYAML's safe composer, refusing anchors, aliases and nesting deeper than MAX_DEPTH.
+
+    Aliases let a few hundred bytes expand into gigabytes ("billion laughs"), and the
+    composer recurses once per level of nesting; a config needs neither.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.refused: list[str] = []
+        self._refused_lines: set[int] = set()
+        self._path: list[str | int | None] = []  # None for the root and for keys
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        """Compose one node; `index` is its position in a list, or its key node in a mapping."""
+        self._path.append(index.value if isinstance(index, yaml.ScalarNode) else index)
+        try:
+            event: yaml.NodeEvent = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in stubs
+            start = cast(yaml.Mark, event.start_mark)  # the pure-Python parser always sets it
+            if isinstance(event, yaml.AliasEvent):
+                self.get_event()  # type: ignore[no-untyped-call]
+                self._refuse(start, f"alias *{event.anchor}")
+                return yaml.ScalarNode("tag:yaml.org,2002:null", "", start, start)
+            if event.anchor is not None:
+                self._refuse(start, f"anchor &{event.anchor}")
+                event.anchor = None  # composed as if it had none, so nothing can refer to it
+            if isinstance(event, yaml.CollectionStartEvent) and len(self._path) > MAX_DEPTH:
+                raise _TooDeep(f"{self._where(start)}nested more than {MAX_DEPTH} levels deep")
+            return super().compose_node(parent, index)
+        finally:
+            self._path.pop()
+
+    def _refuse(self, start: yaml.Mark, what: str) -> None:
+        if start.line not in self._refused_lines:  # one per line: `[*a, *a, *a]` is one problem
+            self._refused_lines.add(start.line)
+            self.refused.append(
+                f"{self._where(start)}{what}: YAML anchors and aliases are not allowed; "
+                "write each value out in full"
+            )
+
+    def _where(self, start: yaml.Mark) -> str:
+        path = _dotted(tuple(part for part in self._path if part is not None))
+        return f"line {start.line + 1}: {path or '(top level)'}: "
 
 
 class _Builder:
