@@ -13,7 +13,7 @@ import networkx as nx
 import pytest
 
 from parking.config import Config, load_config, load_config_text
-from parking.config.loader import MAX_DEPTH
+from parking.config.loader import MAX_BYTES, MAX_DEPTH
 from parking.config.models import WEEKDAYS
 from parking.errors import ConfigError
 
@@ -158,6 +158,55 @@ def test_minimal_config_loads_with_defaults() -> None:
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "absent.yaml", env={})
+
+
+def test_a_directory_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read: Is a directory"):
+        load_config(tmp_path, env={})
+
+
+# --- the file must be UTF-8 text ---------------------------------------------
+
+
+def test_a_file_that_is_not_utf8_names_the_line_and_key(tmp_path: Path) -> None:
+    text = edit(minimal_yaml(), "name: Test site", "name: Caf\u00e9 site")
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes(text.encode("latin-1"))
+    with pytest.raises(ConfigError) as info:
+        load_config(latin1, env={})
+    assert info.value.source == str(latin1)
+    assert info.value.problems == [
+        f"line {line_of(text, 'Caf')}: site.name: byte 0xe9 is not UTF-8 (save the file as UTF-8)"
+    ]
+
+
+def test_a_binary_file_is_a_config_error(tmp_path: Path) -> None:
+    png = tmp_path / "logo.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(ConfigError) as info:
+        load_config(png, env={})
+    assert info.value.problems == ["line 1: byte 0x89 is not UTF-8 (save the file as UTF-8)"]
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    with_bom = tmp_path / "bom.yaml"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + minimal_yaml().encode())
+    assert load_config(with_bom, env={}).site.name == "Test site"
+
+
+def test_a_control_character_names_the_line_and_key() -> None:
+    text = edit(minimal_yaml(), "name: Test site", "name: Test\x00site")
+    line = line_of(text, "Test\x00")
+    assert problems(text) == [
+        f"line {line}: site.name: character U+0000 is not allowed in YAML (is this a text file?)"
+    ]
+
+
+def test_a_file_larger_than_any_config_is_refused_unread(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.yaml"
+    huge.write_bytes(b"#" * (MAX_BYTES + 1))
+    with pytest.raises(ConfigError, match=r"larger than 16 MiB"):
+        load_config(huge, env={})
 
 
 # --- errors name the file, the line and the dotted path ---------------------

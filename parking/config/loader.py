@@ -17,17 +17,29 @@ Path_ = tuple[str | int, ...]
 _ENV = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 _MERGE = "tag:yaml.org,2002:merge"  # a `<<` key
 _VALUE = "tag:yaml.org,2002:value"  # a lone `=`, which YAML 1.1 reserves but PyYAML cannot construct
+MAX_BYTES = 16 * 2**20  # a config is some kB; a road network from OpenStreetMap maybe 1 MiB
 MAX_DEPTH = 32  # levels of nested mappings and lists; a real config needs 6 (lots[].opening_hours[].days)
 
 
 def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
-    """Read and validate a config file; raise ConfigError listing every problem."""
+    """Read and validate a UTF-8 config file; raise ConfigError listing every problem."""
     path = Path(path)
+    source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)  # bounded, so `-c /dev/zero` is an error, not a hang
     except OSError as exc:
-        raise ConfigError(str(path), [f"cannot read: {exc.strerror}"]) from exc
-    return load_config_text(text, source=str(path), env=env)
+        raise ConfigError(source, [f"cannot read: {exc.strerror or exc}"]) from exc
+    if len(data) > MAX_BYTES:
+        raise ConfigError(source, [f"the file is larger than {MAX_BYTES // 2**20} MiB; is it a config file?"])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        where = _path_at(data.decode("utf-8", errors="replace"), len(data[: exc.start].decode("utf-8")))
+        problem = f"byte 0x{data[exc.start]:02x} is not UTF-8 (save the file as UTF-8)"
+        raise ConfigError(source, [f"line {line}: {where}{problem}"]) from exc
+    return load_config_text(text, source=source, env=env)
 
 
 def load_config_text(text: str, source: str = "<config>", env: dict[str, str] | None = None) -> Config:
@@ -37,6 +49,10 @@ def load_config_text(text: str, source: str = "<config>", env: dict[str, str] | 
         root, refused = _compose(text)
     except _TooDeep as exc:
         raise ConfigError(source, [exc.problem]) from exc
+    except yaml.reader.ReaderError as exc:  # a control character: the reader refuses the whole text
+        line = text.count("\n", 0, exc.position) + 1
+        problem = f"character U+{exc.character:04X} is not allowed in YAML (is this a text file?)"
+        raise ConfigError(source, [f"line {line}: {_path_at(text, exc.position)}{problem}"]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
@@ -62,6 +78,40 @@ def _compose(text: str) -> tuple[yaml.Node | None, list[str]]:
         return loader.get_single_node(), loader.refused
     finally:
         loader.dispose()
+
+
+def _path_at(text: str, index: int) -> str:
+    """'path: ' of the innermost key or value around text[index], or '' if none or unparsable.
+
+    For problems found before parsing (encoding, control characters): the bad characters
+    are replaced, the text composed again, and the node around `index` looked up.
+    """
+    try:
+        node, _ = _compose(yaml.reader.Reader.NON_PRINTABLE.sub("\ufffd", text))
+    except (yaml.YAMLError, _TooDeep):
+        return ""
+    path: list[str | int] = []
+    while node is not None and not isinstance(node, yaml.ScalarNode):
+        node = _child_at(node, index, path)
+    return f"{_dotted(tuple(path))}: " if node is not None and path else ""
+
+
+def _child_at(node: yaml.Node, index: int, path: list[str | int]) -> yaml.Node | None:
+    """The key, value or item of `node` spanning text[index]; its key or position goes on `path`."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            for child in (key, value):
+                if child.start_mark.index <= index < child.end_mark.index:
+                    path.append(key.value if isinstance(key, yaml.ScalarNode) else "?")
+                    found: yaml.Node = child
+                    return found
+    elif isinstance(node, yaml.SequenceNode):
+        for position, item in enumerate(node.value):
+            if item.start_mark.index <= index < item.end_mark.index:
+                path.append(position)
+                found = item
+                return found
+    return None
 
 
 class _TooDeep(Exception):
