@@ -99,18 +99,18 @@ def _path_at(text: str, index: int) -> str:
 def _child_at(node: yaml.Node, index: int, path: list[str | int]) -> yaml.Node | None:
     """The key, value or item of `node` spanning text[index]; its key or position goes on `path`."""
     if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
+        pairs: list[tuple[yaml.Node, yaml.Node]] = node.value
+        for key, value in pairs:
             for child in (key, value):
                 if child.start_mark.index <= index < child.end_mark.index:
                     path.append(key.value if isinstance(key, yaml.ScalarNode) else "?")
-                    found: yaml.Node = child
-                    return found
+                    return child
     elif isinstance(node, yaml.SequenceNode):
-        for position, item in enumerate(node.value):
+        items: list[yaml.Node] = node.value
+        for position, item in enumerate(items):
             if item.start_mark.index <= index < item.end_mark.index:
                 path.append(position)
-                found = item
-                return found
+                return item
     return None
 
 
@@ -137,7 +137,10 @@ class _Composer(yaml.SafeLoader):
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         """Compose one node; `index` is its position in a list, or its key node in a mapping."""
-        self._path.append(index.value if isinstance(index, yaml.ScalarNode) else index)
+        if isinstance(index, yaml.Node):  # the key of a mapping value
+            self._path.append(index.value if isinstance(index, yaml.ScalarNode) else "?")
+        else:
+            self._path.append(index)
         try:
             event: yaml.NodeEvent = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in stubs
             start = cast(yaml.Mark, event.start_mark)  # the pure-Python parser always sets it
