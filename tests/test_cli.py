@@ -57,6 +57,96 @@ class TestCheck:
         assert "cannot read" in capsys.readouterr().err
 
 
+def bad_config(tmp_path: Path, kind: str) -> tuple[Path, str]:
+    """A config file with one kind of mistake, and the problem that must be reported for it."""
+    good = (ROOT / "config.yaml").read_text()
+    path = tmp_path / "config.yaml"
+    if kind == "missing file":
+        return path, "cannot read: No such file or directory"
+    if kind == "directory":
+        path.mkdir()
+        return path, "cannot read: Is a directory"
+    if kind == "not UTF-8":
+        text = good.replace("name: Wulin District", "name: Caf\u00e9 Wulin District", 1)
+        path.write_bytes(text.encode("utf-8").replace("\u00e9".encode(), b"\xe9"))
+        return (
+            path,
+            f"line {line_of(text, 'Caf')}: site.name: byte 0xe9 is not UTF-8 (save the file as UTF-8)",
+        )
+    if kind == "binary":
+        path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+        return path, "line 1: byte 0x89 is not UTF-8 (save the file as UTF-8)"
+    empty_port = good.replace("port: 1883", "port:", 1)
+    misspelt = good.replace("keepalive_s:", "keepalive_secs:", 1)
+    text, problem = {
+        "not YAML": (
+            "[mqtt]\nhost = broker.local\n",
+            "line 2: invalid YAML: expected '<document start>', but found '<scalar>'",
+        ),
+        "empty": ("", "the file is empty"),
+        "top-level list": ("- site\n- lots\n", "line 1: the top level must be a mapping of sections"),
+        "alias": (
+            good + "x: &x 1\n",
+            f"line {len(good.splitlines()) + 1}: x: anchor &x: YAML anchors and aliases are not allowed; "
+            "write each value out in full",
+        ),
+        "deep nesting": (
+            "site: " + "[" * 50_000 + "]" * 50_000,
+            f"line 1: site{'[0]' * 31}: nested more than 32 levels deep",
+        ),
+        "empty value": (
+            empty_port,
+            f"line {line_of(empty_port, 'port:')}: mqtt.port: Input should be a valid integer",
+        ),
+        "unknown key": (
+            misspelt,
+            f"line {line_of(misspelt, 'keepalive_secs')}: mqtt.keepalive_secs: "
+            "unknown key (check the spelling; see docs/config.md)",
+        ),
+    }[kind]
+    path.write_text(text)
+    return path, problem
+
+
+def line_of(text: str, snippet: str) -> int:
+    """1-based number of the first line containing `snippet`."""
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if snippet in line)
+
+
+KINDS = [
+    "missing file", "directory", "not UTF-8", "binary", "not YAML", "empty", "top-level list",
+    "alias", "deep nesting", "empty value", "unknown key",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("command", "status"),
+    [(["check"], 1), (["run"], 2), (["demo", "--http-port", "0", "--mqtt-port", "0"], 2), (["simulate"], 2)],
+    ids=["check", "run", "demo", "simulate"],
+)
+def test_every_invalid_config_gets_the_documented_exit_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, command: list[str], status: int
+) -> None:
+    """`check` exits 1 on an invalid config; run, demo and simulate refuse to start with 2."""
+    path, problem = bad_config(tmp_path, kind)
+    assert main([command[0], "-c", str(path), *command[1:]]) == status
+    assert capsys.readouterr().err.splitlines() == [f"{path}: invalid configuration", f"  {path}: {problem}"]
+
+
+def test_run_refuses_an_invalid_config_with_status_2_and_no_traceback(tmp_path: Path) -> None:
+    """As a process: the status a service manager sees, and a message instead of a traceback."""
+    path, problem = bad_config(tmp_path, "not UTF-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "parking.app.cli", "run", "-c", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"{path}: invalid configuration", f"  {path}: {problem}"]
+
+
 class TestScaledClock:
     def test_starts_at_the_given_time_and_runs_faster(self) -> None:
         ticks = iter([100.0, 100.0, 102.0])

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import json
+import subprocess
+import sys
 from datetime import time
 from pathlib import Path
 
@@ -10,6 +13,7 @@ import networkx as nx
 import pytest
 
 from parking.config import Config, load_config, load_config_text
+from parking.config.loader import MAX_BYTES, MAX_DEPTH
 from parking.config.models import WEEKDAYS
 from parking.errors import ConfigError
 
@@ -156,6 +160,55 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
         load_config(tmp_path / "absent.yaml", env={})
 
 
+def test_a_directory_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read: Is a directory"):
+        load_config(tmp_path, env={})
+
+
+# --- the file must be UTF-8 text ---------------------------------------------
+
+
+def test_a_file_that_is_not_utf8_names_the_line_and_key(tmp_path: Path) -> None:
+    text = edit(minimal_yaml(), "name: Test site", "name: Caf\u00e9 site")
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes(text.encode("latin-1"))
+    with pytest.raises(ConfigError) as info:
+        load_config(latin1, env={})
+    assert info.value.source == str(latin1)
+    assert info.value.problems == [
+        f"line {line_of(text, 'Caf')}: site.name: byte 0xe9 is not UTF-8 (save the file as UTF-8)"
+    ]
+
+
+def test_a_binary_file_is_a_config_error(tmp_path: Path) -> None:
+    png = tmp_path / "logo.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(ConfigError) as info:
+        load_config(png, env={})
+    assert info.value.problems == ["line 1: byte 0x89 is not UTF-8 (save the file as UTF-8)"]
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    with_bom = tmp_path / "bom.yaml"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + minimal_yaml().encode())
+    assert load_config(with_bom, env={}).site.name == "Test site"
+
+
+def test_a_control_character_names_the_line_and_key() -> None:
+    text = edit(minimal_yaml(), "name: Test site", "name: Test\x00site")
+    line = line_of(text, "Test\x00")
+    assert problems(text) == [
+        f"line {line}: site.name: character U+0000 is not allowed in YAML (is this a text file?)"
+    ]
+
+
+def test_a_file_larger_than_any_config_is_refused_unread(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.yaml"
+    huge.write_bytes(b"#" * (MAX_BYTES + 1))
+    with pytest.raises(ConfigError, match=r"larger than 16 MiB"):
+        load_config(huge, env={})
+
+
 # --- errors name the file, the line and the dotted path ---------------------
 
 
@@ -215,12 +268,156 @@ def test_duplicate_yaml_key_is_reported_with_its_line() -> None:
     assert problems(text) == [f"line {line_of(text, 'feed: gate')}: lots[0].feed: duplicate key"]
 
 
+def test_an_empty_value_is_null() -> None:
+    # `username:` with nothing after it means no username: an anonymous broker
+    config = load(minimal_yaml() + "mqtt:\n  username:\n  password: ${MQTT_PASSWORD:-}\n")
+    assert config.mqtt.username is None
+
+
+def test_an_empty_value_where_one_is_required_names_its_line() -> None:
+    text = minimal_yaml() + "mqtt:\n  port:\n"
+    assert problems(text) == [f"line {line_of(text, 'port:')}: mqtt.port: Input should be a valid integer"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("!!int abc", "'abc' is not a valid !!int"),
+        ("0x_", "'0x_' is not a valid !!int"),
+        pytest.param("9" * 5000, "is not a valid !!int", id="5000-digits"),
+        ("!!bool maybe", "'maybe' is not a valid !!bool"),
+        ("!!timestamp soon", "'soon' is not a valid !!timestamp"),
+        ("!secret abc", "could not determine a constructor for the tag '!secret'"),
+        ("!!python/object:os.system ls", "could not determine a constructor"),
+    ],
+)
+def test_a_value_yaml_cannot_read_names_its_line(value: str, message: str) -> None:
+    text = minimal_yaml() + f"mqtt:\n  port: {value}\n"
+    [problem] = problems(text)
+    assert problem.startswith(f"line {line_of(text, 'port:')}: mqtt.port: ")
+    assert message in problem
+    assert len(problem) < 200
+
+
+@pytest.mark.parametrize("key", ["[x, y]", "{x: 1}", "<<"])
+def test_a_key_must_be_a_plain_name(key: str) -> None:
+    text = minimal_yaml() + f"mqtt:\n  ? {key}\n  : {{host: broker}}\n"
+    assert problems(text) == [
+        f"line {line_of(text, key)}: mqtt: a key must be a plain name (no lists, mappings or << merges)"
+    ]
+
+
 def test_empty_file_is_an_error() -> None:
     assert problems("") == ["the file is empty"]
 
 
 def test_top_level_must_be_a_mapping() -> None:
     assert problems("- site\n- lots\n") == ["line 1: the top level must be a mapping of sections"]
+
+
+# --- anchors, aliases and nesting: bounded work for any file ---------------
+
+
+REFUSED = "YAML anchors and aliases are not allowed; write each value out in full"
+
+
+def test_anchors_and_aliases_are_refused_with_their_lines() -> None:
+    text = edit(
+        minimal_yaml(), "hospitals:\n", "defaults:\n  thresholds: &usual {full_exit_free: 3}\nhospitals:\n"
+    )
+    text = edit(text, "    feed: lot\n", "    feed: lot\n    thresholds: *usual\n")
+    assert problems(text) == [
+        f"line {line_of(text, '&usual')}: defaults.thresholds: anchor &usual: {REFUSED}",
+        f"line {line_of(text, '*usual')}: lots[0].thresholds: alias *usual: {REFUSED}",
+    ]
+
+
+def test_a_line_of_aliases_is_one_problem() -> None:
+    text = minimal_yaml() + "x: &x [1, 2]\ny: [*x, *x, *x]\n"
+    assert problems(text) == [
+        f"line {line_of(text, '&x')}: x: anchor &x: {REFUSED}",
+        f"line {line_of(text, '*x')}: y[0]: alias *x: {REFUSED}",
+    ]
+
+
+def test_nesting_up_to_the_cap_is_read() -> None:
+    depth = MAX_DEPTH - 2  # the top level and `mqtt` are two levels
+    text = minimal_yaml() + "mqtt:\n  host: " + "[" * depth + "]" * depth + "\n"
+    [problem] = problems(text)
+    assert problem.startswith(f"line {line_of(text, 'host:')}: mqtt.host: Input should be a valid string")
+
+
+def test_nesting_beyond_the_cap_is_refused_with_its_line() -> None:
+    depth = MAX_DEPTH - 1
+    text = minimal_yaml() + "mqtt:\n  host: " + "[" * depth + "]" * depth + "\n"
+    path = "mqtt.host" + "[0]" * (depth - 1)
+    assert problems(text) == [
+        f"line {line_of(text, 'host:')}: {path}: nested more than {MAX_DEPTH} levels deep"
+    ]
+
+
+LOAD_IN_A_CHILD = """
+import json, resource, sys
+from parking.config import load_config
+from parking.errors import ConfigError
+try:
+    load_config(sys.argv[1], env={})
+    problems = []
+except ConfigError as exc:
+    problems = exc.problems
+peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"problems": problems, "peak_rss_mib": peak_mib}))
+"""
+
+
+def load_in_a_child(path: Path) -> tuple[list[str], float]:
+    """Load a config file in a fresh interpreter: the problems found, and its peak RSS in MiB.
+
+    The child measures itself: RUSAGE_CHILDREN here would be the largest of every child this
+    test run has waited for (the demo, private brokers), not this one.
+    """
+    child = subprocess.run(
+        [sys.executable, "-c", LOAD_IN_A_CHILD, str(path)], capture_output=True, text=True, check=True
+    )
+    report = json.loads(child.stdout)
+    return report["problems"], report["peak_rss_mib"]
+
+
+def billion_laughs() -> str:
+    """Nine levels of nine aliases: a few hundred bytes that expand to 9**9 strings."""
+    lines = ["a: &a [" + ",".join(['"lol"'] * 9) + "]"]
+    for previous, name in itertools.pairwise("abcdefghi"):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(30)
+def test_an_alias_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(billion_laughs())
+    assert bomb.stat().st_size < 400
+    found, peak_mib = load_in_a_child(bomb)
+    assert found[:2] == [f"line 1: a: anchor &a: {REFUSED}", f"line 2: b: anchor &b: {REFUSED}"]
+    assert len(found) == 9  # one per line
+    assert peak_mib < 200
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("nesting", "line"),
+    [
+        pytest.param("site: " + "[" * 50_000 + "]" * 50_000 + "\n", 1, id="flow"),
+        pytest.param("site:\n  " + "- " * 50_000 + "x\n", 2, id="block"),
+    ],
+)
+def test_deep_nesting_is_refused_in_bounded_memory(tmp_path: Path, nesting: str, line: int) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text(nesting)
+    found, peak_mib = load_in_a_child(deep)
+    assert found == [f"line {line}: site{'[0]' * (MAX_DEPTH - 1)}: nested more than {MAX_DEPTH} levels deep"]
+    assert peak_mib < 200
 
 
 # --- environment variables ---------------------------------------------------

@@ -29,10 +29,12 @@ logger = logging.getLogger(__name__)
 EXAMPLE_CONFIG = "example.yaml"
 DEMO_START = "08:00"  # the morning rush: the hospital car park is full by about 09:20
 DEMO_TIME_SCALE = 15.0
+EXIT_ERROR = 1  # `check` found the config invalid; or another error of ours (ParkingGuideError)
+EXIT_REFUSED = 2  # run, demo, simulate: the config has problems, so nothing was started
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script."""
+    """Entry point of the console script; returns the exit status (see EXIT_ERROR, EXIT_REFUSED)."""
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=getattr(logging, args.log_level.upper()),
@@ -52,17 +54,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_simulate(config, args))
     except ConfigError as exc:
         _print_config_error(exc)
-        return 2
+        return EXIT_ERROR if args.command == "check" else EXIT_REFUSED
     except ParkingGuideError as exc:
         print(f"parking-guide: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_ERROR
     except KeyboardInterrupt:
         pass
     return 0
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="parking-guide", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="parking-guide",
+        description=__doc__,
+        epilog="exit status: 0 ok; 1 `check` found the config invalid, or another error; "
+        "2 run, demo or simulate refused an invalid config, or the command line was wrong",
+    )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -117,11 +124,7 @@ def _print_config_error(exc: ConfigError) -> None:
 
 
 def _check(path: str) -> int:
-    try:
-        config = load_config(path)
-    except ConfigError as exc:
-        _print_config_error(exc)
-        return 1
+    config = load_config(path)
     spaces = sum(sum(lot.capacities().values()) for lot in config.lots)
     print(f"{path}: OK")
     print(f"  site:      {config.site.name} ({config.site.timezone})")
