@@ -32,7 +32,7 @@ from parking.app.keys import (
     TASKS,
 )
 from parking.app.metrics import Metrics
-from parking.app.middleware import observe_requests
+from parking.app.middleware import observe_requests, standard_headers
 from parking.app.signals import ChangeSignal
 from parking.app.tasks import BackgroundTasks
 from parking.clock import Clock, utc_now
@@ -50,6 +50,7 @@ INGEST_TASK = "mqtt-ingest"
 def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -> web.Application:
     """Build the web application; with `ingest`, it also consumes the MQTT feeds."""
     app = web.Application(middlewares=[observe_requests])
+    app.on_response_prepare.append(standard_headers)
     app[CONFIG] = config
     app[CLOCK] = clock
     app[OPENAPI] = _openapi_json()
