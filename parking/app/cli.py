@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from parking.app.factory import create_app
+from parking.app.process import limit_accept_error_logs, raise_open_file_limit
 from parking.app.server import HttpServer, serve
 from parking.clock import ScaledClock, utc_now
 from parking.config import Config, load_config, load_config_text
@@ -40,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _check(args.config)
         config = _load(args.config)
+        if args.command in ("demo", "run"):
+            raise_open_file_limit()
         if args.command == "demo":
             asyncio.run(_demo(config, args))
         elif args.command == "run":
@@ -135,6 +138,7 @@ async def _wait_for_signal() -> None:
 
 
 async def _serve(app: web.Application, http: HttpConfig, host: str, port: int) -> HttpServer:
+    limit_accept_error_logs(asyncio.get_running_loop())
     return await serve(app, http, host, port)
 
 
