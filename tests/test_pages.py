@@ -196,7 +196,14 @@ class TestQr:
 @pytest.mark.parametrize("board", ["x" * 3000, "%00", "..%2F..%2Fetc", "%E6%9D%BF", "%3Cscript%3E", "%FF%FE"])
 @pytest.mark.parametrize(
     "path",
-    ["/go/{}", "/go/{}/lots", "/boards/{}/display", "/qr/{}.svg", "/api/v1/boards/{}", "/api/v1/boards/{}/stream"],
+    [
+        "/go/{}",
+        "/go/{}/lots",
+        "/boards/{}/display",
+        "/qr/{}.svg",
+        "/api/v1/boards/{}",
+        "/api/v1/boards/{}/stream",
+    ],
 )
 async def test_board_ids_of_any_shape_are_a_4xx_never_a_500(client: Client, path: str, board: str) -> None:
     response = await client.get(path.format(board))

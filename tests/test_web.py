@@ -250,6 +250,20 @@ class TestOperations:
         for example in examples["application/json"]["examples"].values():
             jsonschema.Draft202012Validator(schema).validate(example["value"])
 
+    async def test_answers_name_the_server_without_a_version_and_forbid_sniffing(
+        self, client: Client
+    ) -> None:
+        feed(client)
+        etag = (await client.get("/api/v1/boards/north")).headers["ETag"]
+        for response in [
+            await client.get("/healthz"),
+            await client.get("/api/v1/boards/north", headers={"If-None-Match": etag}),  # 304
+            await client.get("/api/v2/nothing"),  # 404, no route
+            await client.post("/api/v1/boards/north"),  # 405
+        ]:
+            assert response.headers["Server"] == "parking-guide"
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+
     async def test_openapi_document_is_served(self, client: Client) -> None:
         body = await (await client.get("/api/v1/openapi.json")).json()
         assert body["openapi"].startswith("3.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import errno
 import logging
 import signal
 import sys
@@ -19,9 +18,11 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from parking.app.factory import create_app
+from parking.app.process import limit_accept_error_logs, raise_open_file_limit
+from parking.app.server import HttpServer, serve
 from parking.clock import ScaledClock, utc_now
 from parking.config import Config, load_config, load_config_text
-from parking.config.models import TlsConfig
+from parking.config.models import HttpConfig, TlsConfig
 from parking.errors import ConfigError, ParkingGuideError
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = _load(args.config)
         if args.command == "qr":
             return _qr(config, args.config, Path(args.out_dir))
+        if args.command in ("demo", "run"):
+            raise_open_file_limit()
         if args.command == "demo":
             asyncio.run(_demo(config, args))
         elif args.command == "run":
@@ -145,30 +148,19 @@ async def _wait_for_signal() -> None:
     await stop.wait()
 
 
-async def _serve(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-    except OSError as exc:
-        if exc.errno != errno.EADDRINUSE or port == 0:
-            await runner.cleanup()
-            raise
-        logger.warning("port %d is in use; using a free port instead", port)
-        site = web.TCPSite(runner, host, 0)
-        await site.start()
-    return runner, int(runner.addresses[0][1])
+async def _serve(app: web.Application, http: HttpConfig, host: str, port: int) -> HttpServer:
+    limit_accept_error_logs(asyncio.get_running_loop())
+    return await serve(app, http, host, port)
 
 
 async def _run(config: Config) -> None:
     app = create_app(config)
-    runner, port = await _serve(app, config.http.host, config.http.port)
-    logger.info("serving on http://%s:%d", config.http.host, port)
+    server = await _serve(app, config.http, config.http.host, config.http.port)
+    logger.info("serving on http://%s:%d", config.http.host, server.port)
     try:
         await _wait_for_signal()
     finally:
-        await runner.cleanup()
+        await server.close()
 
 
 async def _demo(config: Config, args: argparse.Namespace) -> None:
@@ -194,13 +186,13 @@ async def _demo(config: Config, args: argparse.Namespace) -> None:
         config = config.model_copy(update={"mqtt": mqtt})
         clock = _demo_clock(config, args.start, args.time_scale)
         app = create_app(config, clock=clock)
-        runner, port = await _serve(app, args.host, args.http_port)
+        server = await _serve(app, config.http, args.host, args.http_port)
         stop = asyncio.Event()
         simulator = asyncio.create_task(
             run_simulation(config, args.host, broker.port, clock=clock, stop=stop),
             name="demo-simulator",
         )
-        _print_demo_urls(config, f"http://{args.host}:{port}", broker.url)
+        _print_demo_urls(config, f"http://{args.host}:{server.port}", broker.url)
         local = clock().astimezone(ZoneInfo(config.site.timezone))
         print(
             f"Simulated time starts at {local:%H:%M} ({config.site.timezone}) and runs "
@@ -214,7 +206,7 @@ async def _demo(config: Config, args: argparse.Namespace) -> None:
             simulator.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await simulator
-            await runner.cleanup()
+            await server.close()
 
 
 def _demo_clock(config: Config, start: str, scale: float) -> ScaledClock:

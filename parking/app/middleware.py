@@ -1,4 +1,4 @@
-"""JSON error bodies, and the middleware that times requests and turns errors into JSON."""
+"""JSON error bodies, the headers every response carries, and the middleware that times requests."""
 
 from __future__ import annotations
 
@@ -21,11 +21,19 @@ _CODES = {
     500: "internal_error",
 }
 
+# No version in Server: it would only tell a scanner which advisories to try.
+STANDARD_HEADERS = {"Server": "parking-guide", "X-Content-Type-Options": "nosniff"}
+
 
 def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
     """A response with body {"error": {"code", "message"}}."""
     body = orjson.dumps({"error": {"code": _CODES.get(status, "error"), "message": message}})
     return web.Response(status=status, body=body, content_type="application/json", headers=headers)
+
+
+async def standard_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: name the server without a version, and forbid MIME sniffing."""
+    response.headers.update(STANDARD_HEADERS)
 
 
 @web.middleware
