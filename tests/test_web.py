@@ -260,9 +260,22 @@ class TestOperations:
             await client.get("/api/v1/boards/north", headers={"If-None-Match": etag}),  # 304
             await client.get("/api/v2/nothing"),  # 404, no route
             await client.post("/api/v1/boards/north"),  # 405
+            await client.get("/api/v1/boards/north"),
+            await client.get("/api/v1/boards/north?format=text&charset=gb2312"),
+            await client.get("/api/v1/guidance?board=north"),
+            await client.get("/api/v1/guidance?lat=nan&lon=1"),  # 400 from a handler
+            await client.get("/go/north"),
+            await client.get("/go/nope"),  # HTML 404
+            await client.get("/qr/north.svg"),
+            await client.get("/metrics"),
+            await client.get("/readyz"),
         ]:
-            assert response.headers["Server"] == "parking-guide"
-            assert response.headers["X-Content-Type-Options"] == "nosniff"
+            assert response.headers["Server"] == "parking-guide", response.url
+            assert response.headers["X-Content-Type-Options"] == "nosniff", response.url
+        stream = await client.get("/api/v1/boards/north/stream")
+        assert stream.headers["Server"] == "parking-guide"
+        assert stream.headers["X-Content-Type-Options"] == "nosniff"
+        stream.close()
 
     async def test_openapi_document_is_served(self, client: Client) -> None:
         body = await (await client.get("/api/v1/openapi.json")).json()

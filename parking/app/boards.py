@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from parking.app.headers import STANDARD_HEADERS
 from parking.guidance.service import GuidanceService
 from parking.live import LiveSite
 from signage.board import (
@@ -54,9 +55,13 @@ def content_etag(body: bytes) -> str:
 def variant(body: bytes, content_type: str, ttl_s: int) -> BoardVariant:
     """A body with its Content-Type, ETag and Cache-Control headers."""
     etag = content_etag(body)
-    return BoardVariant(
-        body, etag, {"Content-Type": content_type, "ETag": etag, "Cache-Control": f"max-age={ttl_s}"}
-    )
+    headers = {
+        "Content-Type": content_type,
+        "ETag": etag,
+        "Cache-Control": f"max-age={ttl_s}",
+        **STANDARD_HEADERS,
+    }
+    return BoardVariant(body, etag, headers)
 
 
 class BoardCache:

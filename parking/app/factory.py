@@ -34,7 +34,7 @@ from parking.app.keys import (
     TASKS,
 )
 from parking.app.metrics import Metrics
-from parking.app.middleware import observe_requests, standard_headers
+from parking.app.middleware import observe_requests
 from parking.app.seen import BoardsSeen
 from parking.app.signals import ChangeSignal
 from parking.app.tasks import BackgroundTasks
@@ -54,7 +54,6 @@ INGEST_TASK = "mqtt-ingest"
 def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -> web.Application:
     """Build the web application; with `ingest`, it also consumes the MQTT feeds."""
     app = web.Application(middlewares=[observe_requests])
-    app.on_response_prepare.append(standard_headers)
     app[CONFIG] = config
     app[CLOCK] = clock
     app[OPENAPI] = _openapi_json()

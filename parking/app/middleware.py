@@ -9,6 +9,7 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from parking.app.headers import STANDARD_HEADERS
 from parking.app.keys import METRICS
 
 logger = logging.getLogger(__name__)
@@ -21,19 +22,17 @@ _CODES = {
     500: "internal_error",
 }
 
-# No version in Server: it would only tell a scanner which advisories to try.
-STANDARD_HEADERS = {"Server": "parking-guide", "X-Content-Type-Options": "nosniff"}
 
 
 def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
     """A response with body {"error": {"code", "message"}}."""
     body = orjson.dumps({"error": {"code": _CODES.get(status, "error"), "message": message}})
-    return web.Response(status=status, body=body, content_type="application/json", headers=headers)
-
-
-async def standard_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """on_response_prepare: name the server without a version, and forbid MIME sniffing."""
-    response.headers.update(STANDARD_HEADERS)
+    return web.Response(
+        status=status,
+        body=body,
+        content_type="application/json",
+        headers={**STANDARD_HEADERS, **(headers or {})},
+    )
 
 
 @web.middleware
@@ -44,6 +43,11 @@ async def observe_requests(request: web.Request, handler: Handler) -> web.Stream
     try:
         response = await handler(request)
         status = response.status
+        # set here rather than in on_response_prepare, a signal per response that cost ~4 % of
+        # board throughput; board answers carry them precomputed, streams set them themselves
+        headers = response.headers
+        if "Server" not in headers and not response.prepared:
+            headers.update(STANDARD_HEADERS)
         return response
     except web.HTTPException as exc:
         status = exc.status

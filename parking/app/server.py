@@ -40,7 +40,8 @@ from aiohttp.http_exceptions import (
 )
 from aiohttp.streams import StreamReader
 
-from parking.app.middleware import STANDARD_HEADERS, json_error
+from parking.app.headers import STANDARD_HEADERS
+from parking.app.middleware import json_error
 from parking.config.models import HttpConfig
 
 logger = logging.getLogger(__name__)

@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from parking.app.boards import RenderedBoard
+from parking.app.headers import STANDARD_HEADERS
 from parking.app.keys import BOARDS, CLOCK, GUIDANCE, SEEN, SIGNAL
 from parking.app.middleware import json_error
 
@@ -46,6 +47,7 @@ async def board_stream(request: web.Request) -> web.StreamResponse:
             "Content-Type": "text/event-stream; charset=utf-8",
             "Cache-Control": "no-cache",
             "X-Accel-Buffering": "no",  # nginx: do not buffer the stream
+            **STANDARD_HEADERS,
         }
     )
     await response.prepare(request)
