@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ import pytest
 
 from parking.app.cli import main
 from parking.clock import ScaledClock
+from sensors.net import free_port
 from tests.conftest import forget_session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,3 +250,30 @@ def test_run_serves_the_config_against_the_configured_broker(
             assert display == "FULL"
     finally:
         forget_session(f"{prefix}-engine")
+
+
+def test_a_second_run_on_a_taken_port_exits_before_it_touches_the_broker(tmp_path: Path, prefix: str) -> None:
+    """One engine per identity: `run` on a taken port stops with a clear error, no free-port fallback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        text = (ROOT / "config.yaml").read_text().replace("port: 8080", f"port: {port}")
+        # a broker that is not there: had the engine started, it would log its connection attempts
+        text = text.replace("port: 1883", f"port: {free_port()}")
+        config = tmp_path / "config.yaml"
+        config.write_text(text)
+        done = subprocess.run(
+            [sys.executable, "-m", "parking.app.cli", "run", "-c", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "MQTT_PASSWORD": ""},
+        )
+    assert done.returncode == 1
+    assert f"http port 127.0.0.1:{port} is in use" in done.stderr
+    assert "another engine" in done.stderr
+    # the refusal is the last word, and nothing (no MQTT connection attempt) came before it
+    lines = done.stderr.splitlines()
+    assert lines[-1].startswith("parking-guide: http port")
+    assert not any("mqtt" in line.lower() for line in lines[:-1]), lines

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from parking.app.factory import create_app
 from parking.app.process import limit_accept_error_logs, raise_open_file_limit
-from parking.app.server import HttpServer, serve
+from parking.app.server import HttpServer, refuse_taken_port, serve
 from parking.clock import ScaledClock, utc_now
 from parking.config import Config, load_config, load_config_text
 from parking.config.models import HttpConfig, TlsConfig
@@ -148,12 +148,17 @@ async def _wait_for_signal() -> None:
     await stop.wait()
 
 
-async def _serve(app: web.Application, http: HttpConfig, host: str, port: int) -> HttpServer:
+async def _serve(
+    app: web.Application, http: HttpConfig, host: str, port: int, *, fallback: bool = False
+) -> HttpServer:
     limit_accept_error_logs(asyncio.get_running_loop())
-    return await serve(app, http, host, port)
+    return await serve(app, http, host, port, fallback=fallback)
 
 
 async def _run(config: Config) -> None:
+    # one engine per identity: a second `run` of one config must not start (and take the
+    # first one's MQTT session) because its port is taken; the free-port fallback is the demo's
+    refuse_taken_port(config.http.host, config.http.port)
     app = create_app(config)
     server = await _serve(app, config.http, config.http.host, config.http.port)
     logger.info("serving on http://%s:%d", config.http.host, server.port)
@@ -186,7 +191,7 @@ async def _demo(config: Config, args: argparse.Namespace) -> None:
         config = config.model_copy(update={"mqtt": mqtt})
         clock = _demo_clock(config, args.start, args.time_scale)
         app = create_app(config, clock=clock)
-        server = await _serve(app, config.http, args.host, args.http_port)
+        server = await _serve(app, config.http, args.host, args.http_port, fallback=True)
         stop = asyncio.Event()
         simulator = asyncio.create_task(
             run_simulation(config, args.host, broker.port, clock=clock, stop=stop),

@@ -23,7 +23,6 @@ _CODES = {
 }
 
 
-
 def json_error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
     """A response with body {"error": {"code", "message"}}."""
     body = orjson.dumps({"error": {"code": _CODES.get(status, "error"), "message": message}})

@@ -43,6 +43,8 @@ from aiohttp.streams import StreamReader
 from parking.app.headers import STANDARD_HEADERS
 from parking.app.middleware import json_error
 from parking.config.models import HttpConfig
+from parking.errors import ParkingGuideError
+from sensors.net import port_is_free
 
 logger = logging.getLogger(__name__)
 
@@ -301,8 +303,32 @@ def connection_limit(configured: int, open_files: int) -> int:
     return max(1, min(configured, open_files - FD_RESERVE))
 
 
-async def serve(app: web.Application, http: HttpConfig, host: str, port: int) -> HttpServer:
-    """Start the app on host:port (a free port if that one is taken); the caller closes it."""
+class PortInUseError(ParkingGuideError):
+    """The HTTP port is taken: most likely another engine with the same config is running."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(
+            f"http port {host}:{port} is in use: is another engine running with this config? "
+            "Two engines with one config would also share one MQTT client id and take each other's "
+            "session, splitting the feed. Stop the other one, or give this one its own http.port "
+            "and mqtt.client_id."
+        )
+
+
+def refuse_taken_port(host: str, port: int) -> None:
+    """For `run`: stop before anything connects (MQTT, database) when the HTTP port is taken."""
+    if port and not port_is_free(host, port):
+        raise PortInUseError(host, port)
+
+
+async def serve(
+    app: web.Application, http: HttpConfig, host: str, port: int, *, fallback: bool = False
+) -> HttpServer:
+    """Start the app on host:port; the caller closes it.
+
+    A taken port is an error (PortInUseError), or with `fallback` (the demo) a
+    warning and a free port instead.
+    """
     open_files = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     limit = connection_limit(http.max_connections, open_files)
     if limit < http.max_connections:
@@ -322,6 +348,8 @@ async def serve(app: web.Application, http: HttpConfig, host: str, port: int) ->
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE or port == 0:
                 raise
+            if not fallback:
+                raise PortInUseError(host, port) from exc
             logger.warning("port %d is in use; using a free port instead", port)
             await site.stop()
             site = GuardedSite(runner, host, 0, http, limit)
