@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from parking.app.factory import create_app
-from parking.app.server import HttpServer, connection_limit, parse_error_message, serve
+from parking.app.server import HttpServer, PortInUseError, connection_limit, parse_error_message, serve
 from parking.config.models import HttpConfig
 from tests.site import site_config
 
@@ -230,10 +230,17 @@ class TestResponses:
         assert parse_error_message(None) == "malformed HTTP request"
 
 
-async def test_a_taken_port_falls_back_to_a_free_one(net: Net) -> None:
+async def test_a_taken_port_falls_back_to_a_free_one_for_the_demo(net: Net) -> None:
     first = await net.serve()
     config = site_config()
-    second = await serve(create_app(config, ingest=False), config.http, HOST, first.port)
+    second = await serve(create_app(config, ingest=False), config.http, HOST, first.port, fallback=True)
     net.servers.append(second)
     assert second.port != first.port
     assert (await get(await net.connect(second), "/healthz"))[0] == 200
+
+
+async def test_a_taken_port_is_an_error_otherwise(net: Net) -> None:
+    first = await net.serve()
+    config = site_config()
+    with pytest.raises(PortInUseError, match="is in use: is another engine running"):
+        await serve(create_app(config, ingest=False), config.http, HOST, first.port)
