@@ -34,8 +34,6 @@ from parking.observations import (
 )
 from parking.types import GENERAL
 
-MAX_CLOCK_SKEW = timedelta(minutes=5)
-
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -62,6 +60,7 @@ class Availability:
     def __init__(self, config: Config, now: datetime, initial_version: int = 1) -> None:
         self.version = initial_version
         self._tz = ZoneInfo(config.site.timezone)
+        self._ts_ahead = timedelta(seconds=config.defaults.max_ts_ahead_s)
         self._lots: dict[str, LotState] = {}
         for spec in config.lots:
             capacities = spec.capacities()
@@ -106,10 +105,11 @@ class Availability:
             return Outcome("unknown_lot")
         anomalies: list[str] = []
         ts = obs.ts
-        if ts is not None and ts - now > MAX_CLOCK_SKEW:
-            # A device clock far ahead would make every later, correct message look old.
+        if ts is not None and ts - now > self._ts_ahead:
+            # Nothing received now was seen later than now: a ts believed far ahead would make
+            # every later, correct message look old, so it is clamped (see docs/feeds.md).
             anomalies.append("future_timestamp")
-            ts = None
+            ts = now + self._ts_ahead
         if isinstance(obs, SpotObservation):
             result = apply_spot(state, obs, ts)
         elif isinstance(obs, LotObservation):

@@ -116,6 +116,8 @@ class Defaults(Model):
     walk_detour_factor: float = Field(1.3, ge=1)
     board_lines: int = Field(3, ge=1, le=12)
     board_ttl_s: int = Field(5, ge=1, le=300)
+    # how far ahead of its receipt a message's ts is believed (docs/feeds.md, field types and rules)
+    max_ts_ahead_s: float = Field(2.0, ge=0, le=300)
 
 
 class TimeWindow(Model):
