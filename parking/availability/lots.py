@@ -1,7 +1,8 @@
 """Per-feed rules: how a spot, lot or gate observation changes a lot's counts.
 
 Pure functions on a LotState; each returns a result label (applied, duplicate,
-stale, or why it was rejected) and appends any anomaly it noticed.
+stale, or why it was rejected) and appends any anomaly it noticed; those that
+read sequence numbers also return how many numbers the message skipped.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from parking.availability.sequence import Order, seq_order
 from parking.availability.status import Samples
 from parking.availability.views import CategoryView, LotView, Status
 from parking.config.models import Lot, Thresholds
@@ -21,8 +23,6 @@ from parking.observations import (
 )
 from parking.types import GENERAL
 
-# A sequence number this far below the last one is a device restart, not a late message.
-SEQ_RESTART_GAP = 1000
 # Gate counters that fall by more than this without timestamps were reset, not reordered.
 COUNTER_REORDER_WINDOW = 100
 Result = Literal["applied", "duplicate", "stale", "unknown_lot", "unknown_spot", "unknown_gate", "wrong_feed"]
@@ -34,7 +34,8 @@ class SpotState:
 
     category: str
     occupied: bool | None = None
-    seq: int | None = None
+    seq: int | None = None  # the adopted sequence number
+    pending: int | None = None  # a jump not yet confirmed by the next message
     ts: datetime | None = None
 
 
@@ -45,7 +46,8 @@ class GateState:
     entries: int | None = None
     exits: int | None = None
     ts: datetime | None = None
-    seq: int | None = None
+    seq: int | None = None  # of events: the adopted sequence number
+    pending: int | None = None  # a jump not yet confirmed by the next event
 
 
 @dataclass(slots=True)
@@ -58,6 +60,7 @@ class LotState:
     thresholds: Thresholds
     free: dict[str, int | None]
     capacity: int
+    max_seq_jump: int
     spots: dict[str, SpotState] = field(default_factory=dict)
     gates: dict[str, GateState] = field(default_factory=dict)
     last_seen: datetime | None = None
@@ -76,26 +79,36 @@ class LotState:
     hours: tuple[bool, bool] = (True, True)
 
 
-def apply_spot(state: LotState, obs: SpotObservation, ts: datetime | None) -> Result:
+def apply_spot(
+    state: LotState, obs: SpotObservation, ts: datetime | None, anomalies: list[str]
+) -> tuple[Result, int]:
     """A bay sensor's report: move the category's free count when the bay changes."""
     spot = state.spots.get(obs.spot)
     if spot is None:
-        return "unknown_spot" if state.spec.feed == "spot" else "wrong_feed"
-    if obs.seq is not None and spot.seq is not None:
-        order = _seq_order(obs.seq, spot.seq)
-        if order != "new":
-            return order
+        return ("unknown_spot" if state.spec.feed == "spot" else "wrong_feed"), 0
+    order: Order = "jump"  # a first number is not adopted until the next one follows it
+    gaps = 0
+    if obs.seq is not None and (spot.seq is not None or spot.pending is not None):
+        order, gaps = seq_order(obs.seq, spot.seq, spot.pending, state.max_seq_jump)
+        if order == "duplicate" or order == "stale":
+            return order, 0
+        if order == "jump":
+            anomalies.append("seq_jump")
     elif ts is not None and spot.ts is not None and ts < spot.ts:
-        return "stale"
+        return "stale", 0
     free = state.free
     if spot.occupied is None:
         free[spot.category] = (free[spot.category] or 0) + (0 if obs.occupied else 1)
     elif spot.occupied != obs.occupied:
         free[spot.category] = (free[spot.category] or 0) + (-1 if obs.occupied else 1)
     spot.occupied = obs.occupied
-    spot.seq = obs.seq if obs.seq is not None else spot.seq
+    if obs.seq is not None:
+        if order == "next":
+            spot.seq, spot.pending = obs.seq, None
+        else:
+            spot.pending = obs.seq
     spot.ts = ts if ts is not None else spot.ts
-    return "applied"
+    return "applied", gaps
 
 
 def apply_lot(state: LotState, obs: LotObservation, ts: datetime | None, anomalies: list[str]) -> Result:
@@ -165,18 +178,26 @@ def apply_gate_counters(
     return "applied"
 
 
-def apply_gate_event(state: LotState, obs: GateEventObservation, anomalies: list[str]) -> Result:
+def apply_gate_event(state: LotState, obs: GateEventObservation, anomalies: list[str]) -> tuple[Result, int]:
     """One car through a gate."""
     gate = _gate(state, obs.gate)
     if gate is None:
-        return "unknown_gate" if state.spec.feed == "gate" else "wrong_feed"
-    if obs.seq is not None and gate.seq is not None:
-        order = _seq_order(obs.seq, gate.seq)
-        if order != "new":
-            return order
-    gate.seq = obs.seq if obs.seq is not None else gate.seq
+        return ("unknown_gate" if state.spec.feed == "gate" else "wrong_feed"), 0
+    gaps = 0
+    if obs.seq is not None:
+        order: Order = "jump"  # a first number is not adopted until the next one follows it
+        if gate.seq is not None or gate.pending is not None:
+            order, gaps = seq_order(obs.seq, gate.seq, gate.pending, state.max_seq_jump)
+            if order == "duplicate" or order == "stale":
+                return order, 0
+            if order == "jump":
+                anomalies.append("seq_jump")
+        if order == "next":
+            gate.seq, gate.pending = obs.seq, None
+        else:
+            gate.pending = obs.seq
     _move_by_gates(state, 1 if obs.event == "entry" else -1, anomalies)
-    return "applied"
+    return "applied", gaps
 
 
 def _gate(state: LotState, gate_id: str) -> GateState | None:
@@ -209,12 +230,3 @@ def _clamp(free: int, capacity: int, anomalies: list[str]) -> int:
         anomalies.append("clamped_above_capacity")
         return capacity
     return free
-
-
-def _seq_order(new: int, last: int) -> Literal["duplicate", "stale", "new"]:
-    """Order of a sequence number against the last one, allowing for device restarts."""
-    if new == last:
-        return "duplicate"
-    if last - SEQ_RESTART_GAP < new < last:
-        return "stale"
-    return "new"

@@ -37,11 +37,12 @@ from parking.types import GENERAL
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What applying one observation did: a result label and any anomalies noticed."""
+    """What applying one observation did: a result label, any anomalies noticed, numbers found missing."""
 
     result: Result
     anomalies: tuple[str, ...] = ()
     changed: bool = False
+    gaps: int = 0  # sequence numbers this message showed to be missing (spot and gate event seq)
 
     @property
     def accepted(self) -> bool:
@@ -71,6 +72,7 @@ class Availability:
                 thresholds=spec.thresholds or config.defaults.thresholds,
                 free=dict.fromkeys(capacities, None),
                 capacity=sum(capacities.values()),
+                max_seq_jump=config.defaults.max_seq_jump,
             )
             for category, ids in spec.spot_ids().items():
                 for spot in ids:
@@ -110,14 +112,15 @@ class Availability:
             # every later, correct message look old, so it is clamped (see docs/feeds.md).
             anomalies.append("future_timestamp")
             ts = now + self._ts_ahead
+        gaps = 0
         if isinstance(obs, SpotObservation):
-            result = apply_spot(state, obs, ts)
+            result, gaps = apply_spot(state, obs, ts, anomalies)
         elif isinstance(obs, LotObservation):
             result = apply_lot(state, obs, ts, anomalies)
         elif isinstance(obs, GateCounterObservation):
             result = apply_gate_counters(state, obs, ts, anomalies)
         else:
-            result = apply_gate_event(state, obs, anomalies)
+            result, gaps = apply_gate_event(state, obs, anomalies)
         if result != "applied":
             return Outcome(result, tuple(anomalies)) if anomalies else _PLAIN[result]
         state.last_seen = now
@@ -127,8 +130,8 @@ class Availability:
         elif not isinstance(obs, LotObservation):
             touched = (GENERAL,) if GENERAL in state.capacities else ()
         changed = self._refresh(state, now, touched)
-        if anomalies:
-            return Outcome("applied", tuple(anomalies), changed)
+        if anomalies or gaps:
+            return Outcome("applied", tuple(anomalies), changed, gaps)
         return _APPLIED_CHANGED if changed else _PLAIN["applied"]
 
     def tick(self, now: datetime) -> list[str]:

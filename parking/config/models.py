@@ -118,6 +118,8 @@ class Defaults(Model):
     board_ttl_s: int = Field(5, ge=1, le=300)
     # how far ahead of its receipt a message's ts is believed (docs/feeds.md, field types and rules)
     max_ts_ahead_s: float = Field(2.0, ge=0, le=300)
+    # how far ahead a sequence number is adopted at once (docs/feeds.md, sequence numbers)
+    max_seq_jump: int = Field(10, ge=1, le=999)
 
 
 class TimeWindow(Model):
