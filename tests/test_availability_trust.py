@@ -222,3 +222,29 @@ class TestGaps:
             for n in (5000, 5001, 5001, 4990, 1, 2)
         ]
         assert gaps == [0, 0, 0, 0, 0, 0]
+
+
+NO_GATE_LIST = {"    gates: [north, south]\n": ""}
+
+
+class TestDiscoveredGates:
+    def test_a_lot_without_a_gate_list_takes_the_first_16_gate_ids(self) -> None:
+        state = Availability(site_config(**NO_GATE_LIST), T0)
+        counted(state)
+        results = [
+            state.apply(GateEventObservation("hospital", f"g{n}", "entry", seq=1), T0).result
+            for n in range(17)
+        ]
+        assert results == ["applied"] * 16 + ["unknown_gate"]
+        assert state.apply(GateEventObservation("hospital", "g0", "entry", seq=2), T0).accepted
+        assert state.view("hospital").categories["general"].free == 50 - 17
+
+    def test_a_flood_of_gate_ids_keeps_no_state_beyond_the_cap(self) -> None:
+        state = Availability(site_config(**NO_GATE_LIST), T0)
+        for n in range(5000):
+            state.apply(GateEventObservation("hospital", f"forged-{n}", "entry"), T0)
+        assert len(state._lots["hospital"].gates) == 16
+
+    def test_a_gate_list_accepts_exactly_its_gates(self, state: Availability) -> None:
+        assert state.apply(GateEventObservation("hospital", "south", "entry"), T0).accepted
+        assert state.apply(GateEventObservation("hospital", "west", "entry"), T0).result == "unknown_gate"

@@ -25,6 +25,8 @@ from parking.types import GENERAL
 
 # Gate counters that fall by more than this without timestamps were reset, not reordered.
 COUNTER_REORDER_WINDOW = 100
+# A gate lot without a `gates:` list takes this many gate ids, the first seen; others are unknown_gate.
+MAX_DISCOVERED_GATES = 16
 Result = Literal["applied", "duplicate", "stale", "unknown_lot", "unknown_spot", "unknown_gate", "wrong_feed"]
 
 
@@ -204,8 +206,9 @@ def _gate(state: LotState, gate_id: str) -> GateState | None:
     if state.spec.feed != "gate":
         return None
     gate = state.gates.get(gate_id)
-    if gate is None and not state.spec.gates:
-        gate = state.gates[gate_id] = GateState()  # any gate id when none are configured
+    if gate is None and not state.spec.gates and len(state.gates) < MAX_DISCOVERED_GATES:
+        # no list: the first gate ids seen, so that any topic level cannot each add state
+        gate = state.gates[gate_id] = GateState()
     return gate
 
 
