@@ -48,6 +48,7 @@ class GateState:
     entries: int | None = None
     exits: int | None = None
     ts: datetime | None = None
+    truth: int = 0  # the lot's truth count when these counters were read: older ones are no baseline
     seq: int | None = None  # of events: the adopted sequence number
     pending: int | None = None  # a jump not yet confirmed by the next event
 
@@ -63,6 +64,10 @@ class LotState:
     free: dict[str, int | None]
     capacity: int
     max_seq_jump: int
+    # spot lots, per category: bays needed before the count is known, bays heard from, of them free
+    needed: dict[str, int] = field(default_factory=dict)
+    reported: dict[str, int] = field(default_factory=dict)
+    reported_free: dict[str, int] = field(default_factory=dict)
     spots: dict[str, SpotState] = field(default_factory=dict)
     gates: dict[str, GateState] = field(default_factory=dict)
     last_seen: datetime | None = None
@@ -75,6 +80,7 @@ class LotState:
     # the lot's own total free count (lot and gate lots): as a lot system sent it, moved by gates since
     total: int | None = None
     general_estimated: bool = False  # general was derived from `total` without the split
+    truths: int = 0  # lot-level counts applied since the start: a gate lot is unknown until one
     rate: float | None = None
     flags: tuple[bool, bool] | None = None  # (fresh, open) at the last refresh
     hours_at: int | None = None
@@ -98,11 +104,16 @@ def apply_spot(
             anomalies.append("seq_jump")
     elif ts is not None and spot.ts is not None and ts < spot.ts:
         return "stale", 0
-    free = state.free
+    category = spot.category
+    reported_free = state.reported_free
     if spot.occupied is None:
-        free[spot.category] = (free[spot.category] or 0) + (0 if obs.occupied else 1)
+        state.reported[category] += 1
+        reported_free[category] += 0 if obs.occupied else 1
     elif spot.occupied != obs.occupied:
-        free[spot.category] = (free[spot.category] or 0) + (-1 if obs.occupied else 1)
+        reported_free[category] += -1 if obs.occupied else 1
+    # a bay not heard from is not free; too few heard from and the count says nothing yet
+    known = state.reported[category] >= state.needed[category]
+    state.free[category] = reported_free[category] if known else None
     spot.occupied = obs.occupied
     if obs.seq is not None:
         if order == "next":
@@ -134,6 +145,7 @@ def apply_lot(state: LotState, obs: LotObservation, ts: datetime | None, anomali
         state.free[GENERAL], state.general_estimated = _general_of(state, named, total, anomalies)
     if ts is not None:
         state.last_ts = ts
+    state.truths += 1  # every gate's next reading is a baseline: this count includes the cars before it
     return "applied"
 
 
@@ -155,7 +167,7 @@ def _general_of(state: LotState, named: dict[str, int], total: int, anomalies: l
 def apply_gate_counters(
     state: LotState, obs: GateCounterObservation, ts: datetime | None, anomalies: list[str]
 ) -> Result:
-    """Cumulative gate counters: the first reading is a baseline, then deltas move general."""
+    """Gate counters: a gate's first reading after a truth is a baseline, then deltas move general."""
     gate = _gate(state, obs.gate)
     if gate is None:
         return "unknown_gate" if state.spec.feed == "gate" else "wrong_feed"
@@ -174,6 +186,11 @@ def apply_gate_counters(
     else:
         # equal counters are a heartbeat: nothing moves, but the lot stays fresh
         delta = (obs.entries - gate.entries) - (obs.exits - gate.exits)
+    if gate.truth != state.truths:
+        # Read before the lot's last truth, the old counters are no baseline: whether the cars
+        # since are in the truth is unknown, and a replica started later never saw them.
+        delta = None
+        gate.truth = state.truths
     gate.entries, gate.exits = obs.entries, obs.exits
     gate.ts = ts if ts is not None else gate.ts
     _move_by_gates(state, delta or 0, anomalies)
@@ -213,16 +230,16 @@ def _gate(state: LotState, gate_id: str) -> GateState | None:
 
 
 def _move_by_gates(state: LotState, cars_in: int, anomalies: list[str]) -> None:
-    """Gate counts move general and the lot total; a lot that was never counted starts empty."""
+    """Gate counts move general and the lot total, once a lot-level count (a truth) has set them."""
+    if state.total is None:
+        return  # never counted since the start: cars in or out of an unknown count leave it unknown
     before = len(anomalies)
     capacity = state.capacities.get(GENERAL)
-    if capacity is not None:
-        current = state.free[GENERAL]
-        free = capacity if current is None else current
-        state.free[GENERAL] = _clamp(free - cars_in, capacity, anomalies)
-    total = state.capacity if state.total is None else state.total
+    current = state.free.get(GENERAL)
+    if capacity is not None and current is not None:
+        state.free[GENERAL] = _clamp(current - cars_in, capacity, anomalies)
     # one car clamped in general and in the total is one anomaly, not two
-    state.total = _clamp(total - cars_in, state.capacity, anomalies if len(anomalies) == before else [])
+    state.total = _clamp(state.total - cars_in, state.capacity, anomalies if len(anomalies) == before else [])
 
 
 def _clamp(free: int, capacity: int, anomalies: list[str]) -> int:

@@ -7,6 +7,7 @@ shows changes, so callers can cache rendered answers per version.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import get_args
@@ -74,9 +75,12 @@ class Availability:
                 capacity=sum(capacities.values()),
                 max_seq_jump=config.defaults.max_seq_jump,
             )
+            share = spec.min_reported_share or config.defaults.min_reported_share
             for category, ids in spec.spot_ids().items():
                 for spot in ids:
                     state.spots[spot] = SpotState(category)
+                state.needed[category] = _bays_needed(share, len(ids))
+                state.reported[category] = state.reported_free[category] = 0
             for gate in spec.gates:
                 state.gates[gate] = GateState()
             self._lots[spec.id] = state
@@ -226,6 +230,12 @@ class Availability:
         )
         self.version += 1
         return True
+
+
+def _bays_needed(share: float, bays: int) -> int:
+    """Bays that must have reported before a category's count is known: at least one."""
+    # rounded first, so that 0.7 * 10 == 7.000000000000001 needs 7 bays, not 8
+    return max(1, math.ceil(round(share * bays, 9)))
 
 
 def _lot_free(state: LotState) -> int | None:
