@@ -155,13 +155,16 @@ class TestSpotLotAfterARestart:
 
     def test_the_share_is_rounded_up_to_whole_bays_without_float_error(self) -> None:
         config = site_config(
-            **{"    freshness_s: 900\n": "    freshness_s: 900\n    min_reported_share: 0.7\n"}
+            **{
+                'general: "S01-S10"': 'general: "S001-S100"',
+                "    freshness_s: 900\n": "    freshness_s: 900\n    min_reported_share: 0.55\n",
+            }
         )
         state = Availability(config, T0)
-        report(state, ALL_GENERAL[:6])
+        report(state, [f"S{n:03d}" for n in range(1, 55)])
         assert general(state, "street") is None
-        report(state, ALL_GENERAL[6:7])  # 0.7 * 10 is 7.000000000000001 in floats: still 7 bays
-        assert general(state, "street") == 7
+        report(state, ["S055"])  # 0.55 * 100 is 55.00000000000001 in floats: still 55 bays
+        assert general(state, "street") == 55
 
     def test_a_later_replica_never_shows_more_free_than_an_earlier_one(self) -> None:
         first, second = Availability(site_config(), T0), Availability(site_config(), T0)
