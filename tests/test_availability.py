@@ -33,6 +33,16 @@ def s(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+# The hospital's gate lot counted empty by a lot-level truth: gate counts move nothing before one.
+EMPTY_HOSPITAL = LotObservation("hospital", free=104, categories={"disabled": 4})
+
+
+def others_occupied(state: Availability) -> None:
+    """Report every general street bay but S01 occupied, so general is known (9 of 10 bays needed)."""
+    for n in range(2, 11):
+        state.apply(SpotObservation("street", f"S{n:02d}", occupied=True), T0)
+
+
 def real_day(lot: str) -> list[tuple[datetime, int]]:
     """A lot's free count at every recording time of the real day, the last value carried forward."""
     if not REAL_DAY.exists():
@@ -150,7 +160,8 @@ class TestLotFeed:
     def test_a_timestamp_far_in_the_future_does_not_block_later_messages(self, state: Availability) -> None:
         outcome = state.apply(LotObservation("tower", free=50, ts=T0 + timedelta(days=365)), T0)
         assert outcome.anomalies == ("future_timestamp",)
-        assert state.apply(LotObservation("tower", free=60, ts=T0 + s(1)), T0 + s(1)).accepted
+        # believed only up to defaults.max_ts_ahead_s (2 s) past its receipt
+        assert state.apply(LotObservation("tower", free=60, ts=T0 + s(3)), T0 + s(3)).accepted
         assert state.view("tower").free == 60
 
     def test_a_category_left_out_of_a_message_becomes_unknown(self, state: Availability) -> None:
@@ -182,15 +193,16 @@ class TestLotFeed:
 
 class TestSpotFeed:
     def test_only_reported_spots_count_as_free(self, state: Availability) -> None:
-        for n in range(1, 4):
+        for n in range(1, 9):
             state.apply(SpotObservation("street", f"S0{n}", occupied=False), T0)
-        state.apply(SpotObservation("street", "S04", occupied=True), T0)
+        state.apply(SpotObservation("street", "S09", occupied=True), T0)
         view = state.view("street")
-        assert view.categories["general"].free == 3
+        assert view.categories["general"].free == 8  # S10 has not reported: not free
         assert view.categories["ev"].free is None
-        assert view.free == 3
+        assert view.free == 8
 
     def test_a_change_moves_the_count_and_a_repeat_does_not(self, state: Availability) -> None:
+        others_occupied(state)
         state.apply(SpotObservation("street", "S01", occupied=False, seq=1), T0)
         state.apply(SpotObservation("street", "S01", occupied=True, seq=2), T0)
         assert state.view("street").free == 0
@@ -199,6 +211,7 @@ class TestSpotFeed:
         assert state.view("street").free == 0
 
     def test_out_of_order_message_is_ignored_by_seq(self, state: Availability) -> None:
+        others_occupied(state)
         state.apply(SpotObservation("street", "S01", occupied=True, seq=5), T0)
         outcome = state.apply(SpotObservation("street", "S01", occupied=False, seq=4), T0)
         assert outcome.result == "stale"
@@ -210,6 +223,7 @@ class TestSpotFeed:
         assert outcome.result == "stale"
 
     def test_a_rebooted_sensor_restarting_its_seq_is_accepted(self, state: Availability) -> None:
+        others_occupied(state)
         state.apply(SpotObservation("street", "S01", occupied=True, seq=50_000), T0)
         outcome = state.apply(SpotObservation("street", "S01", occupied=False, seq=1), T0)
         assert outcome.result == "applied"
@@ -221,12 +235,14 @@ class TestSpotFeed:
 
 class TestGateFeed:
     def test_first_reading_is_a_baseline_and_deltas_move_the_count(self, state: Availability) -> None:
+        state.apply(EMPTY_HOSPITAL, T0)
         state.apply(GateCounterObservation("hospital", "north", entries=1000, exits=990), T0)
         assert state.view("hospital").categories["general"].free == 100
         state.apply(GateCounterObservation("hospital", "north", entries=1030, exits=995), T0 + s(60))
         assert state.view("hospital").categories["general"].free == 75
 
     def test_repeated_counters_change_nothing_but_keep_the_lot_fresh(self, state: Availability) -> None:
+        state.apply(EMPTY_HOSPITAL, T0)
         state.apply(GateCounterObservation("hospital", "north", 10, 0), T0)
         state.apply(GateCounterObservation("hospital", "north", 20, 0), T0)
         for minute in range(1, 20):  # a quiet gate re-sends its counters every minute
@@ -236,6 +252,7 @@ class TestGateFeed:
         assert state.view("hospital").categories["general"].free == 90
 
     def test_counters_that_fall_far_without_timestamps_are_a_reset(self, state: Availability) -> None:
+        state.apply(EMPTY_HOSPITAL, T0)
         state.apply(GateCounterObservation("hospital", "north", 5000, 4950), T0)
         state.apply(GateCounterObservation("hospital", "north", 5010, 4950), T0)
         outcome = state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
@@ -244,26 +261,30 @@ class TestGateFeed:
         assert state.view("hospital").categories["general"].free == 87
 
     def test_a_restarted_gate_controller_seq_is_accepted(self, state: Availability) -> None:
+        state.apply(EMPTY_HOSPITAL, T0)
         state.apply(GateEventObservation("hospital", "south", "entry", seq=90_000), T0)
         assert state.apply(GateEventObservation("hospital", "south", "entry", seq=1), T0).accepted
         assert state.view("hospital").categories["general"].free == 98
 
     def test_lower_counters_without_timestamps_are_out_of_order(self, state: Availability) -> None:
+        state.apply(EMPTY_HOSPITAL, T0)
         state.apply(GateCounterObservation("hospital", "north", 10, 0), T0)
         state.apply(GateCounterObservation("hospital", "north", 20, 0), T0)
         assert state.apply(GateCounterObservation("hospital", "north", 15, 0), T0).result == "stale"
         assert state.view("hospital").categories["general"].free == 90
 
     def test_lower_counters_with_a_newer_timestamp_are_a_reset(self, state: Availability) -> None:
+        state.apply(EMPTY_HOSPITAL, T0)
         state.apply(GateCounterObservation("hospital", "north", 10, 0, ts=T0), T0)
-        state.apply(GateCounterObservation("hospital", "north", 30, 0, ts=T0 + s(10)), T0)
-        outcome = state.apply(GateCounterObservation("hospital", "north", 0, 0, ts=T0 + s(20)), T0)
+        state.apply(GateCounterObservation("hospital", "north", 30, 0, ts=T0 + s(10)), T0 + s(10))
+        outcome = state.apply(GateCounterObservation("hospital", "north", 0, 0, ts=T0 + s(20)), T0 + s(20))
         assert outcome.anomalies == ("counter_reset",)
         assert state.view("hospital").categories["general"].free == 80
-        state.apply(GateCounterObservation("hospital", "north", 5, 0, ts=T0 + s(30)), T0)
+        state.apply(GateCounterObservation("hospital", "north", 5, 0, ts=T0 + s(30)), T0 + s(30))
         assert state.view("hospital").categories["general"].free == 75
 
     def test_events_count_one_car_and_dedupe_by_seq(self, state: Availability) -> None:
+        state.apply(EMPTY_HOSPITAL, T0)
         state.apply(GateEventObservation("hospital", "south", "entry", seq=1), T0)
         state.apply(GateEventObservation("hospital", "south", "entry", seq=2), T0)
         assert (
@@ -273,29 +294,34 @@ class TestGateFeed:
         assert state.view("hospital").categories["general"].free == 99
 
     def test_more_exits_than_cars_is_clamped_at_capacity(self, state: Availability) -> None:
+        state.apply(EMPTY_HOSPITAL, T0)
         outcome = state.apply(GateEventObservation("hospital", "north", "exit"), T0)
         assert "clamped_above_capacity" in outcome.anomalies
         assert state.view("hospital").categories["general"].free == 100
 
     def test_a_lot_level_truth_corrects_gate_drift(self, state: Availability) -> None:
+        state.apply(EMPTY_HOSPITAL, T0)
         state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
         state.apply(GateCounterObservation("hospital", "north", 60, 0), T0)
         state.apply(LotObservation("hospital", free=12, categories={"disabled": 2}), T0)
         assert state.view("hospital").categories["general"].free == 10
-        state.apply(GateCounterObservation("hospital", "north", 62, 0), T0)
+        state.apply(GateCounterObservation("hospital", "north", 62, 0), T0)  # a baseline after the truth
+        assert state.view("hospital").categories["general"].free == 10
+        state.apply(GateCounterObservation("hospital", "north", 64, 0), T0)
         assert state.view("hospital").categories["general"].free == 8
 
     def test_gates_count_the_lot_total_as_well_as_general(self, state: Availability) -> None:
+        state.apply(LotObservation("hospital", free=104), T0)  # an unsplit count of an empty lot
         state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
-        assert state.view("hospital").free == 104  # counted as empty, the 4 disabled bays included
+        assert state.view("hospital").free == 104
         state.apply(GateCounterObservation("hospital", "north", 30, 0), T0)
         view = state.view("hospital")
         assert (view.free, view.categories["general"].free) == (74, 70)
         assert view.categories["disabled"].free is None
 
     def test_gates_move_an_unsplit_lot_total_as_sent(self, state: Availability) -> None:
-        state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
         state.apply(LotObservation("hospital", free=50), T0)
+        state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
         state.apply(GateCounterObservation("hospital", "north", 5, 0), T0)
         view = state.view("hospital")
         assert view.free == 45

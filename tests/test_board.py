@@ -38,11 +38,12 @@ def state() -> Availability:
 
 
 def fill_all(state: Availability) -> None:
+    state.apply(LotObservation("hospital", free=104, categories={"disabled": 4}), T0)  # counted empty
     state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
     state.apply(LotObservation("tower", free=80), T0)
     state.apply(LotObservation("mall", free=300), T0)
-    for spot in ("S01", "S02"):
-        state.apply(SpotObservation("street", spot, occupied=False), T0)
+    for n in range(1, 11):  # every general bay reports; S01 and S02 are free
+        state.apply(SpotObservation("street", f"S{n:02d}", occupied=n > 2), T0)
 
 
 def lines_of(guidance: GuidanceService, state: Availability, board: str = "north") -> tuple[BoardLine, ...]:

@@ -28,11 +28,12 @@ def views(state: Availability) -> dict[str, object]:
 
 
 def fill_all(state: Availability) -> None:
+    state.apply(LotObservation("hospital", free=104, categories={"disabled": 4}), T0)  # counted empty
     state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
     state.apply(LotObservation("tower", free=80), T0)
     state.apply(LotObservation("mall", free=300), T0)
-    for spot in ("S01", "S02"):
-        state.apply(SpotObservation("street", spot, occupied=False), T0)
+    for n in range(1, 11):  # every general bay reports; S01 and S02 are free
+        state.apply(SpotObservation("street", f"S{n:02d}", occupied=n > 2), T0)
 
 
 class TestRoutes:
@@ -109,5 +110,6 @@ class TestRanking:
     def test_category_need_filters_lots(self, routes: RouteTable, state: Availability) -> None:
         fill_all(state)
         state.apply(SpotObservation("street", "E1", occupied=False), T0)
+        state.apply(SpotObservation("street", "E2", occupied=True), T0)  # both ev bays known
         ranked = [c.route.lot for c in rank(routes.routes("north"), views(state), category="ev")]
         assert ranked == ["street"]

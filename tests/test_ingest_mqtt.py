@@ -91,10 +91,13 @@ class TestLiveFeeds:
         await eventually(lambda: ready(client), 200)
         await publish(
             *mosquitto,
+            # a gate lot is unknown until a lot-level count; 9 of the 10 street bays must report
+            (f"{prefix}/parking/hospital/status", b'{"free": 104, "categories": {"disabled": 4}}'),
             (f"{prefix}/parking/hospital/gates/north", b'{"entries": 100, "exits": 50}'),
             (f"{prefix}/parking/hospital/gates/north", b'{"entries": 130, "exits": 55}'),
             (f"{prefix}/parking/street/spots/S01", b"0"),
             (f"{prefix}/parking/street/spots/S02", b'{"occupied": false, "seq": 1}'),
+            *((f"{prefix}/parking/street/spots/S{n:02d}", b"1") for n in range(3, 10)),
         )
         await eventually(lambda: board_first_line(client), ("hospital", "75"))
 

@@ -37,10 +37,12 @@ async def client(aiohttp_client: MakeClient) -> Client:
 
 def feed(client: Client) -> None:
     engine = client.app[FEED]
+    engine.observe("lot", LotObservation("hospital", free=104, categories={"disabled": 4}))  # counted empty
     engine.observe("gate", GateCounterObservation("hospital", "north", 0, 0))
     engine.observe("lot", LotObservation("tower", free=80, categories={"ev": 3}))
     engine.observe("lot", LotObservation("mall", free=300))
-    engine.observe("spot", SpotObservation("street", "S01", occupied=False))
+    for n in range(1, 11):  # every general bay reports; S01 is free
+        engine.observe("spot", SpotObservation("street", f"S{n:02d}", occupied=n > 1))
 
 
 class TestLots:
@@ -230,7 +232,7 @@ class TestOperations:
         await client.get("/api/v1/boards/north")
         text = await (await client.get("/metrics")).text()
         assert 'parking_lot_free{category="general",lot="tower"} 77.0' in text
-        assert 'parking_feed_messages_total{feed="lot",result="applied"} 2.0' in text
+        assert 'parking_feed_messages_total{feed="lot",result="applied"} 3.0' in text  # hospital, tower, mall
         assert (
             'parking_http_request_duration_seconds_count{method="GET",route="/api/v1/boards/{board_id}"'
             in text

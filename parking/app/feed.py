@@ -41,6 +41,8 @@ class SiteFeed:
         self._last_message_at[feed] = self._monotonic()
         outcome = self._live.apply(obs, self._clock())
         self._metrics.count_message(feed, outcome.result)
+        if outcome.gaps:
+            self._metrics.feed_gaps.labels(obs.lot, feed).inc(outcome.gaps)
         for anomaly in outcome.anomalies:
             self._metrics.anomalies.labels(obs.lot, anomaly).inc()
             key = (obs.lot, anomaly)

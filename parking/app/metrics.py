@@ -30,6 +30,12 @@ class Metrics:
             ["lot", "reason"],
             registry=self.registry,
         )
+        self.feed_gaps = Counter(
+            "parking_feed_gaps",
+            "Missing sequence numbers (spot seq, gate event seq) per lot and feed format: messages lost.",
+            ["lot", "feed"],
+            registry=self.registry,
+        )
         self.request_latency = _LatencyHistogram()
         self.registry.register(self.request_latency)
         self.guidance_answers = Counter(

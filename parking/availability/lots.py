@@ -1,7 +1,8 @@
 """Per-feed rules: how a spot, lot or gate observation changes a lot's counts.
 
 Pure functions on a LotState; each returns a result label (applied, duplicate,
-stale, or why it was rejected) and appends any anomaly it noticed.
+stale, or why it was rejected) and appends any anomaly it noticed; those that
+read sequence numbers also return how many numbers the message skipped.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from parking.availability.sequence import Order, seq_order
 from parking.availability.status import Samples
 from parking.availability.views import CategoryView, LotView, Status
 from parking.config.models import Lot, Thresholds
@@ -21,10 +23,10 @@ from parking.observations import (
 )
 from parking.types import GENERAL
 
-# A sequence number this far below the last one is a device restart, not a late message.
-SEQ_RESTART_GAP = 1000
 # Gate counters that fall by more than this without timestamps were reset, not reordered.
 COUNTER_REORDER_WINDOW = 100
+# A gate lot without a `gates:` list takes this many gate ids, the first seen; others are unknown_gate.
+MAX_DISCOVERED_GATES = 16
 Result = Literal["applied", "duplicate", "stale", "unknown_lot", "unknown_spot", "unknown_gate", "wrong_feed"]
 
 
@@ -34,7 +36,8 @@ class SpotState:
 
     category: str
     occupied: bool | None = None
-    seq: int | None = None
+    seq: int | None = None  # the adopted sequence number
+    pending: int | None = None  # a jump not yet confirmed by the next message
     ts: datetime | None = None
 
 
@@ -45,7 +48,9 @@ class GateState:
     entries: int | None = None
     exits: int | None = None
     ts: datetime | None = None
-    seq: int | None = None
+    truth: int = 0  # the lot's truth count when these counters were read: older ones are no baseline
+    seq: int | None = None  # of events: the adopted sequence number
+    pending: int | None = None  # a jump not yet confirmed by the next event
 
 
 @dataclass(slots=True)
@@ -58,6 +63,11 @@ class LotState:
     thresholds: Thresholds
     free: dict[str, int | None]
     capacity: int
+    max_seq_jump: int
+    # spot lots, per category: bays needed before the count is known, bays heard from, of them free
+    needed: dict[str, int] = field(default_factory=dict)
+    reported: dict[str, int] = field(default_factory=dict)
+    reported_free: dict[str, int] = field(default_factory=dict)
     spots: dict[str, SpotState] = field(default_factory=dict)
     gates: dict[str, GateState] = field(default_factory=dict)
     last_seen: datetime | None = None
@@ -70,32 +80,48 @@ class LotState:
     # the lot's own total free count (lot and gate lots): as a lot system sent it, moved by gates since
     total: int | None = None
     general_estimated: bool = False  # general was derived from `total` without the split
+    truths: int = 0  # lot-level counts applied since the start: a gate lot is unknown until one
     rate: float | None = None
     flags: tuple[bool, bool] | None = None  # (fresh, open) at the last refresh
     hours_at: int | None = None
     hours: tuple[bool, bool] = (True, True)
 
 
-def apply_spot(state: LotState, obs: SpotObservation, ts: datetime | None) -> Result:
+def apply_spot(
+    state: LotState, obs: SpotObservation, ts: datetime | None, anomalies: list[str]
+) -> tuple[Result, int]:
     """A bay sensor's report: move the category's free count when the bay changes."""
     spot = state.spots.get(obs.spot)
     if spot is None:
-        return "unknown_spot" if state.spec.feed == "spot" else "wrong_feed"
-    if obs.seq is not None and spot.seq is not None:
-        order = _seq_order(obs.seq, spot.seq)
-        if order != "new":
-            return order
+        return ("unknown_spot" if state.spec.feed == "spot" else "wrong_feed"), 0
+    order: Order = "jump"  # a first number is not adopted until the next one follows it
+    gaps = 0
+    if obs.seq is not None and (spot.seq is not None or spot.pending is not None):
+        order, gaps = seq_order(obs.seq, spot.seq, spot.pending, state.max_seq_jump)
+        if order == "duplicate" or order == "stale":
+            return order, 0
+        if order == "jump":
+            anomalies.append("seq_jump")
     elif ts is not None and spot.ts is not None and ts < spot.ts:
-        return "stale"
-    free = state.free
+        return "stale", 0
+    category = spot.category
+    reported_free = state.reported_free
     if spot.occupied is None:
-        free[spot.category] = (free[spot.category] or 0) + (0 if obs.occupied else 1)
+        state.reported[category] += 1
+        reported_free[category] += 0 if obs.occupied else 1
     elif spot.occupied != obs.occupied:
-        free[spot.category] = (free[spot.category] or 0) + (-1 if obs.occupied else 1)
+        reported_free[category] += -1 if obs.occupied else 1
+    # a bay not heard from is not free; too few heard from and the count says nothing yet
+    known = state.reported[category] >= state.needed[category]
+    state.free[category] = reported_free[category] if known else None
     spot.occupied = obs.occupied
-    spot.seq = obs.seq if obs.seq is not None else spot.seq
+    if obs.seq is not None:
+        if order == "next":
+            spot.seq, spot.pending = obs.seq, None
+        else:
+            spot.pending = obs.seq
     spot.ts = ts if ts is not None else spot.ts
-    return "applied"
+    return "applied", gaps
 
 
 def apply_lot(state: LotState, obs: LotObservation, ts: datetime | None, anomalies: list[str]) -> Result:
@@ -119,6 +145,7 @@ def apply_lot(state: LotState, obs: LotObservation, ts: datetime | None, anomali
         state.free[GENERAL], state.general_estimated = _general_of(state, named, total, anomalies)
     if ts is not None:
         state.last_ts = ts
+    state.truths += 1  # every gate's next reading is a baseline: this count includes the cars before it
     return "applied"
 
 
@@ -140,7 +167,7 @@ def _general_of(state: LotState, named: dict[str, int], total: int, anomalies: l
 def apply_gate_counters(
     state: LotState, obs: GateCounterObservation, ts: datetime | None, anomalies: list[str]
 ) -> Result:
-    """Cumulative gate counters: the first reading is a baseline, then deltas move general."""
+    """Gate counters: a gate's first reading after a truth is a baseline, then deltas move general."""
     gate = _gate(state, obs.gate)
     if gate is None:
         return "unknown_gate" if state.spec.feed == "gate" else "wrong_feed"
@@ -159,46 +186,60 @@ def apply_gate_counters(
     else:
         # equal counters are a heartbeat: nothing moves, but the lot stays fresh
         delta = (obs.entries - gate.entries) - (obs.exits - gate.exits)
+    if gate.truth != state.truths:
+        # Read before the lot's last truth, the old counters are no baseline: whether the cars
+        # since are in the truth is unknown, and a replica started later never saw them.
+        delta = None
+        gate.truth = state.truths
     gate.entries, gate.exits = obs.entries, obs.exits
     gate.ts = ts if ts is not None else gate.ts
     _move_by_gates(state, delta or 0, anomalies)
     return "applied"
 
 
-def apply_gate_event(state: LotState, obs: GateEventObservation, anomalies: list[str]) -> Result:
+def apply_gate_event(state: LotState, obs: GateEventObservation, anomalies: list[str]) -> tuple[Result, int]:
     """One car through a gate."""
     gate = _gate(state, obs.gate)
     if gate is None:
-        return "unknown_gate" if state.spec.feed == "gate" else "wrong_feed"
-    if obs.seq is not None and gate.seq is not None:
-        order = _seq_order(obs.seq, gate.seq)
-        if order != "new":
-            return order
-    gate.seq = obs.seq if obs.seq is not None else gate.seq
+        return ("unknown_gate" if state.spec.feed == "gate" else "wrong_feed"), 0
+    gaps = 0
+    if obs.seq is not None:
+        order: Order = "jump"  # a first number is not adopted until the next one follows it
+        if gate.seq is not None or gate.pending is not None:
+            order, gaps = seq_order(obs.seq, gate.seq, gate.pending, state.max_seq_jump)
+            if order == "duplicate" or order == "stale":
+                return order, 0
+            if order == "jump":
+                anomalies.append("seq_jump")
+        if order == "next":
+            gate.seq, gate.pending = obs.seq, None
+        else:
+            gate.pending = obs.seq
     _move_by_gates(state, 1 if obs.event == "entry" else -1, anomalies)
-    return "applied"
+    return "applied", gaps
 
 
 def _gate(state: LotState, gate_id: str) -> GateState | None:
     if state.spec.feed != "gate":
         return None
     gate = state.gates.get(gate_id)
-    if gate is None and not state.spec.gates:
-        gate = state.gates[gate_id] = GateState()  # any gate id when none are configured
+    if gate is None and not state.spec.gates and len(state.gates) < MAX_DISCOVERED_GATES:
+        # no list: the first gate ids seen, so that any topic level cannot each add state
+        gate = state.gates[gate_id] = GateState()
     return gate
 
 
 def _move_by_gates(state: LotState, cars_in: int, anomalies: list[str]) -> None:
-    """Gate counts move general and the lot total; a lot that was never counted starts empty."""
+    """Gate counts move general and the lot total, once a lot-level count (a truth) has set them."""
+    if state.total is None:
+        return  # never counted since the start: cars in or out of an unknown count leave it unknown
     before = len(anomalies)
     capacity = state.capacities.get(GENERAL)
-    if capacity is not None:
-        current = state.free[GENERAL]
-        free = capacity if current is None else current
-        state.free[GENERAL] = _clamp(free - cars_in, capacity, anomalies)
-    total = state.capacity if state.total is None else state.total
+    current = state.free.get(GENERAL)
+    if capacity is not None and current is not None:
+        state.free[GENERAL] = _clamp(current - cars_in, capacity, anomalies)
     # one car clamped in general and in the total is one anomaly, not two
-    state.total = _clamp(total - cars_in, state.capacity, anomalies if len(anomalies) == before else [])
+    state.total = _clamp(state.total - cars_in, state.capacity, anomalies if len(anomalies) == before else [])
 
 
 def _clamp(free: int, capacity: int, anomalies: list[str]) -> int:
@@ -209,12 +250,3 @@ def _clamp(free: int, capacity: int, anomalies: list[str]) -> int:
         anomalies.append("clamped_above_capacity")
         return capacity
     return free
-
-
-def _seq_order(new: int, last: int) -> Literal["duplicate", "stale", "new"]:
-    """Order of a sequence number against the last one, allowing for device restarts."""
-    if new == last:
-        return "duplicate"
-    if last - SEQ_RESTART_GAP < new < last:
-        return "stale"
-    return "new"

@@ -7,6 +7,7 @@ shows changes, so callers can cache rendered answers per version.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import get_args
@@ -34,16 +35,15 @@ from parking.observations import (
 )
 from parking.types import GENERAL
 
-MAX_CLOCK_SKEW = timedelta(minutes=5)
-
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What applying one observation did: a result label and any anomalies noticed."""
+    """What applying one observation did: a result label, any anomalies noticed, numbers found missing."""
 
     result: Result
     anomalies: tuple[str, ...] = ()
     changed: bool = False
+    gaps: int = 0  # sequence numbers this message showed to be missing (spot and gate event seq)
 
     @property
     def accepted(self) -> bool:
@@ -62,6 +62,7 @@ class Availability:
     def __init__(self, config: Config, now: datetime, initial_version: int = 1) -> None:
         self.version = initial_version
         self._tz = ZoneInfo(config.site.timezone)
+        self._ts_ahead = timedelta(seconds=config.defaults.max_ts_ahead_s)
         self._lots: dict[str, LotState] = {}
         for spec in config.lots:
             capacities = spec.capacities()
@@ -72,10 +73,14 @@ class Availability:
                 thresholds=spec.thresholds or config.defaults.thresholds,
                 free=dict.fromkeys(capacities, None),
                 capacity=sum(capacities.values()),
+                max_seq_jump=config.defaults.max_seq_jump,
             )
+            share = spec.min_reported_share or config.defaults.min_reported_share
             for category, ids in spec.spot_ids().items():
                 for spot in ids:
                     state.spots[spot] = SpotState(category)
+                state.needed[category] = _bays_needed(share, len(ids))
+                state.reported[category] = state.reported_free[category] = 0
             for gate in spec.gates:
                 state.gates[gate] = GateState()
             self._lots[spec.id] = state
@@ -106,18 +111,20 @@ class Availability:
             return Outcome("unknown_lot")
         anomalies: list[str] = []
         ts = obs.ts
-        if ts is not None and ts - now > MAX_CLOCK_SKEW:
-            # A device clock far ahead would make every later, correct message look old.
+        if ts is not None and ts - now > self._ts_ahead:
+            # Nothing received now was seen later than now: a ts believed far ahead would make
+            # every later, correct message look old, so it is clamped (see docs/feeds.md).
             anomalies.append("future_timestamp")
-            ts = None
+            ts = now + self._ts_ahead
+        gaps = 0
         if isinstance(obs, SpotObservation):
-            result = apply_spot(state, obs, ts)
+            result, gaps = apply_spot(state, obs, ts, anomalies)
         elif isinstance(obs, LotObservation):
             result = apply_lot(state, obs, ts, anomalies)
         elif isinstance(obs, GateCounterObservation):
             result = apply_gate_counters(state, obs, ts, anomalies)
         else:
-            result = apply_gate_event(state, obs, anomalies)
+            result, gaps = apply_gate_event(state, obs, anomalies)
         if result != "applied":
             return Outcome(result, tuple(anomalies)) if anomalies else _PLAIN[result]
         state.last_seen = now
@@ -127,8 +134,8 @@ class Availability:
         elif not isinstance(obs, LotObservation):
             touched = (GENERAL,) if GENERAL in state.capacities else ()
         changed = self._refresh(state, now, touched)
-        if anomalies:
-            return Outcome("applied", tuple(anomalies), changed)
+        if anomalies or gaps:
+            return Outcome("applied", tuple(anomalies), changed, gaps)
         return _APPLIED_CHANGED if changed else _PLAIN["applied"]
 
     def tick(self, now: datetime) -> list[str]:
@@ -223,6 +230,12 @@ class Availability:
         )
         self.version += 1
         return True
+
+
+def _bays_needed(share: float, bays: int) -> int:
+    """Bays that must have reported before a category's count is known: at least one."""
+    # rounded first, so that 0.7 * 10 == 7.000000000000001 needs 7 bays, not 8
+    return max(1, math.ceil(round(share * bays, 9)))
 
 
 def _lot_free(state: LotState) -> int | None:

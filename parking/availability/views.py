@@ -30,9 +30,11 @@ class LotView:
 
     `free` is the lot's total over all categories. Lot and gate lots keep their
     own total: as a lot system sent it, moved by gate counts since (a gate lot
-    never counted starts empty). Spot lots sum their category counts, known once
-    general is. `status` is what a general visitor finds: general's status, or
-    the total's for a lot with no general spaces; categories keep their own.
+    is unknown until a lot-level count arrives). Spot lots sum their category
+    counts, known once general is; a category is known once its share of bays
+    has reported, and only bays that reported free count. `status` is what a
+    general visitor finds: general's status, or the total's for a lot with no
+    general spaces; categories keep their own.
     """
 
     id: str

@@ -121,6 +121,12 @@ class Defaults(Model):
     walk_detour_factor: float = Field(1.3, ge=1)
     board_lines: int = Field(3, ge=1, le=12)
     board_ttl_s: int = Field(5, ge=1, le=300)
+    # a spot category is unknown until this share of its bays has reported (docs/feeds.md, spot lots)
+    min_reported_share: float = Field(0.9, gt=0, le=1)
+    # how far ahead of its receipt a message's ts is believed (docs/feeds.md, field types and rules)
+    max_ts_ahead_s: float = Field(2.0, ge=0, le=300)
+    # how far ahead a sequence number is adopted at once (docs/feeds.md, sequence numbers)
+    max_seq_jump: int = Field(10, ge=1, le=999)
 
 
 class TimeWindow(Model):
@@ -204,6 +210,7 @@ class Lot(Model):
     entrances: list[Entrance] = Field(min_length=1)
     gates: list[Ident] = Field(default_factory=list)
     freshness_s: int | None = Field(None, ge=10)
+    min_reported_share: float | None = Field(None, gt=0, le=1)
     thresholds: Thresholds | None = None
     opening_hours: list[TimeWindow] = Field(default_factory=list)
     guidance_windows: list[TimeWindow] = Field(default_factory=list)
@@ -226,6 +233,10 @@ class Lot(Model):
         else:
             if self.spots:
                 raise ValueError(f"spots are only for feed 'spot', this lot has feed {self.feed!r}")
+            if self.min_reported_share is not None:
+                raise ValueError(
+                    f"min_reported_share is only for feed 'spot', this lot has feed {self.feed!r}"
+                )
             if not self.capacity or sum(self.capacity.values()) == 0:
                 raise ValueError("capacity must give at least one category with spaces")
         return self
