@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 from parking.app import streams
 from parking.app.factory import create_app
 from parking.app.keys import FEED, SIGNAL
-from parking.observations import GateCounterObservation, LotObservation, SpotObservation
+from parking.observations import GateCounterObservation, LotObservation
 from tests.site import T0, site_config
 
 Client = TestClient[web.Request, web.Application]
@@ -88,9 +88,12 @@ class TestStream:
         response = await client.get("/api/v1/boards/north/stream")
         first = await next_event(response)
         signal = client.app[SIGNAL]
-        # an EV bay on the street frees up: the live version moves, the board (general spaces) does not
+        # the tower's lot system now splits its total: EV becomes known (the live version moves),
+        # general stays 70 (the board shows general spaces, so it does not change)
         before = signal.version
-        client.app[FEED].observe("spot", SpotObservation("street", "E1", occupied=False))
+        client.app[FEED].observe(
+            "lot", LotObservation("tower", free=80, categories={"general": 70, "ev": 10})
+        )
         assert signal.version > before
         await asyncio.sleep(0.05)  # the stream wakes, compares, and sends nothing
         client.app[FEED].observe(
