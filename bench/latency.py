@@ -25,7 +25,7 @@ from bench.broker import Broker, private_broker
 from bench.errors import BenchError
 from bench.procs import Processes
 from bench.report import Figure
-from bench.site import first_messages, load_site, source_count
+from bench.site import first_board, first_messages, load_site, source_count
 from sensors.net import free_port
 
 TARGET_P99_MS = 50.0
@@ -184,9 +184,7 @@ def run_latency(
     procs: Processes, site: str, settings: LatencySettings
 ) -> tuple[list[Figure], dict[str, Any]]:
     """Start a broker and the app with ingest, time the changes; return table rows and raw data."""
-    config = load_site(site)
-    if not config.boards:
-        raise BenchError("the site has no boards")
+    board = first_board(site)[1]
     with private_broker(procs, "mosquitto-latency", BROKER_INFLIGHT) as broker:
         port = free_port()
         args = ["--mode", "app", "--config", site, "--port", str(port)]
@@ -194,7 +192,7 @@ def run_latency(
         proc = procs.spawn_python("server-app-ingest", "bench.server", *args)
         try:
             procs.wait_until(proc, lambda: _ready(port), "app with ingest (readyz)")
-            url = f"http://127.0.0.1:{port}/api/v1/boards/{config.boards[0].id}"
+            url = f"http://127.0.0.1:{port}/api/v1/boards/{board}"
             data = asyncio.run(_measure(broker, site, url, settings.changes))
         finally:
             procs.stop(proc)
