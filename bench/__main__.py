@@ -1,6 +1,6 @@
-"""`python -m bench`: measure ingest, the board endpoint and publish-to-board latency, in one run.
+"""`python -m bench`: ingest, the board endpoint, publish-to-board latency, drivers' pages, streams.
 
-.venv/bin/python -m bench [--quick] [--only ingest|board|latency ...] [--out results.json]
+.venv/bin/python -m bench [--quick] [--only ingest|board|latency|drivers|streams ...] [--out results.json]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any
 
 from bench.board import BoardSettings, run_board
+from bench.drivers import DriversSettings, run_drivers
 from bench.errors import BenchError
 from bench.ingest import IngestSettings, run_ingest
 from bench.latency import LatencySettings, run_latency
@@ -27,7 +28,7 @@ from bench.procs import Processes
 from bench.report import Figure, save, table
 from bench.site import DEFAULT_SITE, choose_site
 
-PARTS = ("ingest", "board", "latency")
+PARTS = ("ingest", "board", "latency", "drivers", "streams")
 Runner = Callable[[Processes, str], tuple[list[Figure], dict[str, Any]]]
 
 
@@ -71,10 +72,14 @@ def _runners(args: argparse.Namespace) -> dict[str, Runner]:
         tool=tool,
     )
     latency = LatencySettings(changes=args.changes or (50 if quick else 200))
+    drivers = DriversSettings(
+        duration_s=1 if quick else 3, rounds=2 if quick else 4, connections=64, tool=tool
+    )
     return {
         "ingest": lambda procs, site: run_ingest(procs, site, ingest),
         "board": lambda procs, site: run_board(procs, site, board),
         "latency": lambda procs, site: run_latency(procs, site, latency),
+        "drivers": lambda procs, site: run_drivers(procs, site, drivers),
     }
 
 
