@@ -9,6 +9,8 @@ runs its MQTT ingest against that broker and the state fills from there instead.
 `/go/{board}`; `/api/v1/guidance`) with the bytes and Content-Type the real app rendered
 for them at start-up (the same length), and nothing else: the floor for an aiohttp
 handler on this machine.
+
+Either mode raises its open-files soft limit to the hard limit first.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bench.procs import raise_open_files_limit
 from bench.site import first_messages, load_site, site_clock, source_count, with_broker
 from parking.app.factory import create_app
 from parking.app.keys import FEED
@@ -143,6 +146,7 @@ def main() -> None:
     config = load_site(args.config)
     if args.broker_port:
         config = with_broker(config, HOST, args.broker_port, args.client_id)
+    raise_open_files_limit()  # the streams part holds 1,000 connections
     if args.mode == "trivial":
         app = trivial_app(asyncio.run(rendered_answers(config)))
     else:
