@@ -27,6 +27,7 @@ from bench.loadgen import have_wrk
 from bench.procs import Processes
 from bench.report import Figure, save, table
 from bench.site import DEFAULT_SITE, choose_site
+from bench.streams import StreamsSettings, run_streams
 
 PARTS = ("ingest", "board", "latency", "drivers", "streams")
 Runner = Callable[[Processes, str], tuple[list[Figure], dict[str, Any]]]
@@ -48,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
         help="mosquitto max_inflight_messages for ingest (0 = unlimited; its default is 20)",
     )
     parser.add_argument("--changes", type=int, help="latency: changes to time (default 200; quick 50)")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        help="streams: event streams, and as many pollers (default 1000; quick 200)",
+    )
     parser.add_argument("--profile", type=Path, help="ingest: write cProfile stats of the first engine drain")
     parser.add_argument("--workdir", type=Path, help="keep configs and child logs here (default: a temp dir)")
     return parser
@@ -75,11 +81,17 @@ def _runners(args: argparse.Namespace) -> dict[str, Runner]:
     drivers = DriversSettings(
         duration_s=1 if quick else 3, rounds=2 if quick else 4, connections=64, tool=tool
     )
+    streams = StreamsSettings(
+        connections=args.connections or (200 if quick else 1000),
+        pollers=args.connections or (200 if quick else 1000),
+        changes=3 if quick else 5,
+    )
     return {
         "ingest": lambda procs, site: run_ingest(procs, site, ingest),
         "board": lambda procs, site: run_board(procs, site, board),
         "latency": lambda procs, site: run_latency(procs, site, latency),
         "drivers": lambda procs, site: run_drivers(procs, site, drivers),
+        "streams": lambda procs, site: run_streams(procs, site, streams),
     }
 
 
