@@ -1,6 +1,6 @@
-"""`python -m bench`: measure ingest, the board endpoint and publish-to-board latency, in one run.
+"""`python -m bench`: ingest, the board endpoint, publish-to-board latency, drivers' pages, streams.
 
-.venv/bin/python -m bench [--quick] [--only ingest|board|latency ...] [--out results.json]
+.venv/bin/python -m bench [--quick] [--only ingest|board|latency|drivers|streams ...] [--out results.json]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from types import FrameType
 from typing import Any
 
 from bench.board import BoardSettings, run_board
+from bench.drivers import DriversSettings, run_drivers
 from bench.errors import BenchError
 from bench.ingest import IngestSettings, run_ingest
 from bench.latency import LatencySettings, run_latency
@@ -26,8 +27,9 @@ from bench.loadgen import have_wrk
 from bench.procs import Processes
 from bench.report import Figure, save, table
 from bench.site import DEFAULT_SITE, choose_site
+from bench.streams import StreamsSettings, run_streams
 
-PARTS = ("ingest", "board", "latency")
+PARTS = ("ingest", "board", "latency", "drivers", "streams")
 Runner = Callable[[Processes, str], tuple[list[Figure], dict[str, Any]]]
 
 
@@ -47,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
         help="mosquitto max_inflight_messages for ingest (0 = unlimited; its default is 20)",
     )
     parser.add_argument("--changes", type=int, help="latency: changes to time (default 200; quick 50)")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        help="streams: event streams, and as many pollers (default 1000; quick 200)",
+    )
     parser.add_argument("--profile", type=Path, help="ingest: write cProfile stats of the first engine drain")
     parser.add_argument("--workdir", type=Path, help="keep configs and child logs here (default: a temp dir)")
     return parser
@@ -71,10 +78,20 @@ def _runners(args: argparse.Namespace) -> dict[str, Runner]:
         tool=tool,
     )
     latency = LatencySettings(changes=args.changes or (50 if quick else 200))
+    drivers = DriversSettings(
+        duration_s=1 if quick else 3, rounds=2 if quick else 4, connections=64, tool=tool
+    )
+    streams = StreamsSettings(
+        connections=args.connections or (200 if quick else 1000),
+        pollers=args.connections or (200 if quick else 1000),
+        changes=3 if quick else 5,
+    )
     return {
         "ingest": lambda procs, site: run_ingest(procs, site, ingest),
         "board": lambda procs, site: run_board(procs, site, board),
         "latency": lambda procs, site: run_latency(procs, site, latency),
+        "drivers": lambda procs, site: run_drivers(procs, site, drivers),
+        "streams": lambda procs, site: run_streams(procs, site, streams),
     }
 
 

@@ -21,7 +21,7 @@ from bench.errors import BenchError
 from bench.loadgen import Load, run_load
 from bench.procs import Processes
 from bench.report import Figure
-from bench.site import load_site
+from bench.site import first_board
 from sensors.net import free_port
 
 TARGET_RATIO = 0.85
@@ -66,8 +66,14 @@ def _wait_up(procs: Processes, proc: subprocess.Popen[bytes], port: int, mode: s
     procs.wait_until(proc, lambda: _up(port), f"{mode} server")
 
 
+def load_method(details: dict[str, Any]) -> str:
+    """How the load was made, for a figure's note."""
+    tool, connections, rounds = _TOOLS[details["tool"]], details["connections"], details["rounds"]
+    return f"{tool} -c{connections}, best of {rounds} alternating rounds"
+
+
 @contextmanager
-def _servers(procs: Processes, site: str) -> Iterator[dict[str, int]]:
+def servers(procs: Processes, site: str) -> Iterator[dict[str, int]]:
     """The app and the trivial server, each on its own port, for the block."""
     ports = {mode: free_port() for mode in MODES}
     started = [
@@ -90,38 +96,74 @@ def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {**best, "p99_ms": statistics.median(p99s) if p99s else None, "rounds": runs}
 
 
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One request to load both servers with: path (and query), extra headers, seconds per round."""
+
+    path: str
+    duration_s: float
+    headers: Headers = ()
+
+
+def alternate(
+    procs: Processes,
+    ports: dict[str, int],
+    variants: dict[str, Variant],
+    rounds: int,
+    connections: int,
+    tool: str,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Warm both servers up, then load every variant in rounds that alternate which server goes first.
+
+    Returns, per server mode and variant, the best round (see `_best`) with every round under "rounds".
+    """
+    first = next(iter(variants.values())).path
+    for mode, port in ports.items():
+        warmup = Load(f"http://127.0.0.1:{port}{first}", connections, WARMUP_S)
+        run_load(procs, warmup, tool, f"warmup-{mode}")
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {m: {v: [] for v in variants} for m in ports}
+    modes = tuple(ports)
+    for number in range(rounds):
+        order = modes if number % 2 == 0 else modes[::-1]
+        for name, variant in variants.items():
+            for mode in order:
+                url = f"http://127.0.0.1:{ports[mode]}{variant.path}"
+                load = Load(url, connections, variant.duration_s, variant.headers)
+                runs[mode][name].append(run_load(procs, load, tool, f"load-{mode}-{name}"))
+    return {mode: {name: _best(r) for name, r in by_variant.items()} for mode, by_variant in runs.items()}
+
+
+def errors(result: dict[str, Any]) -> int:
+    """Socket errors and non-2xx/3xx answers over every round of one side."""
+    return sum(int(r["socket_errors"]) + int(r["non_2xx_3xx"]) for r in result["rounds"])
+
+
+def ratio(app: dict[str, Any], trivial: dict[str, Any]) -> float:
+    """Best requests/s of the app over the trivial handler's."""
+    return float(app["rps"]) / float(trivial["rps"]) if trivial["rps"] else 0.0
+
+
+def round_by_round(app: dict[str, Any], trivial: dict[str, Any]) -> str:
+    """The app/trivial ratio of each round, e.g. "89%, 86%"."""
+    paired = [a["rps"] / t["rps"] for a, t in zip(app["rounds"], trivial["rounds"], strict=True) if t["rps"]]
+    return ", ".join(f"{r:.0%}" for r in paired)
+
+
 def run_board(procs: Processes, site: str, settings: BoardSettings) -> tuple[list[Figure], dict[str, Any]]:
     """Load both servers in alternating rounds; return table rows and raw results."""
-    config = load_site(site)
-    if not config.boards:
-        raise BenchError("the site has no boards")
-    path = f"/api/v1/boards/{config.boards[0].id}"
-    with _servers(procs, site) as ports:
+    path = f"/api/v1/boards/{first_board(site)[1]}"
+    with servers(procs, site) as ports:
         status, headers, body = http_get(ports["app"], path)
         etag = headers.get("ETag")
         if status != 200 or not etag:
             raise BenchError(f"the app answered {status} (ETag {etag!r}) for {path}: {body[:200]!r}")
-        variants: dict[str, tuple[str, Headers, float]] = {
-            "json": (path, (), settings.json_s),
-            "text": (f"{path}?format=text", (), settings.variant_s),
-            "not_modified": (path, (("If-None-Match", etag),), settings.variant_s),
+        variants = {
+            "json": Variant(path, settings.json_s),
+            "text": Variant(f"{path}?format=text", settings.variant_s),
+            "not_modified": Variant(path, settings.variant_s, (("If-None-Match", etag),)),
         }
-        runs: dict[str, dict[str, list[dict[str, Any]]]] = {m: {v: [] for v in variants} for m in MODES}
-        for mode, port in ports.items():
-            warmup = Load(f"http://127.0.0.1:{port}{path}", settings.connections, WARMUP_S)
-            run_load(procs, warmup, settings.tool, f"warmup-{mode}")
-        for number in range(settings.rounds):
-            order = MODES if number % 2 == 0 else MODES[::-1]
-            for variant, (url_path, extra, duration_s) in variants.items():
-                for mode in order:
-                    load = Load(
-                        f"http://127.0.0.1:{ports[mode]}{url_path}", settings.connections, duration_s, extra
-                    )
-                    runs[mode][variant].append(run_load(procs, load, settings.tool, f"load-{mode}-{variant}"))
+        results = alternate(procs, ports, variants, settings.rounds, settings.connections, settings.tool)
         etag_unchanged = http_get(ports["app"], path, {"If-None-Match": etag})[0] == 304
-    results = {
-        mode: {variant: _best(r) for variant, r in by_variant.items()} for mode, by_variant in runs.items()
-    }
     details = {
         "path": path,
         "body_bytes": len(body),
@@ -135,18 +177,12 @@ def run_board(procs: Processes, site: str, settings: BoardSettings) -> tuple[lis
 
 
 def _figures(app: dict[str, Any], trivial: dict[str, Any], details: dict[str, Any]) -> list[Figure]:
-    def errors(run: dict[str, Any]) -> int:
-        return sum(int(r["socket_errors"]) + int(r["non_2xx_3xx"]) for r in run["rounds"])
-
     json_app, json_trivial = app["json"], trivial["json"]
-    ratio = json_app["rps"] / json_trivial["rps"] if json_trivial["rps"] else 0.0
     note = (
-        f"{details['path']}, {details['body_bytes']} B; {_TOOLS[details['tool']]} -c{details['connections']},"
-        f" best of {details['rounds']} alternating rounds; errors app {errors(json_app)},"
-        f" trivial {errors(json_trivial)}"
+        f"{details['path']}, {details['body_bytes']} B; {load_method(details)};"
+        f" errors app {errors(json_app)}, trivial {errors(json_trivial)};"
+        f" JSON app/trivial round by round: {round_by_round(json_app, json_trivial)}"
     )
-    paired = [a["rps"] / t["rps"] for a, t in zip(json_app["rounds"], json_trivial["rounds"], strict=True)]
-    note += "; JSON app/trivial round by round: " + ", ".join(f"{r:.0%}" for r in paired)
     if not details["etag_unchanged"]:
         note += "; the ETag changed during the run (some 304 requests got 200)"
     return [
@@ -157,7 +193,7 @@ def _figures(app: dict[str, Any], trivial: dict[str, Any], details: dict[str, An
             "req/s",
             json_trivial["rps"],
             f">= {TARGET_RATIO:.0%} of baseline",
-            ratio >= TARGET_RATIO and errors(json_app) == 0,
+            ratio(json_app, json_trivial) >= TARGET_RATIO and errors(json_app) == 0,
             note,
         ),
         Figure(

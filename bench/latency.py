@@ -12,6 +12,8 @@ import asyncio
 import math
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +27,7 @@ from bench.broker import Broker, private_broker
 from bench.errors import BenchError
 from bench.procs import Processes
 from bench.report import Figure
-from bench.site import first_messages, load_site, source_count
+from bench.site import first_board, first_messages, load_site, source_count
 from sensors.net import free_port
 
 TARGET_P99_MS = 50.0
@@ -62,7 +64,7 @@ def percentile(samples: list[float], fraction: float) -> float | None:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-def _lot_status(target: Target, value: int) -> bytes:
+def lot_status(target: Target, value: int) -> bytes:
     categories = {name: cap // 2 for name, cap in target.capacities.items()}
     categories[target.category] = value
     stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -76,17 +78,30 @@ async def _board_lines(http: aiohttp.ClientSession, url: str) -> list[dict[str, 
     return lines
 
 
-async def _shown(http: aiohttp.ClientSession, url: str, lot: str) -> int | None:
-    for line in await _board_lines(http, url):
+def free_shown(lines: list[dict[str, Any]], lot: str) -> int | None:
+    """The count a board's lines show for a lot (None: no line for it, or no count)."""
+    for line in lines:
         if line["lot"] == lot:
             free = line["free"]
             return int(free) if free is not None else None
     return None
 
 
-async def _pick_target(http: aiohttp.ClientSession, site: str, url: str) -> tuple[Target, int]:
-    """Wait until the board shows counts, then take its first line fed by a lot system or gates."""
+async def _shown(http: aiohttp.ClientSession, url: str, lot: str) -> int | None:
+    return free_shown(await _board_lines(http, url), lot)
+
+
+async def prepare(
+    mqtt: aiomqtt.Client, http: aiohttp.ClientSession, site: str, url: str
+) -> tuple[Target, int]:
+    """Fill the site over MQTT, then pick the line to change: the target and the count it shows now.
+
+    One message per feed source; then, once the board shows counts, its first line fed by a
+    lot system or gates.
+    """
     config = load_site(site)
+    for topic, payload in first_messages(config, source_count(config)):
+        await mqtt.publish(topic, payload, qos=1)
     board = config.boards[0]
     lots = {lot.id: lot for lot in config.lots}
     if config.feeds.lot is None:
@@ -103,7 +118,7 @@ async def _pick_target(http: aiohttp.ClientSession, site: str, url: str) -> tupl
     raise BenchError(f"board {board.id} showed no counts within {POPULATE_TIMEOUT_S:.0f}s")
 
 
-def _values(capacity: int, current: int) -> tuple[int, int]:
+def change_values(capacity: int, current: int) -> tuple[int, int]:
     """Two counts near half capacity to alternate between, neither equal to the one shown now."""
     a = capacity // 2 if capacity // 2 != current else capacity // 2 + 2
     return a, a + 1 if a + 1 != current else a - 1
@@ -113,13 +128,13 @@ async def _changes(
     mqtt: aiomqtt.Client, http: aiohttp.ClientSession, target: Target, current: int, n: int
 ) -> tuple[list[float], int]:
     """Publish n changes; return the latencies (ms) of those seen and how many never showed."""
-    values = _values(target.capacities[target.category], current)
+    values = change_values(target.capacities[target.category], current)
     latencies: list[float] = []
     missed = 0
     for i in range(n):
         value = values[i % 2]
         started = time.perf_counter()
-        await mqtt.publish(target.topic, _lot_status(target, value), qos=1)
+        await mqtt.publish(target.topic, lot_status(target, value), qos=1)
         while await _shown(http, target.url, target.lot) != value:
             if time.perf_counter() - started > CHANGE_TIMEOUT_S:
                 missed += 1
@@ -153,15 +168,12 @@ async def _floor(
 
 
 async def _measure(broker: Broker, site: str, url: str, n: int) -> dict[str, Any]:
-    config = load_site(site)
     connector = aiohttp.TCPConnector(limit=1)
     async with (
         aiohttp.ClientSession(connector=connector) as http,
         aiomqtt.Client(broker.host, broker.port, identifier=f"bench-pub-{time.monotonic_ns()}") as mqtt,
     ):
-        for topic, payload in first_messages(config, source_count(config)):
-            await mqtt.publish(topic, payload, qos=1)
-        target, current = await _pick_target(http, site, url)
+        target, current = await prepare(mqtt, http, site, url)
         latencies, missed = await _changes(mqtt, http, target, current, n)
         floor = await _floor(broker, mqtt, http, url, n)
     return {
@@ -180,24 +192,29 @@ def _ready(port: int) -> bool:
         return False
 
 
+@contextmanager
+def app_with_ingest(procs: Processes, site: str, name: str) -> Iterator[tuple[Broker, int]]:
+    """A private broker (stock settings) and the app with its MQTT ingest on it, ready: (broker, app port)."""
+    with private_broker(procs, f"mosquitto-{name}", BROKER_INFLIGHT) as broker:
+        port = free_port()
+        args = ["--mode", "app", "--config", site, "--port", str(port)]
+        args += ["--broker-port", str(broker.port), "--client-id", f"bench-app-{name}"]
+        proc = procs.spawn_python(f"server-app-ingest-{name}", "bench.server", *args)
+        try:
+            procs.wait_until(proc, lambda: _ready(port), "app with ingest (readyz)")
+            yield broker, port
+        finally:
+            procs.stop(proc)
+
+
 def run_latency(
     procs: Processes, site: str, settings: LatencySettings
 ) -> tuple[list[Figure], dict[str, Any]]:
     """Start a broker and the app with ingest, time the changes; return table rows and raw data."""
-    config = load_site(site)
-    if not config.boards:
-        raise BenchError("the site has no boards")
-    with private_broker(procs, "mosquitto-latency", BROKER_INFLIGHT) as broker:
-        port = free_port()
-        args = ["--mode", "app", "--config", site, "--port", str(port)]
-        args += ["--broker-port", str(broker.port), "--client-id", "bench-app-latency"]
-        proc = procs.spawn_python("server-app-ingest", "bench.server", *args)
-        try:
-            procs.wait_until(proc, lambda: _ready(port), "app with ingest (readyz)")
-            url = f"http://127.0.0.1:{port}/api/v1/boards/{config.boards[0].id}"
-            data = asyncio.run(_measure(broker, site, url, settings.changes))
-        finally:
-            procs.stop(proc)
+    board = first_board(site)[1]
+    with app_with_ingest(procs, site, "latency") as (broker, port):
+        url = f"http://127.0.0.1:{port}/api/v1/boards/{board}"
+        data = asyncio.run(_measure(broker, site, url, settings.changes))
     return _figures(data, settings), {"changes": settings.changes, **data}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import resource
 import signal
 import socket
 import subprocess
@@ -126,6 +127,18 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=STOP_WAIT_S)
+
+
+def raise_open_files_limit() -> int:
+    """Raise this process's RLIMIT_NOFILE soft limit to the hard limit; return the soft limit now."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    infinity = resource.RLIM_INFINITY
+    if soft in (infinity, hard):
+        return soft
+    # an unlimited hard limit cannot be the soft one (Linux caps it at fs.nr_open): ask for plenty
+    wanted = hard if hard != infinity else max(soft, 1 << 16)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return wanted
 
 
 def write_result(path: str, data: dict[str, Any]) -> None:

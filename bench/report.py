@@ -45,7 +45,9 @@ def _ratio(figure: Figure) -> str:
     ratio = figure.ratio
     if ratio is None:
         return "-"
-    return f"{ratio:.0%}" if figure.unit in RATE_UNITS else f"{ratio:.1f}x"
+    if figure.unit in RATE_UNITS:
+        return f"{ratio:.0%}"
+    return f"{ratio:.1f}x" if ratio >= 0.1 else f"{ratio:.2f}x"  # 0.04x, not 0.0x
 
 
 def _verdict(figure: Figure) -> str:

@@ -5,8 +5,12 @@
 `app` is create_app(config) with its state populated by one message from every feed
 source (through the real Dispatcher), so boards have lines. With --broker-port it also
 runs its MQTT ingest against that broker and the state fills from there instead.
-`trivial` answers the board URL with the app's own pre-rendered bytes (the same length),
-and nothing else: the floor for an aiohttp handler on this machine.
+`trivial` answers the first board's URLs (`/api/v1/boards/{id}`, with `?format=text` too;
+`/go/{board}`; `/api/v1/guidance`) with the bytes and Content-Type the real app rendered
+for them at start-up (the same length), and nothing else: the floor for an aiohttp
+handler on this machine.
+
+Either mode raises its open-files soft limit to the hard limit first.
 """
 
 from __future__ import annotations
@@ -15,17 +19,16 @@ import argparse
 import asyncio
 import logging
 import signal
+from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
+from bench.procs import raise_open_files_limit
 from bench.site import first_messages, load_site, site_clock, source_count, with_broker
-from parking.app.boards import BoardCache
-from parking.app.factory import build_guidance, create_app
-from parking.app.feed import SiteFeed
+from parking.app.factory import create_app
 from parking.app.keys import FEED
-from parking.app.metrics import Metrics
 from parking.config import Config
-from parking.live import LiveSite
 from sensors.ingest import Dispatcher, FeedSink
 
 HOST = "127.0.0.1"
@@ -50,29 +53,67 @@ def real_app(config: Config, ingest: bool) -> web.Application:
     return app
 
 
-def trivial_app(config: Config) -> web.Application:
-    """A one-handler app serving the real app's rendered board bytes, pre-encoded."""
-    clock = site_clock(config)
-    live = LiveSite(config, clock())
-    metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
-    populate(SiteFeed(live, metrics, clock), config)
-    labels = {lot.id: lot.display_label for lot in config.lots}
-    boards = BoardCache(live, build_guidance(config), labels, config.defaults.board_ttl_s)
-    rendered = boards.get(config.boards[0].id)
-    json_body, text_body = rendered.variants["json"].body, rendered.variants["text"].body
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A real answer's bytes and Content-Type, to serve again as they are."""
+
+    body: bytes
+    content_type: str
+    charset: str | None
+
+    def response(self) -> web.Response:
+        """A plain response with these bytes (nothing else the app adds: no ETag, no Cache-Control)."""
+        return web.Response(body=self.body, content_type=self.content_type, charset=self.charset)
+
+
+async def rendered_answers(config: Config) -> dict[str, Answer]:
+    """What the real app (populated, no ingest) answers for the first board, fetched in-process.
+
+    Keys: "board", "board_text", "go", "guidance"; every answer must be 200.
+    """
+    board = config.boards[0].id
+    paths = {
+        "board": f"/api/v1/boards/{board}",
+        "board_text": f"/api/v1/boards/{board}?format=text",
+        "go": f"/go/{board}",
+        "guidance": f"/api/v1/guidance?board={board}",
+    }
+    answers: dict[str, Answer] = {}
+    async with TestClient(TestServer(real_app(config, ingest=False), host=HOST)) as client:
+        for name, path in paths.items():
+            async with client.get(path) as response:
+                body = await response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"the app answered {response.status} for {path}: {body[:200]!r}")
+                answers[name] = Answer(body, response.content_type, response.charset)
+    return answers
+
+
+def trivial_app(answers: dict[str, Answer]) -> web.Application:
+    """One handler a route, each serving the real app's rendered bytes for the first board, pre-encoded."""
+    board_json, board_text = answers["board"].response, answers["board_text"].response
+    go, guidance = answers["go"].response, answers["guidance"].response
 
     async def board(request: web.Request) -> web.Response:
         if "If-None-Match" in request.headers:
             return web.Response(status=304)
         if request.query.get("format") == "text":
-            return web.Response(body=text_body, content_type="text/plain", charset="utf-8")
-        return web.Response(body=json_body, content_type="application/json")
+            return board_text()
+        return board_json()
+
+    async def go_page(request: web.Request) -> web.Response:
+        return go()
+
+    async def guidance_answer(request: web.Request) -> web.Response:
+        return guidance()
 
     async def healthz(request: web.Request) -> web.Response:
         return web.Response(body=b'{"status":"ok"}', content_type="application/json")
 
     app = web.Application()
     app.router.add_get("/api/v1/boards/{board_id}", board)
+    app.router.add_get("/go/{board_id}", go_page)
+    app.router.add_get("/api/v1/guidance", guidance_answer)
     app.router.add_get("/healthz", healthz)
     return app
 
@@ -105,8 +146,11 @@ def main() -> None:
     config = load_site(args.config)
     if args.broker_port:
         config = with_broker(config, HOST, args.broker_port, args.client_id)
-    ingest = bool(args.broker_port)
-    app = trivial_app(config) if args.mode == "trivial" else real_app(config, ingest=ingest)
+    raise_open_files_limit()  # the streams part holds 1,000 connections
+    if args.mode == "trivial":
+        app = trivial_app(asyncio.run(rendered_answers(config)))
+    else:
+        app = real_app(config, ingest=bool(args.broker_port))
     asyncio.run(serve(app, args.port))
 
 

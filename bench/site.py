@@ -37,6 +37,14 @@ def load_site(spec: str) -> Config:
     return load_config(Path(spec))
 
 
+def first_board(spec: str) -> tuple[Config, str]:
+    """The site and the id of its first board, which the HTTP parts measure (BenchError if none)."""
+    config = load_site(spec)
+    if not config.boards:
+        raise BenchError("the site has no boards")
+    return config, config.boards[0].id
+
+
 def choose_site(spec: str) -> tuple[str, str]:
     """The site spec to use and why: config.yaml if it loads, else the test site."""
     if spec != DEFAULT_SITE:
