@@ -25,6 +25,7 @@ from parking.app.keys import (
     FEED,
     GUIDANCE,
     INGEST,
+    LINKS,
     LIVE,
     METRICS,
     OPENAPI,
@@ -33,6 +34,7 @@ from parking.app.keys import (
     SIGNAL,
     TASKS,
 )
+from parking.app.links import NavLinkCache
 from parking.app.metrics import Metrics
 from parking.app.middleware import observe_requests
 from parking.app.seen import BoardsSeen
@@ -60,6 +62,7 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     app[TASKS] = BackgroundTasks()
     app[PENDING] = PendingArrivals(config.guidance.pending_slack_s)
     app[SEEN] = BoardsSeen([board.id for board in config.boards])
+    app[LINKS] = NavLinkCache(config.site.name)
     app.on_shutdown.append(_end_streams)
     app.cleanup_ctx.append(_live_site)
     app.cleanup_ctx.append(_guidance)
@@ -67,7 +70,7 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
         app.cleanup_ctx.append(_mqtt_ingest)
     app.cleanup_ctx.append(_ticker)
     app.add_routes(api.routes)
-    app.add_routes(guidance_api.routes)
+    guidance_api.setup(app)
     app.add_routes(streams.routes)
     pages.setup(app)
     app.add_routes(ops.routes)

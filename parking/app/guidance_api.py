@@ -1,4 +1,9 @@
-"""GET /api/v1/guidance: ranked lots for a driver at a board or a position, with navigation links."""
+"""GET /api/v1/guidance: ranked lots for a driver at a board or a position, with navigation links.
+
+The ranked part of an answer from a board is composed once per change of the
+live site and reused; each request adds only what is its own (the pending
+arrivals now, the time).
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,19 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from parking.app.keys import CLOCK, CONFIG, GUIDANCE, LIVE, METRICS, PENDING
+from parking.app.keys import CLOCK, CONFIG, GUIDANCE, LINKS, LIVE, METRICS, PENDING
+from parking.app.links import NavLinkCache
 from parking.app.middleware import json_error
 from parking.app.queries import QueryError, needs, number, text
 from parking.config.models import Config
 from parking.guidance.service import GuidanceService, Needs, Origin, Recommendation
 from parking.live import LiveSite
-from signage.navigation import is_wechat, links_for
+from signage.navigation import is_wechat
 
 routes = web.RouteTableDef()
+
+_ANSWER_CACHE_LIMIT = 512
+AnswerKey = tuple[str, str, Needs, bool]  # board, destination, needs, in WeChat
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +40,16 @@ class Question:
     needs: Needs
 
 
-def categories_of(config: Config) -> frozenset[str]:
-    """Every category of space some lot has."""
-    return frozenset(category for lot in config.lots for category in lot.capacities())
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The part of a guidance answer that depends only on the live site: composed once per change."""
+
+    head: dict[str, Any]  # origin, destination, needs, data
+    lots: tuple[dict[str, Any], ...]  # without pending_arrivals, which each request adds
+    first: tuple[str, float] | None  # the lot recommended first and the drive there, in seconds
+
+
+_ANSWERS = web.AppKey("guidance_answers", dict[AnswerKey, tuple[int, Answer]])
 
 
 def question_from(query: Any, config: Config, guidance: GuidanceService) -> Question:
@@ -42,7 +58,7 @@ def question_from(query: Any, config: Config, guidance: GuidanceService) -> Ques
     has_position = "lat" in query or "lon" in query
     if (board is None) == (not has_position):
         raise QueryError(400, "give either board=<id> or lat=<degrees>&lon=<degrees>")
-    destinations = config.destination_ids()
+    destinations = guidance.destinations
     if board is not None:
         text("board", board)
         if not guidance.has_board(board):
@@ -67,7 +83,7 @@ def question_from(query: Any, config: Config, guidance: GuidanceService) -> Ques
     if destination not in destinations:
         known = ", ".join(destinations)
         raise QueryError(400, f"unknown destination {destination[:64]!r} (known: {known})")
-    return Question(origin, board, destination, needs(query.get("needs"), categories_of(config)))
+    return Question(origin, board, destination, needs(query.get("needs"), guidance.categories))
 
 
 def recommendations(
@@ -83,9 +99,9 @@ def recommendations(
 
 
 def lot_answer(
-    rec: Recommendation, config: Config, category: str, pending: int, in_wechat: bool = False
+    rec: Recommendation, config: Config, category: str, links: NavLinkCache, wechat: bool
 ) -> dict[str, Any]:
-    """One ranked lot in a guidance answer."""
+    """One ranked lot in a guidance answer, without its pending arrivals."""
     assert rec.route is not None  # ranked lots always have a route and a cost
     assert rec.cost is not None
     route, cost = rec.route, rec.cost
@@ -112,7 +128,6 @@ def lot_answer(
             "full_risk_s": round(cost.full_risk_s, 1),
             "total_s": round(cost.total_s, 1),
         },
-        "pending_arrivals": pending,
         "entrance": {"id": entrance.id, "lat": entrance.lat, "lon": entrance.lon},
         "navigation": [
             {
@@ -122,24 +137,19 @@ def lot_answer(
                 "url": link.url,
                 "kind": link.kind,
             }
-            for link in links_for(
-                entrance.lat, entrance.lon, spec.name, in_wechat=in_wechat, referer=config.site.name
-            )
+            for link in links.get(entrance.lat, entrance.lon, spec.name, wechat)
         ],
     }
 
 
-def answer(
-    question: Question, recs: list[Recommendation], request: web.Request, now: datetime
-) -> dict[str, Any]:
-    """The whole JSON answer."""
-    app = request.app
-    config, guidance, live, pending = app[CONFIG], app[GUIDANCE], app[LIVE], app[PENDING]
-    destination = config.destination_ids()[question.destination]
+def compose(question: Question, app: web.Application, wechat: bool) -> Answer:
+    """Rank the lots for a question and build everything of the answer that depends on the live site."""
+    config, guidance, live = app[CONFIG], app[GUIDANCE], app[LIVE]
+    recs = recommendations(question, live, guidance, config.guidance.answer_lots)
+    destination = guidance.destinations[question.destination]
     lat, lon = guidance.position(question.origin.node)
     fresh = any(view.status != "unknown" for view in live.views().values())
-    wechat = is_wechat(request.headers.get("User-Agent", "")[:512])
-    return {
+    head = {
         "origin": {
             "board": question.board,
             "node": question.origin.node,
@@ -155,27 +165,61 @@ def answer(
         },
         "needs": {"category": question.needs.category, "height_m": question.needs.height_m},
         "data": "fresh" if fresh else "stale",
-        "generated_at": now.isoformat().replace("+00:00", "Z"),
-        "lots": [
-            lot_answer(rec, config, question.needs.category, pending.count(rec.lot, now), wechat)
-            for rec in recs
-        ],
     }
+    lots = tuple(lot_answer(rec, config, question.needs.category, app[LINKS], wechat) for rec in recs)
+    first = (recs[0].lot, recs[0].cost.drive_s) if recs and recs[0].cost is not None else None
+    return Answer(head, lots, first)
+
+
+def answer_for(question: Question, app: web.Application, wechat: bool) -> Answer:
+    """The answer to a question: from a board, reused until the live site changes."""
+    if question.board is None:
+        return compose(question, app, wechat)
+    cache = app[_ANSWERS]
+    version = app[LIVE].version
+    key = (question.board, question.destination, question.needs, wechat)
+    hit = cache.get(key)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    composed = compose(question, app, wechat)
+    if len(cache) >= _ANSWER_CACHE_LIMIT:
+        cache.clear()
+    cache[key] = (version, composed)
+    return composed
+
+
+def count_arrival(app: web.Application, answer: Answer, now: datetime, origin: str) -> None:
+    """An answer given is a driver on the way: a pending arrival at the lot recommended first."""
+    if answer.first is not None:
+        lot, drive_s = answer.first
+        app[PENDING].add(lot, now, drive_s)
+        app[METRICS].guidance_answers.labels(origin).inc()
 
 
 @routes.get("/api/v1/guidance", name="guidance")
 async def get_guidance(request: web.Request) -> web.Response:
     """Ranked lots for a driver; the first one counts as a pending arrival there."""
     app = request.app
-    config, guidance = app[CONFIG], app[GUIDANCE]
     try:
-        question = question_from(request.query, config, guidance)
+        question = question_from(request.query, app[CONFIG], app[GUIDANCE])
     except QueryError as exc:
         return json_error(exc.status, exc.message)
+    wechat = is_wechat(request.headers.get("User-Agent", "")[:512])
+    answer = answer_for(question, app, wechat)
     now = app[CLOCK]()
-    recs = recommendations(question, app[LIVE], guidance, config.guidance.answer_lots)
-    if recs and recs[0].cost is not None:
-        app[PENDING].add(recs[0].lot, now, recs[0].cost.drive_s)
-        app[METRICS].guidance_answers.labels("board" if question.board else "position").inc()
-    body = orjson.dumps(answer(question, recs, request, now))
-    return web.Response(body=body, content_type="application/json", headers={"Cache-Control": "no-store"})
+    count_arrival(app, answer, now, "board" if question.board else "position")
+    pending = app[PENDING]
+    body = {
+        **answer.head,
+        "generated_at": now.isoformat().replace("+00:00", "Z"),
+        "lots": [{**lot, "pending_arrivals": pending.count(lot["lot"], now)} for lot in answer.lots],
+    }
+    return web.Response(
+        body=orjson.dumps(body), content_type="application/json", headers={"Cache-Control": "no-store"}
+    )
+
+
+def setup(app: web.Application) -> None:
+    """Add the guidance endpoint and its answer cache to an application."""
+    app[_ANSWERS] = {}
+    app.add_routes(routes)

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from parking.app.boards import BoardCache
 from parking.app.feed import SiteFeed
+from parking.app.links import NavLinkCache
 from parking.app.metrics import Metrics
 from parking.app.seen import BoardsSeen
 from parking.app.signals import ChangeSignal
@@ -28,5 +29,6 @@ GUIDANCE = web.AppKey("guidance", GuidanceService)
 BOARDS = web.AppKey("boards", BoardCache)
 PENDING = web.AppKey("pending", PendingArrivals)
 SEEN = web.AppKey("seen", BoardsSeen)
+LINKS = web.AppKey("links", NavLinkCache)
 INGEST = web.AppKey("ingest", MqttIngest)
 OPENAPI = web.AppKey("openapi", bytes)

@@ -7,19 +7,20 @@ board, language and browser kind; a request with a position is answered fresh.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from parking.app.guidance_api import Question, question_from, recommendations
-from parking.app.keys import BOARDS, CLOCK, CONFIG, GUIDANCE, LIVE, METRICS, PENDING
+from parking.app.keys import BOARDS, CLOCK, CONFIG, GUIDANCE, LINKS, LIVE, METRICS, PENDING
+from parking.app.links import NavLinkCache
 from parking.app.middleware import json_error
 from parking.app.queries import QueryError
 from parking.config.models import Config
-from parking.guidance.service import Recommendation
+from parking.guidance.service import Needs, Recommendation
 from signage.i18n import Language, choose_language
-from signage.navigation import is_wechat, links_for
+from signage.navigation import is_wechat
 from signage.pages import (
     GoPage,
     PageLink,
@@ -38,7 +39,8 @@ HTML = "text/html"
 _PAGE_CACHE_LIMIT = 256
 
 PageKey = tuple[str, Language, bool, bool]  # board, language, in WeChat, whole page (else fragment)
-_CACHE = web.AppKey("go_page_cache", dict[PageKey, tuple[int, bytes]])
+First = tuple[str, float] | None  # the lot recommended first and the drive there, in seconds
+_CACHE = web.AppKey("go_page_cache", dict[PageKey, tuple[int, bytes, First]])
 
 
 def _language(request: web.Request, config: Config) -> Language:
@@ -48,19 +50,23 @@ def _language(request: web.Request, config: Config) -> Language:
 
 
 def page_lots(
-    recs: list[Recommendation], config: Config, category: str, lang: Language, wechat: bool
+    recs: list[Recommendation],
+    config: Config,
+    category: str,
+    lang: Language,
+    links: NavLinkCache,
+    wechat: bool,
 ) -> tuple[PageLot, ...]:
     """The lots of a driver's page, each with its navigation buttons to the entrance used."""
     out = []
-    referer = config.site.name
     for rec in recs:
         assert rec.route is not None  # ranked lots always have a route
         spec = config.lot(rec.lot)
         entrance = next(e for e in spec.entrances if e.id == rec.route.entrance)
         cat = rec.view.categories[category]
-        links = tuple(
+        buttons = tuple(
             PageLink(link.app, link.label_zh if lang == "zh" else link.label_en, link.url)
-            for link in links_for(entrance.lat, entrance.lon, spec.name, in_wechat=wechat, referer=referer)
+            for link in links.get(entrance.lat, entrance.lon, spec.name, wechat)
         )
         out.append(
             PageLot(
@@ -70,7 +76,7 @@ def page_lots(
                 estimated=cat.estimated,
                 minutes=max(1, math.ceil((rec.route.drive_s + rec.route.walk_s) / 60.0)),
                 walk_m=round(rec.route.walk_m),
-                links=links,
+                links=buttons,
             )
         )
     return tuple(out)
@@ -83,24 +89,26 @@ def build_page(
     lang: Language,
     wechat: bool,
     note: str | None = None,
-) -> GoPage:
+) -> tuple[GoPage, First]:
     """What the driver's page of a board says now for a question (from the board or a position)."""
     app = request.app
-    config, live = app[CONFIG], app[LIVE]
-    recs = recommendations(question, live, app[GUIDANCE], config.guidance.answer_lots)
+    config, live, guidance = app[CONFIG], app[LIVE], app[GUIDANCE]
+    recs = recommendations(question, live, guidance, config.guidance.answer_lots)
     board = next(b for b in config.boards if b.id == board_id)
     fresh = any(view.status != "unknown" for view in live.views().values())
     now = app[CLOCK]().astimezone(ZoneInfo(config.site.timezone))
-    return GoPage(
+    page = GoPage(
         board_id=board_id,
         board_name=board.name,
-        destination_name=config.destination_ids()[question.destination].name,
-        lots=page_lots(recs, config, question.needs.category, lang, wechat) if fresh else (),
+        destination_name=guidance.destinations[question.destination].name,
+        lots=page_lots(recs, config, question.needs.category, lang, app[LINKS], wechat) if fresh else (),
         fresh=fresh,
         updated=f"{now:%H:%M}",
         in_wechat=wechat,
         note=note,
     )
+    first = (recs[0].lot, recs[0].cost.drive_s) if fresh and recs and recs[0].cost is not None else None
+    return page, first
 
 
 def _html(body: bytes, status: int = 200) -> web.Response:
@@ -109,27 +117,33 @@ def _html(body: bytes, status: int = 200) -> web.Response:
     )
 
 
-def _cached(request: web.Request, key: PageKey, render: Any) -> bytes:
-    """A rendered page for the current live version, rendered again only after a change."""
+def _cached(
+    request: web.Request, key: PageKey, render: Callable[[], tuple[bytes, First]]
+) -> tuple[bytes, First]:
+    """A rendered page and its first lot for the current live version, rendered again after a change."""
     cache = request.app[_CACHE]
     version = request.app[LIVE].version
     hit = cache.get(key)
     if hit is not None and hit[0] == version:
-        return hit[1]
-    body: bytes = render()
+        return hit[1], hit[2]
+    body, first = render()
     if len(cache) >= _PAGE_CACHE_LIMIT:
         cache.clear()
-    cache[key] = (version, body)
-    return body
+    cache[key] = (version, body, first)
+    return body, first
 
 
-def _count_arrival(request: web.Request, question: Question) -> None:
+def _count_arrival(request: web.Request, first: First) -> None:
     """A page view is a driver about to drive: a pending arrival at the lot recommended first."""
-    app = request.app
-    recs = recommendations(question, app[LIVE], app[GUIDANCE], 1)
-    if recs and recs[0].cost is not None:
-        app[PENDING].add(recs[0].lot, app[CLOCK](), recs[0].cost.drive_s)
+    if first is not None:
+        app = request.app
+        app[PENDING].add(first[0], app[CLOCK](), first[1])
         app[METRICS].guidance_answers.labels("go_page").inc()
+
+
+def _board_question(request: web.Request, board_id: str) -> Question:
+    guidance = request.app[GUIDANCE]
+    return Question(guidance.board_origin(board_id), board_id, guidance.board_destination(board_id), Needs())
 
 
 @routes.get("/go/{board_id}", name="go")
@@ -142,13 +156,14 @@ async def go_page(request: web.Request) -> web.Response:
     if not app[GUIDANCE].has_board(board_id):
         return _html(render_not_found(lang), status=404)
     wechat = is_wechat(request.headers.get("User-Agent", "")[:512])
-    question = question_from({"board": board_id}, config, app[GUIDANCE])
-    _count_arrival(request, question)
-    body = _cached(
-        request,
-        (board_id, lang, wechat, True),
-        lambda: render_go_page(build_page(request, board_id, question, lang, wechat), lang),
-    )
+    question = _board_question(request, board_id)
+
+    def render() -> tuple[bytes, First]:
+        page, first = build_page(request, board_id, question, lang, wechat)
+        return render_go_page(page, lang), first
+
+    body, first = _cached(request, (board_id, lang, wechat, True), render)
+    _count_arrival(request, first)
     return _html(body)
 
 
@@ -162,24 +177,26 @@ async def go_lots(request: web.Request) -> web.Response:
     if not app[GUIDANCE].has_board(board_id):
         return _html(render_not_found(lang), status=404)
     wechat = is_wechat(request.headers.get("User-Agent", "")[:512])
-    board_question = question_from({"board": board_id}, config, app[GUIDANCE])
+    board_question = _board_question(request, board_id)
     if "lat" not in request.query and "lon" not in request.query:
-        body = _cached(
-            request,
-            (board_id, lang, wechat, False),
-            lambda: render_go_lots(build_page(request, board_id, board_question, lang, wechat), lang),
-        )
-        return _html(body)
+
+        def render() -> tuple[bytes, First]:
+            page, first = build_page(request, board_id, board_question, lang, wechat)
+            return render_go_lots(page, lang), first
+
+        body, _ = _cached(request, (board_id, lang, wechat, False), render)
+        return _html(body)  # a refresh of a page already counted: no new arrival
     query = {k: request.query[k] for k in ("lat", "lon") if k in request.query}
     query["dest"] = board_question.destination
     try:
         question = question_from(query, config, app[GUIDANCE])
     except QueryError as exc:
         # the phone's position cannot be used: say why, and keep the board's advice
-        page = build_page(request, board_id, board_question, lang, wechat, note=exc.message)
+        page, _ = build_page(request, board_id, board_question, lang, wechat, note=exc.message)
         return _html(render_go_lots(page, lang))
-    _count_arrival(request, question)
-    return _html(render_go_lots(build_page(request, board_id, question, lang, wechat), lang))
+    page, first = build_page(request, board_id, question, lang, wechat)
+    _count_arrival(request, first)
+    return _html(render_go_lots(page, lang))
 
 
 @routes.get("/boards/{board_id}/display", name="display")

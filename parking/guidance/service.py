@@ -61,6 +61,8 @@ class GuidanceService:
         self._routes = routes
         self._roads = roads
         self._lots: dict[str, Lot] = {lot.id: lot for lot in config.lots}
+        self.categories: frozenset[str] = frozenset(c for lot in config.lots for c in lot.capacities())
+        self.destinations = config.destination_ids()
         self._boards: dict[str, Board] = {board.id: board for board in config.boards}
         self._default_lines = config.defaults.board_lines
         # the lots whose state can change what each board shows
