@@ -193,7 +193,7 @@ def count_arrival(app: web.Application, answer: Answer, now: datetime, origin: s
     if answer.first is not None:
         lot, drive_s = answer.first
         app[PENDING].add(lot, now, drive_s)
-        app[METRICS].guidance_answers.labels(origin).inc()
+        app[METRICS].answers_from[origin].inc()
 
 
 @routes.get("/api/v1/guidance", name="guidance")

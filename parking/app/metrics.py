@@ -12,6 +12,7 @@ from prometheus_client.registry import Collector
 from parking.availability.views import LotView
 from parking.types import STATUSES
 
+ANSWER_ORIGINS = ("board", "position", "go_page")
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 
@@ -44,6 +45,8 @@ class Metrics:
             ["origin"],
             registry=self.registry,
         )
+        # bound once: labels() takes a lock and a look-up on every call
+        self.answers_from = {origin: self.guidance_answers.labels(origin) for origin in ANSWER_ORIGINS}
         self.mqtt_connected = Gauge(
             "parking_mqtt_connected", "1 while the feed connection is up.", registry=self.registry
         )

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from parking.app.guidance_api import Question, question_from, recommendations
+from parking.app.headers import STANDARD_HEADERS
 from parking.app.keys import BOARDS, CLOCK, CONFIG, GUIDANCE, LINKS, LIVE, METRICS, PENDING
 from parking.app.links import NavLinkCache
 from parking.app.middleware import json_error
@@ -35,7 +36,6 @@ from signage.qr import go_url, qr_png, qr_svg
 
 routes = web.RouteTableDef()
 
-HTML = "text/html"
 _PAGE_CACHE_LIMIT = 256
 
 PageKey = tuple[str, Language, bool, bool]  # board, language, in WeChat, whole page (else fragment)
@@ -43,10 +43,24 @@ First = tuple[str, float] | None  # the lot recommended first and the drive ther
 _CACHE = web.AppKey("go_page_cache", dict[PageKey, tuple[int, bytes, First]])
 
 
+_LANGUAGES = web.AppKey("go_languages", dict[tuple[str | None, str | None], Language])
+_QUESTIONS = web.AppKey("go_questions", dict[str, Question])
+_LANGUAGE_CACHE_LIMIT = 1024
+
+
 def _language(request: web.Request, config: Config) -> Language:
-    return choose_language(
-        request.headers.get("Accept-Language"), request.query.get("lang"), config.site.language
+    """The page language for this request; parsed once per distinct header (browsers send a handful)."""
+    key = (
+        request.headers.get("Accept-Language"),
+        request.query.get("lang") if request.query_string else None,
     )
+    cache = request.app[_LANGUAGES]
+    lang = cache.get(key)
+    if lang is None:
+        if len(cache) >= _LANGUAGE_CACHE_LIMIT:
+            cache.clear()
+        lang = cache[key] = choose_language(key[0], key[1], config.site.language)
+    return lang
 
 
 def page_lots(
@@ -111,10 +125,11 @@ def build_page(
     return page, first
 
 
+_HTML_HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache", **STANDARD_HEADERS}
+
+
 def _html(body: bytes, status: int = 200) -> web.Response:
-    return web.Response(
-        body=body, status=status, content_type=HTML, charset="utf-8", headers={"Cache-Control": "no-cache"}
-    )
+    return web.Response(body=body, status=status, headers=_HTML_HEADERS)
 
 
 def _cached(
@@ -138,12 +153,18 @@ def _count_arrival(request: web.Request, first: First) -> None:
     if first is not None:
         app = request.app
         app[PENDING].add(first[0], app[CLOCK](), first[1])
-        app[METRICS].guidance_answers.labels("go_page").inc()
+        app[METRICS].answers_from["go_page"].inc()
 
 
 def _board_question(request: web.Request, board_id: str) -> Question:
-    guidance = request.app[GUIDANCE]
-    return Question(guidance.board_origin(board_id), board_id, guidance.board_destination(board_id), Needs())
+    """A driver at the board, going to its destination (one value per board, made once)."""
+    questions = request.app[_QUESTIONS]
+    question = questions.get(board_id)
+    if question is None:
+        guidance = request.app[GUIDANCE]
+        origin, destination = guidance.board_origin(board_id), guidance.board_destination(board_id)
+        question = questions[board_id] = Question(origin, board_id, destination, Needs())
+    return question
 
 
 @routes.get("/go/{board_id}", name="go")
@@ -246,4 +267,6 @@ async def favicon(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     """Add the pages and their cache to an application."""
     app[_CACHE] = {}
+    app[_LANGUAGES] = {}
+    app[_QUESTIONS] = {}
     app.add_routes(routes)
