@@ -17,7 +17,7 @@ import aiomqtt
 
 from parking.config.models import FeedsConfig, MqttConfig
 from parking.errors import DecodeError
-from parking.observations import Observation
+from parking.observations import GateEventObservation, Observation
 from parking.types import ConnectionState
 from sensors.backoff import Backoff, login_refused
 from sensors.decoders import DECODERS
@@ -26,6 +26,7 @@ from sensors.topics import TopicTemplate
 logger = logging.getLogger(__name__)
 
 QOS = 1
+RETAINED_EVENT_DETAIL = "a retained gate event; events are counted only when published live"
 
 
 class FeedSink(Protocol):
@@ -64,8 +65,14 @@ class Dispatcher:
         """The MQTT filters to subscribe to."""
         return [t.subscription for t in self._templates]
 
-    def dispatch(self, topic: str, payload: bytes) -> None:
-        """Decode one message and hand the result (or the reason it was dropped) to the sink."""
+    def dispatch(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        """Decode one message and hand the result (or the reason it was dropped) to the sink.
+
+        `retain` is the delivery's MQTT retain flag: set when the broker replays the retained
+        message of a topic on (re)subscribing. A retained gate event is dropped as
+        `retained_event`, since it would be counted again on every reconnect; a retained
+        state (spot, lot total, gate counters) is applied, since applying it twice is harmless.
+        """
         for template in self._templates:
             fields = template.match(topic)
             if fields is None:
@@ -76,15 +83,17 @@ class Dispatcher:
                 return
             try:
                 obs = DECODERS[feed](fields, payload)
+                if retain and isinstance(obs, GateEventObservation):
+                    self._sink.reject(feed, "retained_event", topic, payload, RETAINED_EVENT_DETAIL)
+                else:
+                    self._sink.observe(feed, obs)
             except DecodeError as exc:
                 self._sink.reject(feed, exc.reason, topic, payload, exc.detail)
-                return
-            try:
-                self._sink.observe(feed, obs)
             except Exception as exc:
-                # A bug, not bad input: count and log it, and keep the session alive
-                # (raised inside paho's callback it would tear down the connection).
-                logger.exception("error applying %r", obs)
+                # A bug, not bad input: count and log it, and keep the session alive (raised
+                # inside paho's callback it would drop the connection before the PUBACK, and
+                # the broker would deliver the same message again on every reconnect).
+                logger.exception("error handling a %s message on %r", feed, topic)
                 self._sink.reject(feed, "internal_error", topic, payload, repr(exc))
             return
         self._sink.reject("unknown", "bad_topic", topic, payload, "matches no feed template")
@@ -103,7 +112,7 @@ def direct_dispatch_queue(dispatcher: Dispatcher) -> type[asyncio.Queue[aiomqtt.
             payload = item.payload
             if not isinstance(payload, bytes):
                 payload = b"" if payload is None else str(payload).encode()
-            dispatcher.dispatch(item.topic.value, payload)
+            dispatcher.dispatch(item.topic.value, payload, item.retain)
 
     return DirectDispatch
 

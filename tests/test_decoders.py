@@ -515,3 +515,44 @@ class TestDispatcher:
         sink = self.Sink(fail=True)
         Dispatcher(FeedsConfig(), sink, 4096).dispatch("parking/p1/status", b'{"free": 1}')
         assert sink.rejected == [("lot", "internal_error")]
+
+    def test_a_bug_while_decoding_is_counted_and_does_not_escape(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def broken(fields: dict[str, str], payload: bytes) -> SpotObservation:
+            raise KeyError("bug")
+
+        monkeypatch.setitem(DECODERS, "spot", broken)
+        sink = self.Sink()
+        Dispatcher(FeedsConfig(), sink, 4096).dispatch("parking/p1/spots/a7", b"1")
+        assert sink.rejected == [("spot", "internal_error")]
+
+    def test_a_retained_gate_event_is_dropped_so_reconnects_do_not_count_it_again(self) -> None:
+        sink = self.Sink()
+        dispatcher = Dispatcher(FeedsConfig(), sink, 4096)
+        dispatcher.dispatch("parking/p1/gates/west", b'{"event": "entry"}', retain=True)
+        assert sink.rejected == [("gate", "retained_event")]
+        assert sink.seen == []
+        dispatcher.dispatch("parking/p1/gates/west", b'{"event": "entry"}', retain=False)
+        assert sink.seen == [("gate", GateEventObservation("p1", "west", "entry"))]
+
+    @pytest.mark.parametrize(
+        ("topic", "payload"),
+        [
+            pytest.param("parking/p1/gates/west", b'{"entries": 5, "exits": 2}', id="gate-counters"),
+            pytest.param("parking/p1/status", b'{"free": 3}', id="lot"),
+            pytest.param("parking/p1/spots/a7", b"1", id="spot"),
+        ],
+    )
+    def test_a_retained_state_is_applied(self, topic: str, payload: bytes) -> None:
+        sink = self.Sink()
+        Dispatcher(FeedsConfig(), sink, 4096).dispatch(topic, payload, retain=True)
+        assert sink.rejected == []
+        assert len(sink.seen) == 1
+
+    def test_a_retained_event_that_does_not_decode_keeps_its_decode_reason(self) -> None:
+        sink = self.Sink()
+        Dispatcher(FeedsConfig(), sink, 4096).dispatch(
+            "parking/p1/gates/west", b'{"event": "up"}', retain=True
+        )
+        assert sink.rejected == [("gate", "unknown_value")]

@@ -37,10 +37,10 @@ def mqtt_site(prefix: str, host: str, port: int) -> Config:
     return config.model_copy(update={"feeds": feeds, "mqtt": mqtt})
 
 
-async def publish(host: str, port: int, *messages: tuple[str, bytes]) -> None:
+async def publish(host: str, port: int, *messages: tuple[str, bytes], retain: bool = False) -> None:
     async with aiomqtt.Client(host, port) as client:
         for topic, payload in messages:
-            await client.publish(topic, payload, qos=1)
+            await client.publish(topic, payload, qos=1, retain=retain)
 
 
 async def eventually(probe: Callable[[], Awaitable[Any]], expected: Any) -> Any:
@@ -154,6 +154,24 @@ class TestSession:
         await eventually(lambda: board_first_line(client), ("hospital", "9"))
         disconnects = client.app[METRICS].registry.get_sample_value("parking_mqtt_disconnects_total")
         assert disconnects == 1
+
+
+class TestRetained:
+    async def test_a_retained_gate_event_is_not_counted_on_connecting(
+        self, start_engine: StartEngine, private_broker: PrivateBroker, prefix: str
+    ) -> None:
+        broker = ("127.0.0.1", private_broker.port)
+        gates = f"{prefix}/parking/hospital/gates"
+        await publish(*broker, (f"{gates}/north", b'{"event": "entry"}'), retain=True)
+        client = await start_engine(mqtt_site(prefix, *broker))
+        await eventually(lambda: ready(client), 200)
+        # A live event after it: once it is applied, the retained one (sent on subscribing) was handled.
+        await publish(*broker, (f"{gates}/south", b'{"event": "entry", "seq": 1}'))
+        await eventually(lambda: counted(client, "gate", "applied"), 1)
+
+        assert await counted(client, "gate", "retained_event") == 1
+        lot = await (await client.get("/api/v1/lots/hospital")).json()
+        assert lot["categories"]["general"]["free"] == 99  # a gate lot starts empty (100): one car in
 
 
 class TestReadiness:
