@@ -1,8 +1,10 @@
 """MQTT ingest: a persistent QoS 1 session that turns feed messages into Observations.
 
 One reconnect loop wraps `async with aiomqtt.Client(...)`, with jittered, capped
-backoff; subscriptions are made again on every connect. A bad message is handed
-to the sink's `reject` and never stops the loop.
+backoff; subscriptions are made again on every connect. It speaks MQTT 5, so that
+the broker never sends a message too large to take (see sensors/session.py), and
+MQTT 3.1.1 with a broker that refuses 5. A bad message is handed to the sink's
+`reject` and never stops the loop.
 """
 
 from __future__ import annotations
@@ -11,21 +13,24 @@ import asyncio
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiomqtt
+import paho.mqtt.client as paho
 
 from parking.config.models import FeedsConfig, MqttConfig
 from parking.errors import DecodeError
 from parking.observations import GateEventObservation, Observation
 from parking.types import ConnectionState
-from sensors.backoff import Backoff, login_refused
+from sensors.backoff import Backoff, login_refused, protocol_refused
 from sensors.decoders import DECODERS
+from sensors.session import SessionClient, announced_problems, connect_properties
 from sensors.topics import TopicTemplate
 
 logger = logging.getLogger(__name__)
 
 QOS = 1
+PROTOCOL_NAMES = {"mqttv5": "MQTT 5", "mqttv311": "MQTT 3.1.1"}
 RETAINED_EVENT_DETAIL = "a retained gate event; events are counted only when published live"
 
 
@@ -118,7 +123,11 @@ def direct_dispatch_queue(dispatcher: Dispatcher) -> type[asyncio.Queue[aiomqtt.
 
 
 class MqttIngest:
-    """Keeps one persistent MQTT session subscribed to the feeds, reconnecting as needed."""
+    """Keeps one persistent MQTT session subscribed to the feeds, reconnecting as needed.
+
+    With `mqtt.protocol: auto` it connects with MQTT 5 and, when the broker refuses 5,
+    at once again with MQTT 3.1.1; the next reconnect tries 5 again.
+    """
 
     def __init__(
         self,
@@ -134,9 +143,14 @@ class MqttIngest:
         self._sleep = sleep  # tests pass one that records the delay and returns at once
         self.backoff = Backoff(mqtt.reconnect_min_s, mqtt.reconnect_max_s)
         self.state = ConnectionState.DISCONNECTED
+        self.protocol: str | None = None  # "mqttv5" or "mqttv311" while connected
         self.reconnects = 0
+        self._warned = False  # a routine connection failure was logged at WARNING since the last success
+        self._warned_fallback = False
+        self._announced: dict[str, Any] | None = None
+        self._had_session = False
 
-    def _client(self) -> aiomqtt.Client:
+    def _client(self, v5: bool) -> SessionClient:
         cfg = self._config
         tls_context: ssl.SSLContext | None = None
         if cfg.tls.enabled:
@@ -146,14 +160,18 @@ class MqttIngest:
             if cfg.tls.insecure:
                 tls_context.check_hostname = False
                 tls_context.verify_mode = ssl.CERT_NONE
-        return aiomqtt.Client(
+        return SessionClient(
             queue_type=direct_dispatch_queue(self._dispatcher),
             hostname=cfg.host,
             port=cfg.port,
             identifier=cfg.client_id,
             username=cfg.username or None,  # `${MQTT_USER:-}` gives "" when unset
             password=cfg.password or None,
-            clean_session=cfg.clean_start,
+            protocol=aiomqtt.ProtocolVersion.V5 if v5 else aiomqtt.ProtocolVersion.V311,
+            # MQTT 5 has clean_start and a session expiry; 3.1.1 has clean_session (paho rejects a mix)
+            clean_start=cfg.clean_start if v5 else paho.MQTT_CLEAN_START_FIRST_ONLY,
+            clean_session=None if v5 else cfg.clean_start,
+            properties=connect_properties(cfg) if v5 else None,
             keepalive=cfg.keepalive_s,
             tls_context=tls_context,
             tls_insecure=cfg.tls.insecure if cfg.tls.enabled else None,
@@ -169,42 +187,116 @@ class MqttIngest:
 
         A lost or failed connection is logged at WARNING the first time in a row, then at
         DEBUG. A refused login is logged at ERROR every time and retried only after
-        reconnect_max_s: it needs someone to fix the credentials, not a quick retry.
+        reconnect_max_s: it needs someone to fix the configuration, not a quick retry.
         """
-        warned = False
+        fall_back = False  # the broker refused MQTT 5 just now: this attempt speaks 3.1.1
         while True:
+            protocol = self._config.protocol
+            v5 = protocol == "mqttv5" or (protocol == "auto" and not fall_back)
+            fall_back = False
             self._set_state(ConnectionState.CONNECTING)
+            client = self._client(v5)
             try:
-                async with self._client() as client:
-                    for topic in self._dispatcher.subscriptions:
-                        await client.subscribe(topic, qos=QOS)
-                    self._set_state(ConnectionState.CONNECTED)
-                    logger.info(
-                        "connected to mqtt://%s:%d, subscribed to %s",
-                        self._config.host,
-                        self._config.port,
-                        ", ".join(self._dispatcher.subscriptions),
-                    )
-                    self.backoff.reset()
-                    warned = False
+                async with client:
+                    await self._on_connected(client, v5)
                     # Messages are dispatched as they arrive (see direct_dispatch_queue);
                     # iterating only waits for the connection to end, raising MqttError.
                     async for _ in client.messages:
                         pass
                 delay_s = self.backoff.next_delay()
             except aiomqtt.MqttError as exc:
+                self.protocol = None
                 self._set_state(ConnectionState.DISCONNECTED)
                 self.reconnects += 1
-                if login_refused(exc):
-                    delay_s = self.backoff.longest_delay()
-                    warned = False  # a routine failure after this one is news again
-                    self._log_refused(exc, delay_s)
-                else:
-                    delay_s = self.backoff.next_delay()
-                    level = logging.DEBUG if warned else logging.WARNING
-                    warned = True
-                    logger.log(level, "mqtt connection lost (%s); retrying in %.1fs", exc, delay_s)
+                if v5 and protocol == "auto" and protocol_refused(exc):
+                    self._log_fallback(exc)
+                    fall_back = True
+                    continue
+                delay_s = self._delay_after(exc, v5)
             await self._sleep(delay_s)
+
+    async def _on_connected(self, client: SessionClient, v5: bool) -> None:
+        """Subscribe to the feeds, then say so: the connection is up."""
+        for topic in self._dispatcher.subscriptions:
+            await client.subscribe(topic, qos=QOS)
+        self.protocol = "mqttv5" if v5 else "mqttv311"
+        self._set_state(ConnectionState.CONNECTED)
+        cfg = self._config
+        logger.info(
+            "connected to mqtt://%s:%d with %s (%s), subscribed to %s",
+            cfg.host,
+            cfg.port,
+            PROTOCOL_NAMES[self.protocol],
+            "session resumed" if client.session_present else "new session",
+            ", ".join(self._dispatcher.subscriptions),
+        )
+        if v5:
+            self._warned_fallback = False
+            self._log_announced(client.announced or {})
+        if self._had_session and not client.session_present and not cfg.clean_start:
+            logger.warning(
+                "mqtt broker %s:%d had no session for client id %r: messages published while the engine "
+                "was away were not kept (the session expired, the broker restarted without persistence, "
+                "or another client with this id started clean)",
+                cfg.host,
+                cfg.port,
+                cfg.client_id,
+            )
+        self._had_session = True
+        self.backoff.reset()
+        self._warned = False
+
+    def _delay_after(self, exc: aiomqtt.MqttError, v5: bool) -> float:
+        """Log a lost or failed connection as it deserves, and choose the delay before the next attempt."""
+        if login_refused(exc):
+            delay_s = self._longest_delay()
+            self._log_refused(exc, delay_s)
+        elif v5 and protocol_refused(exc):  # and mqtt.protocol is mqttv5: no fallback
+            delay_s = self._longest_delay()
+            logger.error(
+                "mqtt broker %s:%d refused MQTT 5 (%s) and mqtt.protocol is mqttv5: set it to auto "
+                "or mqttv311; retrying in %.1fs",
+                self._config.host,
+                self._config.port,
+                exc,
+                delay_s,
+            )
+        else:
+            delay_s = self.backoff.next_delay()
+            level = logging.DEBUG if self._warned else logging.WARNING
+            self._warned = True
+            logger.log(level, "mqtt connection lost (%s); retrying in %.1fs", exc, delay_s)
+        return delay_s
+
+    def _longest_delay(self) -> float:
+        """For a failure that someone has to fix: retrying soon cannot help."""
+        self._warned = False  # a routine failure after this one is news again
+        return self.backoff.longest_delay()
+
+    def _log_fallback(self, exc: aiomqtt.MqttError) -> None:
+        level = logging.DEBUG if self._warned_fallback else logging.WARNING
+        self._warned_fallback = True
+        logger.log(
+            level,
+            "mqtt broker %s:%d does not speak MQTT 5 (%s); connecting with MQTT 3.1.1, where the engine "
+            "cannot refuse oversized messages: a message up to the broker's own size limit is read whole "
+            "before it is dropped. Set that limit on the broker (Mosquitto: message_size_limit; see "
+            "docs/deployment.md), and mqtt.protocol: mqttv311 to skip the MQTT 5 attempt",
+            self._config.host,
+            self._config.port,
+            exc,
+        )
+
+    def _log_announced(self, announced: dict[str, Any]) -> None:
+        if announced == self._announced:
+            logger.debug("mqtt broker announces the same as before: %s", announced)
+            return
+        self._announced = announced
+        cfg = self._config
+        text = ", ".join(f"{name} {value}" for name, value in announced.items())
+        logger.info("mqtt broker %s:%d announces (CONNACK): %s", cfg.host, cfg.port, text or "no limits")
+        for problem in announced_problems(announced, cfg):
+            logger.warning("mqtt broker %s:%d: %s", cfg.host, cfg.port, problem)
 
     def _log_refused(self, exc: aiomqtt.MqttError, delay_s: float) -> None:
         cfg = self._config

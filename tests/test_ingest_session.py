@@ -1,0 +1,189 @@
+"""The ingest's MQTT session against real brokers: MQTT 5 and the fallback to 3.1.1, what the broker
+announces, oversized messages the broker keeps to itself, and acknowledging what fails."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from parking.app.keys import INGEST
+from parking.config import Config
+from parking.live import LiveSite
+from parking.observations import Observation
+from sensors.ingest import MqttIngest
+from sensors.net import free_port
+from sensors.session import max_packet_bytes
+from tests.conftest import PrivateBroker
+from tests.mqtt_proxy import MqttProxy
+from tests.test_ingest_mqtt import (
+    Client,
+    StartEngine,
+    board_first_line,
+    counted,
+    eventually,
+    mqtt_site,
+    publish,
+    ready,
+)
+from tests.test_ingest_reconnect import RecordedSleep, ingest_for, run_until_slept
+
+LOCAL = "127.0.0.1"
+
+
+def with_mqtt(config: Config, **changes: Any) -> Config:
+    return config.model_copy(update={"mqtt": config.mqtt.model_copy(update=changes)})
+
+
+def ingest_logs(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "sensors.ingest" and r.levelno == level]
+
+
+def protocol_of(client: Client) -> str | None:
+    ingest: MqttIngest = client.app[INGEST]
+    return ingest.protocol
+
+
+@pytest.fixture
+def broker_with(tmp_path: Path) -> Iterator[Any]:
+    """Start private Mosquittos with extra lines in their config; each is stopped after the test."""
+    started: list[PrivateBroker] = []
+
+    def start(*lines: str) -> PrivateBroker:
+        port = free_port()
+        conf = tmp_path / f"mosquitto-{port}.conf"
+        conf.write_text(
+            "\n".join([f"listener {port} {LOCAL}", "allow_anonymous true", "persistence false", *lines])
+            + "\n"
+        )
+        broker = PrivateBroker(port, conf)
+        broker.start()
+        started.append(broker)
+        return broker
+
+    yield start
+    for broker in started:
+        broker.stop()
+
+
+class TestMqtt5:
+    async def test_the_engine_speaks_mqtt5_and_logs_what_the_broker_announces(
+        self, start_engine: StartEngine, broker_with: Any, prefix: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        broker = broker_with("max_qos 0")  # a limit that works against the ingest: it is warned about
+        caplog.set_level(logging.INFO, logger="sensors.ingest")
+        client = await start_engine(mqtt_site(prefix, LOCAL, broker.port))
+        await eventually(lambda: ready(client), 200)
+
+        assert protocol_of(client) == "mqttv5"
+        [announced] = [m for m in ingest_logs(caplog, logging.INFO) if "announces" in m]
+        assert "Receive Maximum 20" in announced
+        assert "Maximum QoS 0" in announced
+        assert any("QoS 0 only" in m for m in ingest_logs(caplog, logging.WARNING))
+
+    async def test_the_broker_keeps_a_message_larger_than_the_engine_takes_and_the_next_one_arrives(
+        self, start_engine: StartEngine, private_broker: PrivateBroker, prefix: str
+    ) -> None:
+        config = mqtt_site(prefix, LOCAL, private_broker.port)
+        client = await start_engine(config)
+        await eventually(lambda: ready(client), 200)
+        limit = config.mqtt.max_payload_bytes
+        too_large = max_packet_bytes(limit) + 1
+        oversized = b'{"free": 1' + b" " * limit + b"}"  # over max_payload_bytes, under the packet limit
+        status = f"{prefix}/parking/tower/status"
+        await publish(
+            LOCAL,
+            private_broker.port,
+            (status, b'{"free": 1' + b" " * too_large + b"}"),
+            (status, oversized),
+            (status, b'{"free": 42}'),
+        )
+        await eventually(lambda: counted(client, "lot", "applied"), 1)
+        assert await counted(client, "lot", "oversized") == 1  # the smaller one: counted, not parsed
+
+    async def test_a_broker_that_refuses_mqtt5_gets_mqtt311_at_once_with_a_warning(
+        self,
+        start_engine: StartEngine,
+        private_broker: PrivateBroker,
+        prefix: str,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        async with MqttProxy(private_broker.port, refuse_mqtt5=True) as proxy:
+            client = await start_engine(mqtt_site(prefix, LOCAL, proxy.port))
+            await eventually(lambda: ready(client), 200)
+            assert protocol_of(client) == "mqttv311"
+            assert proxy.connects == [5, 4]
+            [warning] = ingest_logs(caplog, logging.WARNING)
+            assert "does not speak MQTT 5" in warning
+            assert "message_size_limit" in warning
+
+            await publish(LOCAL, private_broker.port, (f"{prefix}/parking/hospital/status", b'{"free": 42}'))
+            await eventually(lambda: board_first_line(client), ("hospital", "42"))
+
+    async def test_mqtt311_when_configured_is_all_the_engine_tries(
+        self, start_engine: StartEngine, private_broker: PrivateBroker, prefix: str
+    ) -> None:
+        async with MqttProxy(private_broker.port) as proxy:
+            config = with_mqtt(mqtt_site(prefix, LOCAL, proxy.port), protocol="mqttv311")
+            client = await start_engine(config)
+            await eventually(lambda: ready(client), 200)
+            assert proxy.connects == [4]
+            assert protocol_of(client) == "mqttv311"
+
+    async def test_mqtt5_when_configured_and_refused_is_an_error_retried_slowly(
+        self, private_broker: PrivateBroker, prefix: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        async with MqttProxy(private_broker.port, refuse_mqtt5=True) as proxy:
+            config = with_mqtt(mqtt_site(prefix, LOCAL, proxy.port), protocol="mqttv5")
+            sleep = RecordedSleep(wanted=2)
+            ingest, _ = ingest_for(config, sleep)
+            await run_until_slept(ingest, sleep)
+
+        assert proxy.connects == [5, 5]
+        assert sleep.delays == [config.mqtt.reconnect_max_s] * 2
+        errors = ingest_logs(caplog, logging.ERROR)
+        assert len(errors) == 2
+        assert "mqtt.protocol is mqttv5" in errors[0]
+
+
+class TestAcknowledged:
+    async def test_a_message_that_cannot_be_processed_is_acknowledged_not_delivered_again(
+        self,
+        start_engine: StartEngine,
+        private_broker: PrivateBroker,
+        prefix: str,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        apply = LiveSite.apply
+
+        def apply_with_a_bug_for_the_street(self: LiveSite, obs: Observation, now: Any) -> Any:
+            if obs.lot == "street":
+                raise RuntimeError("a bug")
+            return apply(self, obs, now)
+
+        monkeypatch.setattr(LiveSite, "apply", apply_with_a_bug_for_the_street)
+        config = mqtt_site(prefix, LOCAL, private_broker.port)
+        topics = f"{prefix}/parking"
+        first = await start_engine(config)
+        await eventually(lambda: ready(first), 200)
+        await publish(
+            LOCAL,
+            private_broker.port,
+            (f"{topics}/hospital/status", b"{not json"),
+            (f"{topics}/street/spots/S01", b"1"),
+            (f"{topics}/tower/status", b'{"free": 42}'),
+        )
+        await eventually(lambda: counted(first, "lot", "applied"), 1)
+        assert await counted(first, "lot", "bad_json") == 1
+        assert await counted(first, "spot", "internal_error") == 1
+        await first.close()  # the session stays on the broker, with anything not acknowledged
+
+        second = await start_engine(config)
+        await eventually(lambda: ready(second), 200)
+        await publish(LOCAL, private_broker.port, (f"{topics}/tower/status", b'{"free": 41}'))
+        await eventually(lambda: counted(second, "lot", "applied"), 1)
+        assert await counted(second, "lot", "bad_json") == 0
+        assert await counted(second, "spot", "internal_error") == 0
