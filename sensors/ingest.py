@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -24,7 +25,7 @@ from parking.observations import GateEventObservation, Observation
 from parking.types import ConnectionState
 from sensors.backoff import Backoff, login_refused, protocol_refused
 from sensors.decoders import DECODERS
-from sensors.session import SessionClient, announced_problems, connect_properties
+from sensors.session import SessionClient, TakeoverWatch, announced_problems, connect_properties
 from sensors.topics import TopicTemplate
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,9 @@ class FeedSink(Protocol):
 
     def connection_changed(self, state: ConnectionState) -> None:
         """The broker connection went up or down."""
+
+    def session_taken_over(self) -> None:
+        """Another client connected with our client id and took the session (or very likely did)."""
 
 
 def templates_of(feeds: FeedsConfig) -> list[TopicTemplate]:
@@ -136,15 +140,19 @@ class MqttIngest:
         sink: FeedSink,
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._config = mqtt
         self._dispatcher = dispatcher
         self._sink = sink
         self._sleep = sleep  # tests pass one that records the delay and returns at once
+        self._monotonic = monotonic
         self.backoff = Backoff(mqtt.reconnect_min_s, mqtt.reconnect_max_s)
+        self.takeover_watch = TakeoverWatch()
         self.state = ConnectionState.DISCONNECTED
         self.protocol: str | None = None  # "mqttv5" or "mqttv311" while connected
         self.reconnects = 0
+        self.takeovers = 0
         self._warned = False  # a routine connection failure was logged at WARNING since the last success
         self._warned_fallback = False
         self._announced: dict[str, Any] | None = None
@@ -186,8 +194,9 @@ class MqttIngest:
         """Connect, subscribe and consume until cancelled; reconnect with jittered backoff.
 
         A lost or failed connection is logged at WARNING the first time in a row, then at
-        DEBUG. A refused login is logged at ERROR every time and retried only after
-        reconnect_max_s: it needs someone to fix the configuration, not a quick retry.
+        DEBUG. A refused login and a session taken over are logged at ERROR every time and
+        retried only after reconnect_max_s: they need someone to fix the configuration, and
+        retrying sooner cannot help (or, for a takeover, takes the session back only to lose it).
         """
         fall_back = False  # the broker refused MQTT 5 just now: this attempt speaks 3.1.1
         while True:
@@ -196,8 +205,10 @@ class MqttIngest:
             fall_back = False
             self._set_state(ConnectionState.CONNECTING)
             client = self._client(v5)
+            connected_at: float | None = None
             try:
                 async with client:
+                    connected_at = self._monotonic()
                     await self._on_connected(client, v5)
                     # Messages are dispatched as they arrive (see direct_dispatch_queue);
                     # iterating only waits for the connection to end, raising MqttError.
@@ -212,7 +223,8 @@ class MqttIngest:
                     self._log_fallback(exc)
                     fall_back = True
                     continue
-                delay_s = self._delay_after(exc, v5)
+                lasted_s = None if connected_at is None else self._monotonic() - connected_at
+                delay_s = self._delay_after(exc, client, lasted_s, v5)
             await self._sleep(delay_s)
 
     async def _on_connected(self, client: SessionClient, v5: bool) -> None:
@@ -246,9 +258,21 @@ class MqttIngest:
         self.backoff.reset()
         self._warned = False
 
-    def _delay_after(self, exc: aiomqtt.MqttError, v5: bool) -> float:
+    def _delay_after(
+        self, exc: aiomqtt.MqttError, client: SessionClient, lasted_s: float | None, v5: bool
+    ) -> float:
         """Log a lost or failed connection as it deserves, and choose the delay before the next attempt."""
-        if login_refused(exc):
+        if lasted_s is None:
+            self.takeover_watch.failed()
+            evidence = None
+        else:
+            evidence = self.takeover_watch.lost(lasted_s, client.disconnect_reason)
+        if evidence is not None:
+            self.takeovers += 1
+            self._sink.session_taken_over()
+            delay_s = self._longest_delay()
+            self._log_takeover(evidence, delay_s)
+        elif login_refused(exc):
             delay_s = self._longest_delay()
             self._log_refused(exc, delay_s)
         elif v5 and protocol_refused(exc):  # and mqtt.protocol is mqttv5: no fallback
@@ -297,6 +321,18 @@ class MqttIngest:
         logger.info("mqtt broker %s:%d announces (CONNACK): %s", cfg.host, cfg.port, text or "no limits")
         for problem in announced_problems(announced, cfg):
             logger.warning("mqtt broker %s:%d: %s", cfg.host, cfg.port, problem)
+
+    def _log_takeover(self, evidence: str, delay_s: float) -> None:
+        cfg = self._config
+        logger.error(
+            "mqtt session taken over on %s:%d: %s. Another process is using client id %r: two engines "
+            "with one config? Give each replica its own mqtt.client_id. Retrying in %.1fs",
+            cfg.host,
+            cfg.port,
+            evidence,
+            cfg.client_id,
+            delay_s,
+        )
 
     def _log_refused(self, exc: aiomqtt.MqttError, delay_s: float) -> None:
         cfg = self._config

@@ -1,4 +1,4 @@
-"""The MQTT session of the ingest: CONNECT properties, and what the broker announces.
+"""The MQTT session of the ingest: CONNECT properties, what the broker announces, and takeovers.
 
 MQTT 5 lets the engine refuse oversized messages before reading them: with the
 CONNECT property Maximum Packet Size, the broker discards larger packets for this
@@ -23,6 +23,12 @@ from parking.config.models import MqttConfig
 # properties. 64 KiB is more than any real topic; a message between max_payload_bytes and this
 # still arrives and is counted `oversized`, a larger one never leaves the broker.
 PACKET_HEADROOM_BYTES = 65_536
+SESSION_TAKEN_OVER = 142  # MQTT 5 DISCONNECT reason code 0x8E
+# Without reason code 142 (MQTT 3.1.1; Mosquitto before 2.0.15), a takeover shows as this pattern:
+# the broker closes the connection within TAKEOVER_WINDOW_S of accepting it, TAKEOVER_REPEATS
+# times in a row, as two clients with one id take the session from each other.
+TAKEOVER_WINDOW_S = 10.0
+TAKEOVER_REPEATS = 2
 # CONNACK properties not worth a log line
 _UNLOGGED = frozenset({"Authentication Data", "Authentication Method", "User Property"})
 
@@ -109,3 +115,38 @@ def announced_problems(announced: dict[str, Any], mqtt: MqttConfig) -> list[str]
             "the engine is away longer than that are lost"
         )
     return problems
+
+
+class TakeoverWatch:
+    """Tells a session takeover (another client connecting with our client id) from other lost connections.
+
+    Pure: it is told how long each connection lasted and what the broker said, and keeps count.
+    """
+
+    def __init__(self, window_s: float = TAKEOVER_WINDOW_S, repeats: int = TAKEOVER_REPEATS) -> None:
+        self.window_s = window_s
+        self.repeats = repeats
+        self._short_in_a_row = 0
+
+    def lost(self, lasted_s: float, reason_code: int | None) -> str | None:
+        """After an accepted connection ended: the evidence that it was taken over, or None.
+
+        `reason_code` is that of the broker's DISCONNECT, None if it sent none.
+        """
+        if reason_code == SESSION_TAKEN_OVER:
+            self._short_in_a_row = 0
+            return "the broker said so (DISCONNECT reason code 142, session taken over)"
+        if reason_code is not None:  # the broker gave another reason
+            self._short_in_a_row = 0
+            return None
+        self._short_in_a_row = self._short_in_a_row + 1 if lasted_s < self.window_s else 0
+        if self._short_in_a_row < self.repeats:
+            return None
+        return (
+            f"the broker closed {self._short_in_a_row} connections in a row within "
+            f"{self.window_s:g} s of accepting them"
+        )
+
+    def failed(self) -> None:
+        """A connection attempt failed before the broker accepted it: the run of short connections ends."""
+        self._short_in_a_row = 0

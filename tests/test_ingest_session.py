@@ -1,5 +1,5 @@
 """The ingest's MQTT session against real brokers: MQTT 5 and the fallback to 3.1.1, what the broker
-announces, oversized messages the broker keeps to itself, and acknowledging what fails."""
+announces, oversized messages the broker keeps to itself, takeovers, and acknowledging what fails."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from parking.app.keys import INGEST
+from parking.app.keys import INGEST, METRICS
 from parking.config import Config
 from parking.live import LiveSite
 from parking.observations import Observation
@@ -45,6 +45,11 @@ def ingest_logs(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
 def protocol_of(client: Client) -> str | None:
     ingest: MqttIngest = client.app[INGEST]
     return ingest.protocol
+
+
+async def takeovers_of(client: Client) -> float:
+    value = client.app[METRICS].registry.get_sample_value("parking_mqtt_session_takeovers_total")
+    return value or 0.0
 
 
 @pytest.fixture
@@ -147,6 +152,51 @@ class TestMqtt5:
         errors = ingest_logs(caplog, logging.ERROR)
         assert len(errors) == 2
         assert "mqtt.protocol is mqttv5" in errors[0]
+
+
+class TestTakeover:
+    async def test_the_brokers_session_taken_over_is_an_error_and_counted(
+        self,
+        start_engine: StartEngine,
+        private_broker: PrivateBroker,
+        prefix: str,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        async with MqttProxy(private_broker.port) as proxy:
+            config = mqtt_site(prefix, LOCAL, proxy.port)
+            client = await start_engine(config)
+            await eventually(lambda: ready(client), 200)
+
+            await proxy.take_over()  # as Mosquitto >= 2.0.15, EMQX or HiveMQ do to an MQTT 5 client
+            await eventually(lambda: takeovers_of(client), 1.0)
+            [error] = ingest_logs(caplog, logging.ERROR)
+            assert "reason code 142" in error
+            assert repr(config.mqtt.client_id) in error
+            assert "give each replica its own mqtt.client_id" in error.lower()
+            await eventually(lambda: ready(client), 200)  # it reconnects, after reconnect_max_s
+
+    @pytest.mark.parametrize("protocol", ["auto", "mqttv311"])
+    async def test_two_engines_with_one_client_id_both_say_so(
+        self,
+        start_engine: StartEngine,
+        private_broker: PrivateBroker,
+        prefix: str,
+        caplog: pytest.LogCaptureFixture,
+        protocol: str,
+    ) -> None:
+        """Mosquitto 2.0.11 just closes the old connection: the pattern of short connections gives it away."""
+        config = with_mqtt(mqtt_site(prefix, LOCAL, private_broker.port), protocol=protocol)
+        first = await start_engine(config)
+        await eventually(lambda: ready(first), 200)
+        second = await start_engine(config)
+
+        async def both_saw_one() -> bool:
+            return await takeovers_of(first) >= 1 and await takeovers_of(second) >= 1
+
+        await eventually(both_saw_one, True)
+        errors = ingest_logs(caplog, logging.ERROR)
+        assert len(errors) >= 2
+        assert all("connections in a row" in e and repr(config.mqtt.client_id) in e for e in errors)
 
 
 class TestAcknowledged:

@@ -1,4 +1,4 @@
-"""The MQTT session's parts that need no broker: CONNECT properties and the CONNACK."""
+"""The MQTT session's parts that need no broker: CONNECT properties, the CONNACK, takeover recognition."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from parking.config.models import MqttConfig
 from sensors.backoff import protocol_refused
 from sensors.session import (
     PACKET_HEADROOM_BYTES,
+    TAKEOVER_WINDOW_S,
+    TakeoverWatch,
     announced,
     announced_problems,
     connect_properties,
@@ -94,3 +96,42 @@ class TestProtocolRefused:
     )
     def test_other_failures_are_not(self, error: Exception) -> None:
         assert not protocol_refused(error)
+
+
+class TestTakeoverWatch:
+    def test_the_brokers_reason_code_142_is_a_takeover_at_once(self) -> None:
+        evidence = TakeoverWatch().lost(3600.0, 142)
+        assert evidence is not None
+        assert "142" in evidence
+
+    def test_a_long_connection_that_ends_is_a_lost_connection(self) -> None:
+        watch = TakeoverWatch()
+        assert [watch.lost(3600.0, None) for _ in range(5)] == [None] * 5
+
+    def test_short_connections_in_a_row_are_a_takeover_each_time(self) -> None:
+        watch = TakeoverWatch()
+        short_s = TAKEOVER_WINDOW_S / 10
+        assert watch.lost(short_s, None) is None
+        second = watch.lost(short_s, None)
+        assert second is not None
+        assert "2 connections in a row" in second
+        assert watch.lost(short_s, None) is not None
+
+    def test_a_long_connection_ends_the_run(self) -> None:
+        watch = TakeoverWatch()
+        assert watch.lost(1.0, None) is None
+        assert watch.lost(TAKEOVER_WINDOW_S + 1, None) is None
+        assert watch.lost(1.0, None) is None
+
+    def test_a_failed_attempt_ends_the_run(self) -> None:
+        """A broker that keeps restarting refuses connections in between; a session fight does not."""
+        watch = TakeoverWatch()
+        assert watch.lost(1.0, None) is None
+        watch.failed()
+        assert watch.lost(1.0, None) is None
+
+    def test_another_reason_from_the_broker_is_not_a_takeover(self) -> None:
+        watch = TakeoverWatch()
+        assert watch.lost(1.0, None) is None
+        assert watch.lost(1.0, 139) is None  # server shutting down
+        assert watch.lost(1.0, None) is None
