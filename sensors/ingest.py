@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 QOS = 1
 PROTOCOL_NAMES = {"mqttv5": "MQTT 5", "mqttv311": "MQTT 3.1.1"}
+OPERATION_TIMEOUT_S = 10.0  # aiomqtt's default, for the CONNACK and a clean disconnect
 RETAINED_EVENT_DETAIL = "a retained gate event; events are counted only when published live"
 
 
@@ -181,6 +183,7 @@ class MqttIngest:
             clean_session=None if v5 else cfg.clean_start,
             properties=connect_properties(cfg) if v5 else None,
             keepalive=cfg.keepalive_s,
+            timeout=OPERATION_TIMEOUT_S,
             tls_context=tls_context,
             tls_insecure=cfg.tls.insecure if cfg.tls.enabled else None,
         )
@@ -209,11 +212,7 @@ class MqttIngest:
             try:
                 async with client:
                     connected_at = self._monotonic()
-                    await self._on_connected(client, v5)
-                    # Messages are dispatched as they arrive (see direct_dispatch_queue);
-                    # iterating only waits for the connection to end, raising MqttError.
-                    async for _ in client.messages:
-                        pass
+                    await self._serve(client, v5)
                 delay_s = self.backoff.next_delay()
             except aiomqtt.MqttError as exc:
                 self.protocol = None
@@ -227,10 +226,30 @@ class MqttIngest:
                 delay_s = self._delay_after(exc, client, lasted_s, v5)
             await self._sleep(delay_s)
 
+    async def _serve(self, client: SessionClient, v5: bool) -> None:
+        """Subscribe, and consume until the connection ends, which raises MqttError.
+
+        Messages are dispatched as they arrive (see direct_dispatch_queue), so consuming is
+        waiting for the connection to end. The SUBACKs are awaited alongside and without a
+        timeout: resuming a session, the broker may send its whole backlog before them (as
+        many messages as MQTT 5's Receive Maximum lets it, 65,535), however long that takes.
+        """
+        lost = asyncio.create_task(_until_lost(client), name="mqtt-until-lost")
+        subscribing = asyncio.create_task(self._on_connected(client, v5), name="mqtt-subscribe")
+        try:
+            await asyncio.wait({lost, subscribing}, return_when=asyncio.FIRST_COMPLETED)
+            if subscribing.done():
+                subscribing.result()  # raises if subscribing failed
+            await lost
+        finally:
+            for task in (subscribing, lost):
+                task.cancel()
+            await asyncio.gather(subscribing, lost, return_exceptions=True)
+
     async def _on_connected(self, client: SessionClient, v5: bool) -> None:
         """Subscribe to the feeds, then say so: the connection is up."""
         for topic in self._dispatcher.subscriptions:
-            await client.subscribe(topic, qos=QOS)
+            await client.subscribe(topic, qos=QOS, timeout=math.inf)
         self.protocol = "mqttv5" if v5 else "mqttv311"
         self._set_state(ConnectionState.CONNECTED)
         cfg = self._config
@@ -347,3 +366,9 @@ class MqttIngest:
             cfg.client_id,
             delay_s,
         )
+
+
+async def _until_lost(client: aiomqtt.Client) -> None:
+    """Wait for the connection to end: iterating raises MqttError then (messages never queue here)."""
+    async for _ in client.messages:
+        pass

@@ -4,6 +4,7 @@ announces, oversized messages the broker keeps to itself, takeovers, and acknowl
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from parking.app.keys import INGEST, METRICS
 from parking.config import Config
 from parking.live import LiveSite
 from parking.observations import Observation
+from sensors import ingest
 from sensors.ingest import MqttIngest
 from sensors.net import free_port
 from sensors.session import max_packet_bytes
@@ -237,3 +239,36 @@ class TestAcknowledged:
         await eventually(lambda: counted(second, "lot", "applied"), 1)
         assert await counted(second, "lot", "bad_json") == 0
         assert await counted(second, "spot", "internal_error") == 0
+
+
+class TestBacklog:
+    async def test_a_backlog_that_outlasts_the_operation_timeout_drains_without_reconnecting(
+        self,
+        start_engine: StartEngine,
+        private_broker: PrivateBroker,
+        prefix: str,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Resuming a session, the broker sends the backlog before the SUBACK (MQTT 5: up to 65,535)."""
+        config = mqtt_site(prefix, LOCAL, private_broker.port)
+        first = await start_engine(config)
+        await eventually(lambda: ready(first), 200)
+        await first.close()  # the session stays, and queues what follows
+
+        count = 200
+        spots = f"{prefix}/parking/street/spots"
+        backlog = [(f"{spots}/S{n % 10 + 1:02d}", b'{"occupied": true, "seq": %d}' % n) for n in range(count)]
+        await publish(LOCAL, private_broker.port, *backlog)
+        apply = LiveSite.apply
+
+        def slow_apply(self: LiveSite, obs: Observation, now: Any) -> Any:
+            time.sleep(0.01)  # an engine slower than its backlog: 2 s for 200 messages
+            return apply(self, obs, now)
+
+        monkeypatch.setattr(LiveSite, "apply", slow_apply)
+        monkeypatch.setattr(ingest, "OPERATION_TIMEOUT_S", 0.5)
+        second = await start_engine(config)
+        await eventually(lambda: counted(second, "spot", "applied"), count)
+        assert second.app[INGEST].reconnects == 0
+        assert await counted(second, "spot", "duplicate") == 0
+        await eventually(lambda: ready(second), 200)
