@@ -54,6 +54,10 @@ class CountingSink:
         """Pass connection changes on to the engine."""
         self.engine.connection_changed(state)
 
+    def session_taken_over(self) -> None:
+        """Pass session takeovers on to the engine."""
+        self.engine.session_taken_over()
+
     def _tally(self) -> None:
         self.seen += 1
         if self.seen == 1:

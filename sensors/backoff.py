@@ -14,6 +14,10 @@ JITTER = 0.25  # each delay is drawn from ±25 % of the ladder's step
 # paho 2 turns 3.1.1 codes into reason codes, so 134/135 is what we see in practice.
 REFUSED_LOGIN_RETURN_CODES = frozenset({4, 5})
 REFUSED_LOGIN_REASON_CODES = frozenset({134, 135})
+# A broker that does not speak MQTT 5 answers an MQTT 5 CONNECT with reason code 132 (Unsupported
+# Protocol Version), or, as a 3.1.1 broker, with return code 1, which paho reports as reason code 132.
+UNSUPPORTED_PROTOCOL_RETURN_CODE = 1
+UNSUPPORTED_PROTOCOL_REASON_CODE = 132
 
 
 class Backoff:
@@ -73,3 +77,13 @@ def login_refused(error: BaseException) -> bool:
     if isinstance(rc, ReasonCode):
         return rc.value in REFUSED_LOGIN_REASON_CODES
     return rc in REFUSED_LOGIN_RETURN_CODES
+
+
+def protocol_refused(error: BaseException) -> bool:
+    """True if the broker refused the connection because it does not speak the protocol version asked for."""
+    if not isinstance(error, MqttConnectError):
+        return False
+    rc = error.rc
+    if isinstance(rc, ReasonCode):
+        return rc.value == UNSUPPORTED_PROTOCOL_REASON_CODE
+    return rc == UNSUPPORTED_PROTOCOL_RETURN_CODE

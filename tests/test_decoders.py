@@ -428,8 +428,17 @@ class TestCorruptValues:
     @pytest.mark.parametrize(
         ("payload", "reason"),
         [
-            pytest.param(b'{"free": 1e300}', "wrong_type", id="huge-float-count"),
+            pytest.param(b'{"free": 1e300}', "out_of_range", id="huge-whole-float-count"),
             pytest.param(b'{"free": 9007199254740993}', "out_of_range", id="count-above-2**53"),
+            pytest.param(b'{"free": 18446744073709551615}', "out_of_range", id="count-2**64-1"),
+            pytest.param(b'{"free": 18446744073709551616}', "out_of_range", id="count-2**64"),
+            pytest.param(b'{"free": 3, "capacity": 1%s}' % (b"0" * 30), "out_of_range", id="capacity-10**30"),
+            pytest.param(b'{"free": 3, "categories": {"ev": 1e19}}', "out_of_range", id="category-1e19"),
+            pytest.param(b'{"free": 1e400}', "out_of_range", id="count-beyond-a-double"),
+            pytest.param(b'{"free": 1%s}' % (b"0" * 400), "out_of_range", id="400-digit-count"),
+            pytest.param(b'{"free": 3, "note": 1e400}', "out_of_range", id="beyond-a-double-anywhere"),
+            pytest.param(b'{"free": -18446744073709551616}', "negative_count", id="count-minus-2**64"),
+            pytest.param(b'{"free": -1e400}', "out_of_range", id="count-below-minus-a-double"),
             pytest.param(b'{"free": 3, "ts": -5}', "bad_timestamp", id="negative-epoch"),
             pytest.param(b'{"free": 3, "ts": 0}', "bad_timestamp", id="zero-epoch"),
             pytest.param(b'{"free": 3, "categories": []}', "wrong_type", id="categories-empty-list"),
@@ -440,6 +449,31 @@ class TestCorruptValues:
         with pytest.raises(DecodeError) as caught:
             decode_lot({"lot": "p1"}, payload)
         assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("feed", "payload"),
+    [
+        pytest.param("spot", b'{"occupied": true, "seq": 18446744073709551616}', id="spot-seq"),
+        pytest.param("gate", b'{"entries": 18446744073709551616, "exits": 0}', id="gate-entries"),
+        pytest.param("gate", b'{"event": "exit", "seq": 1e19}', id="gate-event-seq"),
+    ],
+)
+def test_an_integer_beyond_64_bits_is_out_of_range_in_every_format(feed: str, payload: bytes) -> None:
+    """orjson reads such an integer as a float without error; it is a corrupt value, not a wrong type."""
+    assert decode_error(DECODERS[feed], FIELDS[feed], payload).reason == "out_of_range"
+
+
+@pytest.mark.parametrize(
+    ("feed", "payload", "field", "value"),
+    [
+        pytest.param("lot", b'{"free": 1, "free": 2}', "free", 2, id="lot-free"),
+        pytest.param("spot", b'{"occupied": true, "occupied": false}', "occupied", False, id="spot-occupied"),
+        pytest.param("gate", b'{"event": "entry", "event": "exit"}', "event", "exit", id="gate-event"),
+    ],
+)
+def test_a_key_given_twice_keeps_its_last_value(feed: str, payload: bytes, field: str, value: object) -> None:
+    assert getattr(DECODERS[feed](FIELDS[feed], payload), field) == value
 
 
 class TestDispatcher:
@@ -481,3 +515,44 @@ class TestDispatcher:
         sink = self.Sink(fail=True)
         Dispatcher(FeedsConfig(), sink, 4096).dispatch("parking/p1/status", b'{"free": 1}')
         assert sink.rejected == [("lot", "internal_error")]
+
+    def test_a_bug_while_decoding_is_counted_and_does_not_escape(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def broken(fields: dict[str, str], payload: bytes) -> SpotObservation:
+            raise KeyError("bug")
+
+        monkeypatch.setitem(DECODERS, "spot", broken)
+        sink = self.Sink()
+        Dispatcher(FeedsConfig(), sink, 4096).dispatch("parking/p1/spots/a7", b"1")
+        assert sink.rejected == [("spot", "internal_error")]
+
+    def test_a_retained_gate_event_is_dropped_so_reconnects_do_not_count_it_again(self) -> None:
+        sink = self.Sink()
+        dispatcher = Dispatcher(FeedsConfig(), sink, 4096)
+        dispatcher.dispatch("parking/p1/gates/west", b'{"event": "entry"}', retain=True)
+        assert sink.rejected == [("gate", "retained_event")]
+        assert sink.seen == []
+        dispatcher.dispatch("parking/p1/gates/west", b'{"event": "entry"}', retain=False)
+        assert sink.seen == [("gate", GateEventObservation("p1", "west", "entry"))]
+
+    @pytest.mark.parametrize(
+        ("topic", "payload"),
+        [
+            pytest.param("parking/p1/gates/west", b'{"entries": 5, "exits": 2}', id="gate-counters"),
+            pytest.param("parking/p1/status", b'{"free": 3}', id="lot"),
+            pytest.param("parking/p1/spots/a7", b"1", id="spot"),
+        ],
+    )
+    def test_a_retained_state_is_applied(self, topic: str, payload: bytes) -> None:
+        sink = self.Sink()
+        Dispatcher(FeedsConfig(), sink, 4096).dispatch(topic, payload, retain=True)
+        assert sink.rejected == []
+        assert len(sink.seen) == 1
+
+    def test_a_retained_event_that_does_not_decode_keeps_its_decode_reason(self) -> None:
+        sink = self.Sink()
+        Dispatcher(FeedsConfig(), sink, 4096).dispatch(
+            "parking/p1/gates/west", b'{"event": "up"}', retain=True
+        )
+        assert sink.rejected == [("gate", "unknown_value")]

@@ -37,10 +37,10 @@ def mqtt_site(prefix: str, host: str, port: int) -> Config:
     return config.model_copy(update={"feeds": feeds, "mqtt": mqtt})
 
 
-async def publish(host: str, port: int, *messages: tuple[str, bytes]) -> None:
+async def publish(host: str, port: int, *messages: tuple[str, bytes], retain: bool = False) -> None:
     async with aiomqtt.Client(host, port) as client:
         for topic, payload in messages:
-            await client.publish(topic, payload, qos=1)
+            await client.publish(topic, payload, qos=1, retain=retain)
 
 
 async def eventually(probe: Callable[[], Awaitable[Any]], expected: Any) -> Any:
@@ -158,6 +158,27 @@ class TestSession:
         await eventually(lambda: board_first_line(client), ("hospital", "5"))
         disconnects = client.app[METRICS].registry.get_sample_value("parking_mqtt_disconnects_total")
         assert disconnects == 1
+
+
+class TestRetained:
+    async def test_a_retained_gate_event_is_not_counted_on_connecting(
+        self, start_engine: StartEngine, private_broker: PrivateBroker, prefix: str
+    ) -> None:
+        broker = ("127.0.0.1", private_broker.port)
+        gates = f"{prefix}/parking/hospital/gates"
+        await publish(*broker, (f"{gates}/north", b'{"event": "entry"}'), retain=True)
+        client = await start_engine(mqtt_site(prefix, *broker))
+        await eventually(lambda: ready(client), 200)
+        # A count from the lot system, then a live event: once that is applied, the retained one
+        # (sent on subscribing, before either) was handled.
+        status = b'{"free": 54, "categories": {"general": 50, "disabled": 4}}'
+        await publish(*broker, (f"{prefix}/parking/hospital/status", status))
+        await publish(*broker, (f"{gates}/south", b'{"event": "entry", "seq": 1}'))
+        await eventually(lambda: counted(client, "gate", "applied"), 1)
+
+        assert await counted(client, "gate", "retained_event") == 1
+        lot = await (await client.get("/api/v1/lots/hospital")).json()
+        assert lot["categories"]["general"]["free"] == 49  # the truth, then one live car in; not two
 
 
 class TestReadiness:

@@ -24,6 +24,7 @@ class RecordingSink:
 
     def __init__(self) -> None:
         self.states: list[ConnectionState] = []
+        self.takeovers = 0
 
     def observe(self, feed: str, obs: Observation) -> None:
         pass
@@ -33,6 +34,9 @@ class RecordingSink:
 
     def connection_changed(self, state: ConnectionState) -> None:
         self.states.append(state)
+
+    def session_taken_over(self) -> None:
+        self.takeovers += 1
 
 
 class RecordedSleep:

@@ -186,6 +186,8 @@ async def _demo(config: Config, args: argparse.Namespace) -> None:
                 "password": None,
                 "tls": TlsConfig(),
                 "client_id": "parking-guide-demo",
+                # amqtt speaks MQTT 3.1.1 only, and leaves an MQTT 5 CONNECT unanswered
+                "protocol": "mqttv311",
             }
         )
         config = config.model_copy(update={"mqtt": mqtt})

@@ -67,6 +67,10 @@ class SiteFeed:
         self.mqtt_state = state
         self._metrics.mqtt_connected.set(1 if state == ConnectionState.CONNECTED else 0)
 
+    def session_taken_over(self) -> None:
+        """Count a takeover of the MQTT session by another client (the ingest logs it)."""
+        self._metrics.mqtt_session_takeovers.inc()
+
     # -- liveness --------------------------------------------------------------------
 
     def message_ages(self) -> dict[str, float]:

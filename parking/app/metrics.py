@@ -53,6 +53,12 @@ class Metrics:
         self.mqtt_disconnects = Counter(
             "parking_mqtt_disconnects", "Feed connection losses.", registry=self.registry
         )
+        self.mqtt_session_takeovers = Counter(
+            "parking_mqtt_session_takeovers",
+            "Feed connections ended because another client connected with the engine's client id "
+            "(said by the broker under MQTT 5, else recognised by repeated short connections).",
+            registry=self.registry,
+        )
         self.state_version = Gauge(
             "parking_state_version", "Version of the live availability state.", registry=self.registry
         )

@@ -39,7 +39,9 @@ class MqttConfig(Model):
     password: str | None = None
     tls: TlsConfig = TlsConfig()
     keepalive_s: int = Field(30, ge=5, le=3600)
+    protocol: Literal["auto", "mqttv5", "mqttv311"] = "auto"
     clean_start: bool = False
+    session_expiry_s: int = Field(86_400, ge=0, le=4_294_967_295)
     reconnect_min_s: float = Field(0.5, gt=0)
     reconnect_max_s: float = Field(30.0, gt=0)
     max_payload_bytes: int = Field(4096, ge=64, le=1_048_576)

@@ -13,13 +13,21 @@ from parking.errors import DecodeError
 _EPOCH_MS_THRESHOLD = 10_000_000_000
 # Counters and sequence numbers above this are corrupt, not large (2**53: exact in JSON doubles).
 MAX_COUNT = 2**53
+# What orjson says of well-formed JSON holding a number beyond a double's range (1e400, or an
+# integer of 309 digits or more). Integers between 2**64 and that it reads as floats, without error.
+_NUMBER_BEYOND_DOUBLE = "number is infinity when parsed as double"
 
 
 def parse_object(payload: bytes) -> dict[str, Any]:
-    """Parse a JSON object or raise DecodeError(bad_json / wrong_type)."""
+    """Parse a JSON object or raise DecodeError(bad_json / out_of_range / wrong_type).
+
+    A key given twice keeps its last value, as orjson (and Python's json) read it.
+    """
     try:
         value = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
+        if exc.msg == _NUMBER_BEYOND_DOUBLE:
+            raise DecodeError("out_of_range", f"a number beyond a double's range at char {exc.pos}") from exc
         raise DecodeError("bad_json", str(exc)) from exc
     if not isinstance(value, dict):
         raise DecodeError("wrong_type", f"expected a JSON object, got {type(value).__name__}")
@@ -41,7 +49,9 @@ def optional_count(data: dict[str, Any], key: str) -> int | None:
 
 
 def _non_negative(key: str, value: object) -> int:
-    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_COUNT:
+    if isinstance(value, float) and value.is_integer():
+        # 3.0 is the count 3; orjson also reads an integer beyond 64 bits (2**64) as a whole float,
+        # which must be out_of_range like any other count above MAX_COUNT, not wrong_type.
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise DecodeError("wrong_type", f"{key!r} must be an integer, got {value!r}")
