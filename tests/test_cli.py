@@ -277,3 +277,24 @@ def test_a_second_run_on_a_taken_port_exits_before_it_touches_the_broker(tmp_pat
     lines = done.stderr.splitlines()
     assert lines[-1].startswith("parking-guide: http port")
     assert not any("mqtt" in line.lower() for line in lines[:-1]), lines
+
+
+def test_a_tls_file_that_cannot_be_read_is_a_config_error_not_a_crash(tmp_path: Path) -> None:
+    text = (ROOT / "config.yaml").read_text()
+    tls = "  tls:\n    enabled: false\n"
+    assert tls in text
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        text.replace(tls, f"  tls:\n    enabled: true\n    ca_file: {tmp_path / 'missing-ca.pem'}\n")
+    )
+    for command, status in (("check", 1), ("run", 2)):
+        done = subprocess.run(
+            [sys.executable, "-m", "parking.app.cli", command, "-c", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "MQTT_PASSWORD": ""},
+        )
+        assert done.returncode == status, (command, done.stderr)
+        assert "mqtt.tls.ca_file: cannot read" in done.stderr
+        assert "Traceback" not in done.stderr

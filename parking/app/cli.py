@@ -45,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _check(args.config)
         config = _load(args.config)
+        if args.command == "run":
+            check_files(config, args.config)
         if args.command == "qr":
             return _qr(config, args.config, Path(args.out_dir))
         if args.command in ("demo", "run"):
@@ -126,8 +128,27 @@ def _print_config_error(exc: ConfigError) -> None:
         print(f"  {exc.source}: {problem}", file=sys.stderr)
 
 
+def check_files(config: Config, source: str) -> None:
+    """The files a config names (TLS certificates and keys) exist and can be read; ConfigError if not."""
+    problems = []
+    tls = config.mqtt.tls
+    if tls.enabled:
+        for key in ("ca_file", "cert_file", "key_file"):
+            name = getattr(tls, key)
+            if name is None:
+                continue
+            try:
+                with open(name, "rb"):
+                    pass
+            except OSError as exc:
+                problems.append(f"mqtt.tls.{key}: cannot read {name!r}: {exc.strerror}")
+    if problems:
+        raise ConfigError(source, problems)
+
+
 def _check(path: str) -> int:
     config = load_config(path)
+    check_files(config, path)
     spaces = sum(sum(lot.capacities().values()) for lot in config.lots)
     print(f"{path}: OK")
     print(f"  site:      {config.site.name} ({config.site.timezone})")
