@@ -84,9 +84,12 @@ def _line(rec: Recommendation, label: str, category: str) -> BoardLine:
     return BoardLine(rec.lot, label, free, display, rec.route.arrow, minutes, walk_m)
 
 
-def board_version(lines: tuple[BoardLine, ...]) -> int:
-    """A number that changes when the lines change, equal for equal lines on every replica."""
-    digest = hashlib.blake2b(orjson.dumps([_line_json(line) for line in lines]), digest_size=8).digest()
+def board_version(lines: tuple[BoardLine, ...], message: str | None = None) -> int:
+    """A number that changes when the lines (or the message) change, equal for equal ones on every replica."""
+    shown: object = [_line_json(line) for line in lines]
+    if message is not None:
+        shown = {"message": message}
+    digest = hashlib.blake2b(orjson.dumps(shown), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 11  # 53 bits: exact in every JSON parser
 
 
@@ -102,14 +105,18 @@ def _line_json(line: BoardLine) -> dict[str, object]:
     }
 
 
-def render_json(board_id: str, lines: tuple[BoardLine, ...], ttl_s: int) -> bytes:
-    """The JSON body of GET /api/v1/boards/{id}; its version is derived from the lines."""
-    version = board_version(lines)
+def render_json(board_id: str, lines: tuple[BoardLine, ...], ttl_s: int, message: str | None = None) -> bytes:
+    """The JSON body of GET /api/v1/boards/{id}; its version is derived from what it shows.
+
+    An ops message (`message`, else null) replaces the lines: `lines` is then empty.
+    """
+    version = board_version(lines, message)
     return orjson.dumps(
         {
             "board": board_id,
             "version": version,
-            "lines": [_line_json(line) for line in lines],
+            "lines": [] if message is not None else [_line_json(line) for line in lines],
+            "message": message,
             "ttl_s": ttl_s,
         }
     )
@@ -159,8 +166,11 @@ def render_text(
     charset: Charset = "utf-8",
     width: int = 16,
     fallback: str = FALLBACK_TEXT,
+    message: str | None = None,
 ) -> bytes:
     """Fixed-width LED text, one row per line: label, count, arrow, minutes, walk; `fallback` without data.
+
+    An ops message replaces the rows: it is the one row sent.
 
     Columns: the label cut or padded to `width` display columns (a Chinese
     character takes two), a space, the display right-aligned in 6, a space, the
@@ -168,6 +178,8 @@ def render_text(
     walk; trailing blanks are trimmed. Characters the charset cannot encode
     become `?`.
     """
+    if message is not None:
+        return (message + "\n").encode(charset, "replace")
     glyphs = _GLYPHS[charset]
     rows: list[str] = []
     for line in lines if has_data(lines) else ():

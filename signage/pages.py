@@ -77,13 +77,19 @@ def render_not_found(lang: Language) -> bytes:
 
 
 def render_display(
-    board_id: str, board_name: str, lines: tuple[BoardLine, ...], version: int, fallback: str
+    board_id: str,
+    board_name: str,
+    lines: tuple[BoardLine, ...],
+    version: int,
+    fallback: str,
+    message: str | None = None,
 ) -> bytes:
     """A board drawn as an LED sign, kept live by the board's event stream."""
     html = _ENV.get_template("display.html").render(
         board_id=board_id,
         board_name=board_name,
         lines=lines,
+        message=message,
         version=version,
         has_data=has_data(lines),
         fallback=fallback,

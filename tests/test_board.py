@@ -158,7 +158,8 @@ class TestRendering:
         fill_all(state)
         lines = lines_of(guidance, state)
         body = orjson.loads(render_json("north", lines, 5))
-        assert set(body) == {"board", "version", "lines", "ttl_s"}
+        assert set(body) == {"board", "version", "lines", "message", "ttl_s"}
+        assert body["message"] is None
         assert (body["board"], body["version"], body["ttl_s"]) == ("north", board_version(lines), 5)
         assert body["lines"][0] == {
             "lot": "hospital",

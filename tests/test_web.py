@@ -97,7 +97,7 @@ class TestBoards:
         response = await client.get("/api/v1/boards/north")
         assert response.status == 200
         body = await response.json()
-        assert set(body) == {"board", "version", "lines", "ttl_s"}
+        assert set(body) == {"board", "version", "lines", "message", "ttl_s"}
         assert body["lines"][0]["lot"] == "hospital"
         assert set(body["lines"][0]) == {"lot", "label", "free", "display", "arrow", "minutes", "walk_m"}
         assert response.headers["Cache-Control"] == "max-age=5"

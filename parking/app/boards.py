@@ -42,9 +42,10 @@ class RenderedBoard:
 
     board: str
     lines: tuple[BoardLine, ...]
-    version: int  # derived from the lines: equal lines, equal version, on any replica
+    version: int  # derived from what it shows: equal lines (and message), equal version, on any replica
     variants: Mapping[str, BoardVariant]
     event: bytes  # the server-sent event carrying the JSON body
+    message: str | None = None  # an ops message shown instead of the lines
 
 
 def content_etag(body: bytes) -> str:
@@ -65,7 +66,7 @@ def variant(body: bytes, content_type: str, ttl_s: int) -> BoardVariant:
 
 
 class BoardCache:
-    """Rendered board answers; a board is re-rendered only when a lot it watches changed."""
+    """Rendered board answers; a board is re-rendered only when a lot it watches or its message changed."""
 
     def __init__(
         self,
@@ -92,30 +93,34 @@ class BoardCache:
             seen, rendered = cached
             if seen == version:
                 return rendered
-            if board_id not in self._guidance.boards_affected(self._live.changed_since(seen)):
+            live = self._live
+            affected = self._guidance.boards_affected(live.changed_since(seen))
+            if board_id not in affected and board_id not in live.boards_changed_since(seen):
                 self._rendered[board_id] = (version, rendered)
                 return rendered
         decision = self._guidance.for_board(board_id, self._live.views())
         lines = compose_lines(decision, self._labels)
-        if cached is not None and cached[1].lines == lines:
+        message = self._live.board_message(board_id)
+        if cached is not None and cached[1].lines == lines and cached[1].message == message:
             rendered = cached[1]
         else:
-            rendered = self._render(board_id, lines)
+            rendered = self._render(board_id, lines, message)
         self._rendered[board_id] = (version, rendered)
         return rendered
 
-    def _render(self, board_id: str, lines: tuple[BoardLine, ...]) -> RenderedBoard:
+    def _render(self, board_id: str, lines: tuple[BoardLine, ...], message: str | None) -> RenderedBoard:
         ttl, width, fallback = self._ttl_s, self._text_width, self._fallback
 
         def text(lines: tuple[BoardLine, ...], charset: Charset) -> bytes:
-            return render_text(lines, charset, width, fallback)
+            return render_text(lines, charset, width, fallback, message)
 
-        version = board_version(lines)
-        json_body = render_json(board_id, lines, ttl)
+        version = board_version(lines, message)
+        json_body = render_json(board_id, lines, ttl, message)
         return RenderedBoard(
             board=board_id,
             lines=lines,
             version=version,
+            message=message,
             event=b"id: %d\nevent: board\ndata: %s\n\n" % (version, json_body),
             variants={
                 "json": variant(json_body, "application/json", ttl),

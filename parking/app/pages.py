@@ -231,7 +231,9 @@ async def display(request: web.Request) -> web.Response:
     rendered = app[BOARDS].get(board_id)
     name = next(b.name for b in config.boards if b.id == board_id)
     return _html(
-        render_display(board_id, name, rendered.lines, rendered.version, config.signage.fallback_text)
+        render_display(
+            board_id, name, rendered.lines, rendered.version, config.signage.fallback_text, rendered.message
+        )
     )
 
 
