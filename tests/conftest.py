@@ -1,4 +1,5 @@
-"""Fixtures for tests that talk to real services: Mosquitto on 127.0.0.1:1883, or a private one."""
+"""Fixtures for tests that talk to real services: Mosquitto on 127.0.0.1:1883, or a private one;
+PostgreSQL on 127.0.0.1:5432 (a fresh database per test, dropped after), or a private one."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -17,10 +19,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from parking.app.factory import create_app
+from parking.app.store.embedded import EmbeddedPostgres
 from parking.config import Config
 from sensors.net import free_port
 
 SHARED_BROKER = ("127.0.0.1", 1883)
+SHARED_POSTGRES = ("127.0.0.1", 5432)
+POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 IN_CI = os.environ.get("CI") == "true"
 
 
@@ -130,3 +135,40 @@ async def start_engine(
         await client.close()
         if (config.mqtt.host, config.mqtt.port) == SHARED_BROKER:
             forget_session(config.mqtt.client_id)
+
+
+@pytest.fixture
+async def pg_dsn() -> AsyncIterator[str]:
+    """A fresh, empty database on the machine's PostgreSQL, dropped after the test."""
+    import asyncpg
+
+    if not _reachable(*SHARED_POSTGRES):
+        _unavailable("no PostgreSQL on 127.0.0.1:5432")
+    name = f"parking_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def private_postgres() -> AsyncIterator[EmbeddedPostgres]:
+    """A PostgreSQL of our own on a free port, which the test may stop and start; stopped after."""
+    from parking.app.store.embedded import EmbeddedPostgres, find_binaries
+
+    if find_binaries() is None:
+        _unavailable("no PostgreSQL server binaries (initdb, pg_ctl)")
+    # not under pytest's own temporary directory (0700): as root the server runs as nobody,
+    # who must reach its data directory
+    base = Path(tempfile.mkdtemp(prefix="parking-pg-"))
+    os.chmod(base, 0o755)
+    server = EmbeddedPostgres(base / "pg", fast=True, tcp_port=free_port())
+    try:
+        await server.start()
+        yield server
+    finally:
+        await server.stop()
+        shutil.rmtree(base, ignore_errors=True)

@@ -1,13 +1,17 @@
 """The application factory: resources open in start-up order in cleanup_ctx and close in reverse.
 
-Order: (the store joins first, when there is one) → the live site → routes and
+Order: the store, when the config has a DSN (a pool, migrations applied) → the
+live site, restored from the store, with the store's writer → routes and
 guidance, built off the event loop → MQTT ingest → the availability ticker.
-Each resource's cleanup runs only if its start-up succeeded.
+Each resource's cleanup runs only if its start-up succeeded; the server
+accepts requests only once all of them have started, so no board answers from
+a live site that has not been restored.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from importlib import resources
 
@@ -32,13 +36,18 @@ from parking.app.keys import (
     PENDING,
     SEEN,
     SIGNAL,
+    STORE,
     TASKS,
 )
 from parking.app.links import NavLinkCache
-from parking.app.metrics import Metrics
+from parking.app.metrics import Metrics, StoreStats
 from parking.app.middleware import observe_requests
 from parking.app.seen import BoardsSeen
 from parking.app.signals import ChangeSignal
+from parking.app.store import CONNECTION_ERRORS
+from parking.app.store.restore import restore
+from parking.app.store.store import Store, open_store
+from parking.app.store.writer import StoreWriter
 from parking.app.tasks import BackgroundTasks
 from parking.clock import Clock, utc_now
 from parking.config.models import Config
@@ -48,9 +57,12 @@ from parking.guidance.service import GuidanceService
 from parking.live import LiveSite
 from sensors.ingest import Dispatcher, MqttIngest
 
+logger = logging.getLogger(__name__)
+
 TICK_S = 1.0
 TICKER = "availability-ticker"
 INGEST_TASK = "mqtt-ingest"
+WRITER_TASK = "store-writer"
 
 
 def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -> web.Application:
@@ -64,6 +76,8 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     app[SEEN] = BoardsSeen([board.id for board in config.boards])
     app[LINKS] = NavLinkCache(config.site.name)
     app.on_shutdown.append(_end_streams)
+    if config.store.dsn is not None:
+        app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_live_site)
     app.cleanup_ctx.append(_guidance)
     if ingest:
@@ -88,18 +102,51 @@ def _openapi_json() -> bytes:
     return orjson.dumps(yaml.safe_load(text))
 
 
+async def _store(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG].store
+    assert config.dsn is not None
+    store = await open_store(config, config.dsn)
+    app[STORE] = store
+    yield
+    await store.pool.close()
+
+
 async def _live_site(app: web.Application) -> AsyncIterator[None]:
-    live = LiveSite(app[CONFIG], app[CLOCK]())
-    # (a restore from the store goes here, before anything reads the live site)
-    metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
     seen, clock = app[SEEN], app[CLOCK]
+    live = LiveSite(app[CONFIG], clock())
+    store = app.get(STORE)
+    if store is not None and store.state.up:
+        await _restore(store, live, app)  # before anything reads the live site
+    metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
     metrics.watch_boards(lambda: seen.ages_s(clock()))
     app[LIVE] = live
     app[METRICS] = metrics
-    app[FEED] = SiteFeed(live, metrics, app[CLOCK])
+    app[FEED] = SiteFeed(live, metrics, clock, record=store.record_observation if store else None)
     app[SIGNAL] = signal = ChangeSignal(live)
+    writer = None
+    if store is not None:
+        writer = StoreWriter(store.pool, store.buffer, live, seen, clock, app[CONFIG].store, store.state)
+        metrics.watch_store(lambda: _store_stats(store))
+        app[TASKS].start(WRITER_TASK, writer.run())
     yield
+    if writer is not None:
+        await app[TASKS].stop(WRITER_TASK)
+        await writer.flush_now()  # what the feeds and drivers gave until the very end
     signal.close()
+
+
+async def _restore(store: Store, live: LiveSite, app: web.Application) -> None:
+    try:
+        async with store.pool.acquire() as conn:
+            store.restored = await restore(conn, live, app[PENDING], app[SEEN], app[CLOCK]())
+    except CONNECTION_ERRORS as exc:  # gone since start-up: the feeds alone will have to do
+        logger.error("store: restore failed, starting from the feeds alone: %s", exc)
+
+
+def _store_stats(store: Store) -> StoreStats:
+    buffer = store.buffer
+    state = store.state
+    return StoreStats(state.up, state.historian, len(buffer), buffer.limit, buffer.dropped, buffer.written)
 
 
 async def _end_streams(app: web.Application) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 from parking.app.metrics import Metrics
 from parking.clock import Clock
@@ -14,6 +15,8 @@ from parking.types import ConnectionState
 
 logger = logging.getLogger(__name__)
 
+Recorder = Callable[[Observation, datetime], None]  # an applied observation and its receipt time
+
 PAYLOAD_LOG_LIMIT = 200
 
 
@@ -21,9 +24,15 @@ class SiteFeed:
     """Applies decoded observations to the live site, counts every result, logs drops once per kind."""
 
     def __init__(
-        self, live: LiveSite, metrics: Metrics, clock: Clock, monotonic: Callable[[], float] = time.monotonic
+        self,
+        live: LiveSite,
+        metrics: Metrics,
+        clock: Clock,
+        monotonic: Callable[[], float] = time.monotonic,
+        record: Recorder | None = None,
     ) -> None:
         self._live = live
+        self._record = record
         self._metrics = metrics
         self._clock = clock
         self._monotonic = monotonic
@@ -39,7 +48,10 @@ class SiteFeed:
     def observe(self, feed: str, obs: Observation) -> None:
         """Apply a decoded observation and count the result."""
         self._last_message_at[feed] = self._monotonic()
-        outcome = self._live.apply(obs, self._clock())
+        now = self._clock()
+        outcome = self._live.apply(obs, now)
+        if self._record is not None and outcome.result == "applied":
+            self._record(obs, now)  # into the store's write buffer: never waits for the database
         self._metrics.count_message(feed, outcome.result)
         if outcome.gaps:
             self._metrics.feed_gaps.labels(obs.lot, feed).inc(outcome.gaps)

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from parking.app.keys import CLOCK, CONFIG, GUIDANCE, LINKS, LIVE, METRICS, PENDING
+from parking.app.arrivals import count_arrival
+from parking.app.keys import CLOCK, CONFIG, GUIDANCE, LINKS, LIVE, PENDING
 from parking.app.links import NavLinkCache
 from parking.app.middleware import json_error
 from parking.app.queries import QueryError, needs, number, text
@@ -188,14 +188,6 @@ def answer_for(question: Question, app: web.Application, wechat: bool) -> Answer
     return composed
 
 
-def count_arrival(app: web.Application, answer: Answer, now: datetime, origin: str) -> None:
-    """An answer given is a driver on the way: a pending arrival at the lot recommended first."""
-    if answer.first is not None:
-        lot, drive_s = answer.first
-        app[PENDING].add(lot, now, drive_s)
-        app[METRICS].answers_from[origin].inc()
-
-
 @routes.get("/api/v1/guidance", name="guidance")
 async def get_guidance(request: web.Request) -> web.Response:
     """Ranked lots for a driver; the first one counts as a pending arrival there."""
@@ -207,7 +199,7 @@ async def get_guidance(request: web.Request) -> web.Response:
     wechat = is_wechat(request.headers.get("User-Agent", "")[:512])
     answer = answer_for(question, app, wechat)
     now = app[CLOCK]()
-    count_arrival(app, answer, now, "board" if question.board else "position")
+    count_arrival(app, answer.first, now, "board" if question.board else "position", question.board)
     pending = app[PENDING]
     body = {
         **answer.head,

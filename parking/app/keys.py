@@ -10,6 +10,7 @@ from parking.app.links import NavLinkCache
 from parking.app.metrics import Metrics
 from parking.app.seen import BoardsSeen
 from parking.app.signals import ChangeSignal
+from parking.app.store.store import Store
 from parking.app.tasks import BackgroundTasks
 from parking.clock import Clock
 from parking.config.models import Config
@@ -32,3 +33,4 @@ SEEN = web.AppKey("seen", BoardsSeen)
 LINKS = web.AppKey("links", NavLinkCache)
 INGEST = web.AppKey("ingest", MqttIngest)
 OPENAPI = web.AppKey("openapi", bytes)
+STORE = web.AppKey("store", Store)

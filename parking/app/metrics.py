@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
@@ -83,6 +84,19 @@ class Metrics:
             )
         )
 
+        self.ops_logins = Counter(
+            "parking_ops_logins",
+            "Ops dashboard logins by result (ok, wrong_password, rate_limited).",
+            ["result"],
+            registry=self.registry,
+        )
+        self._store: Callable[[], StoreStats | None] = lambda: None
+        self.registry.register(_StoreCollector(lambda: self._store()))
+
+    def watch_store(self, stats: Callable[[], StoreStats | None]) -> None:
+        """Expose the store's health and write buffer, read from `stats` at scrape time."""
+        self._store = stats
+
     def watch_feeds(self, ages: Callable[[], dict[str, float]]) -> None:
         """Expose seconds since each feed's last message, read from `ages` at scrape time."""
         self._feed_ages = ages
@@ -100,6 +114,63 @@ class Metrics:
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         """Record one HTTP request's latency."""
         self.request_latency.observe((route, method, str(status)), seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """The store as the metrics see it."""
+
+    up: bool
+    historian: bool
+    backlog_rows: int
+    limit_rows: int
+    dropped: dict[str, int] = field(default_factory=dict)
+    written: dict[str, int] = field(default_factory=dict)
+
+
+class _StoreCollector(Collector):
+    """parking_store_*: database up, history writer, backlog, rows written and dropped (no store: none)."""
+
+    def __init__(self, stats: Callable[[], StoreStats | None]) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        stats = self._stats()
+        if stats is None:
+            return
+        yield GaugeMetricFamily("parking_store_up", "1 while PostgreSQL takes writes.", value=int(stats.up))
+        yield GaugeMetricFamily(
+            "parking_store_historian",
+            "1 if this replica holds the history lock and writes observations and snapshots.",
+            value=int(stats.historian),
+        )
+        yield GaugeMetricFamily(
+            "parking_store_backlog_rows",
+            "Rows waiting to be written to PostgreSQL.",
+            value=stats.backlog_rows,
+        )
+        yield GaugeMetricFamily(
+            "parking_store_buffer_limit_rows",
+            "Rows the write buffer holds before it drops the oldest (store.buffer_rows).",
+            value=stats.limit_rows,
+        )
+        dropped = CounterMetricFamily(
+            "parking_store_dropped_rows",
+            "Rows dropped because the write buffer was full (PostgreSQL away too long), by table.",
+            labels=["table"],
+        )
+        for table, n in sorted(stats.dropped.items()):
+            dropped.add_metric([table], n)
+        yield dropped
+        written = CounterMetricFamily(
+            "parking_store_written_rows", "Rows written to PostgreSQL, by table.", labels=["table"]
+        )
+        for table, n in sorted(stats.written.items()):
+            written.add_metric([table], n)
+        yield written
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        return iter(())
 
 
 class _FeedCounter(Collector):

@@ -6,7 +6,7 @@ import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from parking.app.keys import CONFIG, FEED, GUIDANCE, INGEST, LIVE, METRICS, OPENAPI, TASKS
+from parking.app.keys import CONFIG, FEED, GUIDANCE, INGEST, LIVE, METRICS, OPENAPI, STORE, TASKS
 from parking.types import ConnectionState
 
 routes = web.RouteTableDef()
@@ -20,7 +20,11 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/readyz", name="readyz")
 async def readyz(request: web.Request) -> web.Response:
-    """Ready when every resource is up, every background task runs and the feeds are connected."""
+    """Ready when every resource is up, every background task runs and the feeds are connected.
+
+    The store is reported but does not decide readiness: through a database
+    outage guidance serves from memory (alert on parking_store_up instead).
+    """
     app = request.app
     checks: dict[str, str] = {
         "live_site": "ready" if LIVE in app else "starting",
@@ -36,6 +40,10 @@ async def readyz(request: web.Request) -> web.Response:
     for name, health in app[TASKS].health().items():
         checks[name] = health
     ready = all(value in healthy for value in checks.values())
+    store = app.get(STORE)
+    if store is not None:
+        checks["store"] = "connected" if store.state.up else "disconnected"
+        checks["store_restore"] = "restored" if store.restored is not None else "skipped"
     body = orjson.dumps({"status": "ready" if ready else "not_ready", "checks": checks})
     return web.Response(status=200 if ready else 503, body=body, content_type="application/json")
 

@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from parking.app.arrivals import First, count_arrival
 from parking.app.guidance_api import Question, question_from, recommendations
 from parking.app.headers import STANDARD_HEADERS
-from parking.app.keys import BOARDS, CLOCK, CONFIG, GUIDANCE, LINKS, LIVE, METRICS, PENDING
+from parking.app.keys import BOARDS, CLOCK, CONFIG, GUIDANCE, LINKS, LIVE, STORE
 from parking.app.links import NavLinkCache
 from parking.app.middleware import json_error
 from parking.app.queries import QueryError
@@ -39,7 +40,6 @@ routes = web.RouteTableDef()
 _PAGE_CACHE_LIMIT = 256
 
 PageKey = tuple[str, Language, bool, bool]  # board, language, in WeChat, whole page (else fragment)
-First = tuple[str, float] | None  # the lot recommended first and the drive there, in seconds
 _CACHE = web.AppKey("go_page_cache", dict[PageKey, tuple[int, bytes, First]])
 
 
@@ -148,14 +148,6 @@ def _cached(
     return body, first
 
 
-def _count_arrival(request: web.Request, first: First) -> None:
-    """A page view is a driver about to drive: a pending arrival at the lot recommended first."""
-    if first is not None:
-        app = request.app
-        app[PENDING].add(first[0], app[CLOCK](), first[1])
-        app[METRICS].answers_from["go_page"].inc()
-
-
 def _board_question(request: web.Request, board_id: str) -> Question:
     """A driver at the board, going to its destination (one value per board, made once)."""
     questions = request.app[_QUESTIONS]
@@ -184,7 +176,11 @@ async def go_page(request: web.Request) -> web.Response:
         return render_go_page(page, lang), first
 
     body, first = _cached(request, (board_id, lang, wechat, True), render)
-    _count_arrival(request, first)
+    now = app[CLOCK]()
+    count_arrival(app, first, now, "go_page", board_id)  # a page view is a driver about to drive
+    store = app.get(STORE)
+    if store is not None:
+        store.record_page_view(now, board_id, lang, wechat)
     return _html(body)
 
 
@@ -216,7 +212,7 @@ async def go_lots(request: web.Request) -> web.Response:
         page, _ = build_page(request, board_id, board_question, lang, wechat, note=exc.message)
         return _html(render_go_lots(page, lang))
     page, first = build_page(request, board_id, question, lang, wechat)
-    _count_arrival(request, first)
+    count_arrival(app, first, app[CLOCK](), "go_page", board_id)
     return _html(render_go_lots(page, lang))
 
 

@@ -21,6 +21,10 @@ class BoardsSeen:
         """When the board was last seen, or None if never since start-up."""
         return self._at.get(board_id)
 
+    def last_seen_all(self) -> dict[str, datetime]:
+        """When each board that has been seen was last seen."""
+        return dict(self._at)
+
     def ages_s(self, now: datetime) -> dict[str, float]:
         """Seconds since each board that has been seen was last seen."""
         return {board: (now - at).total_seconds() for board, at in self._at.items()}

@@ -335,6 +335,69 @@ class SignageConfig(Model):
     fallback_text: str = Field("NO PARKING DATA", min_length=1, max_length=64)
 
 
+class StoreConfig(Model):
+    """PostgreSQL: history, the event log and what a restart recovers (docs/deployment.md, The store)."""
+
+    # postgresql://user@host/db, best from the environment: dsn: ${PARKING_GUIDE_DSN}
+    dsn: str | None = None
+    # without a dsn, `run` and `demo` start a private PostgreSQL in data_dir (false: no history at all)
+    embedded: bool = True
+    data_dir: str | None = None
+    buffer_rows: int = Field(200_000, ge=100, le=50_000_000)  # rows held while PostgreSQL is away
+    batch_rows: int = Field(5_000, ge=1, le=100_000)
+    flush_interval_s: float = Field(0.2, gt=0, le=60)
+    snapshot_interval_s: float = Field(60.0, ge=1, le=3600)  # every lot, besides on every change
+    snapshot_min_spacing_s: float = Field(5.0, ge=0, le=3600)  # at most one change snapshot per lot per ...
+    startup_wait_s: float = Field(30.0, ge=0, le=3600)  # for the database at start-up, before going on
+    reconnect_min_s: float = Field(0.5, gt=0)
+    reconnect_max_s: float = Field(30.0, gt=0)
+    retention_days: int | None = Field(400, ge=1)  # observations older than this are deleted; None: kept
+
+    @field_validator("dsn", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value  # `dsn: ${PARKING_GUIDE_DSN:-}` with the variable unset
+
+    @model_validator(mode="after")
+    def _backoff_range(self) -> StoreConfig:
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s must be >= reconnect_min_s")
+        if self.dsn is not None and not self.dsn.startswith(("postgresql://", "postgres://")):
+            raise ValueError("dsn must be a postgresql:// URL")
+        return self
+
+
+OPS_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}$"
+
+
+class OpsUser(Model):
+    """One ops login: a name and an argon2 hash (`parking-guide hash-password`), never a password."""
+
+    name: Annotated[str, Field(pattern=OPS_NAME)]
+    password_hash: Annotated[str, Field(pattern=r"^\$argon2(id|i|d)\$")]
+
+
+class OpsConfig(Model):
+    """Who may use the ops dashboard and its APIs (docs/deployment.md, The ops dashboard)."""
+
+    users: list[OpsUser] = Field(default_factory=list)
+    # behind a reverse proxy that authenticates: the header naming the user (e.g. X-Remote-User),
+    # believed only from the proxy addresses below
+    proxy_header: str | None = Field(None, pattern=r"^[A-Za-z0-9\-]{1,64}$")
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    # signs session cookies; shared by replicas so a session works on each (random per process if unset)
+    session_secret: str | None = Field(None, min_length=32)
+    session_max_age_s: int = Field(12 * 3600, ge=60, le=30 * 86400)
+    secure_cookies: bool = True  # false only for plain-HTTP testing away from localhost
+    login_failures: int = Field(5, ge=1, le=100)  # per client address within login_window_s, then 429
+    login_window_s: float = Field(300.0, ge=1, le=86400)
+
+    @model_validator(mode="after")
+    def _unique_users(self) -> OpsConfig:
+        _unique("ops.users", [user.name for user in self.users])
+        return self
+
+
 class Config(Model):
     site: Site
     mqtt: MqttConfig = MqttConfig()
@@ -347,6 +410,8 @@ class Config(Model):
     roads: Roads
     guidance: GuidanceConfig = GuidanceConfig()
     signage: SignageConfig = SignageConfig()
+    store: StoreConfig = StoreConfig()
+    ops: OpsConfig = Field(default_factory=OpsConfig)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Config:
