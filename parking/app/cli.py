@@ -1,14 +1,18 @@
-"""The `parking-guide` command: demo, run, check, simulate, qr."""
+"""The `parking-guide` command: demo, run, check, simulate, qr, migrate, hash-password."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import getpass
 import logging
+import os
+import secrets
 import signal
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -20,9 +24,11 @@ from aiohttp import web
 from parking.app.factory import create_app
 from parking.app.process import limit_accept_error_logs, raise_open_file_limit
 from parking.app.server import HttpServer, refuse_taken_port, serve
+from parking.app.store import StoreError
+from parking.app.store.embedded import EmbeddedPostgres, default_data_dir
 from parking.clock import ScaledClock, utc_now
 from parking.config import Config, load_config, load_config_text
-from parking.config.models import HttpConfig, TlsConfig
+from parking.config.models import HttpConfig, OpsUser, TlsConfig
 from parking.errors import ConfigError, ParkingGuideError
 
 logger = logging.getLogger(__name__)
@@ -32,6 +38,7 @@ DEMO_START = "08:00"  # the morning rush: the hospital car park is full by about
 DEMO_TIME_SCALE = 15.0
 EXIT_ERROR = 1  # `check` found the config invalid; or another error of ours (ParkingGuideError)
 EXIT_REFUSED = 2  # run, demo, simulate: the config has problems, so nothing was started
+MIN_PASSWORD_CHARS = 10
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(args.config)
+        if args.command == "hash-password":
+            return _hash_password(args.stdin)
         config = _load(args.config)
         if args.command == "run":
             check_files(config, args.config)
@@ -57,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_run(config))
         elif args.command == "simulate":
             asyncio.run(_simulate(config, args))
+        elif args.command == "migrate":
+            return asyncio.run(_migrate(config))
     except ConfigError as exc:
         _print_config_error(exc)
         return EXIT_ERROR if args.command == "check" else EXIT_REFUSED
@@ -108,6 +119,12 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--interval", type=float, default=1.0, help="seconds between publishing rounds")
     simulate.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second")
     simulate.add_argument("--seed", type=int, default=None)
+
+    migrate = sub.add_parser("migrate", help="apply the store's schema migrations (run applies them too)")
+    migrate.add_argument("-c", "--config", default="config.yaml")
+
+    hashpw = sub.add_parser("hash-password", help="print the argon2 hash of an ops password, for ops.users")
+    hashpw.add_argument("--stdin", action="store_true", help="read the password from standard input")
 
     qr = sub.add_parser("qr", help="write each board's QR code (SVG, PNG) and a print-ready sheet")
     qr.add_argument("-c", "--config", default="config.yaml")
@@ -180,13 +197,72 @@ async def _run(config: Config) -> None:
     # one engine per identity: a second `run` of one config must not start (and take the
     # first one's MQTT session) because its port is taken; the free-port fallback is the demo's
     refuse_taken_port(config.http.host, config.http.port)
-    app = create_app(config)
-    server = await _serve(app, config.http, config.http.host, config.http.port)
-    logger.info("serving on http://%s:%d", config.http.host, server.port)
+    async with embedded_store(config) as config:
+        app = create_app(config)
+        server = await _serve(app, config.http, config.http.host, config.http.port)
+        logger.info("serving on http://%s:%d", config.http.host, server.port)
+        try:
+            await _wait_for_signal()
+        finally:
+            await server.close()
+
+
+@contextlib.asynccontextmanager
+async def embedded_store(
+    config: Config, *, data_dir: Path | None = None, fast: bool = False
+) -> AsyncIterator[Config]:
+    """The config with a DSN: its own, or that of a private PostgreSQL started here (and stopped after)."""
+    store = config.store
+    if store.dsn is not None or not store.embedded:
+        if store.dsn is None:
+            logger.warning("store.embedded is false and there is no store.dsn: no history, nothing recovered")
+        yield config
+        return
+    server = EmbeddedPostgres(data_dir or Path(store.data_dir or default_data_dir()), fast=fast)
+    dsn = await server.start()
     try:
-        await _wait_for_signal()
+        yield config.model_copy(update={"store": store.model_copy(update={"dsn": dsn})})
     finally:
-        await server.close()
+        await server.stop()
+
+
+async def _migrate(config: Config) -> int:
+    import asyncpg
+
+    from parking.app.store.schema import migrate, schema_version
+
+    async with embedded_store(config) as config:
+        assert config.store.dsn is not None
+        try:
+            conn = await asyncpg.connect(config.store.dsn)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StoreError(f"cannot connect to the database: {exc}") from exc
+        try:
+            applied = await migrate(conn)
+            version = await schema_version(conn)
+        finally:
+            await conn.close()
+    for migration in applied:
+        print(f"applied {migration.version:04d}_{migration.name}")
+    print(f"schema version {version}" + ("" if applied else " (up to date)"))
+    return 0
+
+
+def _hash_password(from_stdin: bool) -> int:
+    from argon2 import PasswordHasher
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("ops password: ")
+        if getpass.getpass("again: ") != password:
+            print("parking-guide hash-password: the passwords differ", file=sys.stderr)
+            return EXIT_ERROR
+    if len(password) < MIN_PASSWORD_CHARS:
+        print(f"parking-guide hash-password: use at least {MIN_PASSWORD_CHARS} characters", file=sys.stderr)
+        return EXIT_ERROR
+    print(PasswordHasher().hash(password))
+    return 0
 
 
 async def _demo(config: Config, args: argparse.Namespace) -> None:
@@ -212,29 +288,48 @@ async def _demo(config: Config, args: argparse.Namespace) -> None:
             }
         )
         config = config.model_copy(update={"mqtt": mqtt})
+        config, password = _demo_ops_user(config)
         clock = _demo_clock(config, args.start, args.time_scale)
-        app = create_app(config, clock=clock)
-        server = await _serve(app, config.http, args.host, args.http_port, fallback=True)
-        stop = asyncio.Event()
-        simulator = asyncio.create_task(
-            run_simulation(config, args.host, broker.port, clock=clock, stop=stop),
-            name="demo-simulator",
-        )
-        _print_demo_urls(config, f"http://{args.host}:{server.port}", broker.url)
-        local = clock().astimezone(ZoneInfo(config.site.timezone))
-        print(
-            f"Simulated time starts at {local:%H:%M} ({config.site.timezone}) and runs "
-            f"{args.time_scale:g}x real time; the API and boards follow it.\n",
-            flush=True,
-        )
-        try:
-            await _wait_for_signal()
-        finally:
-            stop.set()
-            simulator.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await simulator
-            await server.close()
+        # a fresh private PostgreSQL for each demo (its clock starts anew: yesterday's run is no history)
+        with tempfile.TemporaryDirectory(prefix="parking-guide-demo-") as scratch:
+            os.chmod(scratch, 0o755)  # as root the server runs as nobody, who must reach it
+            async with embedded_store(config, data_dir=Path(scratch) / "postgres", fast=True) as config:
+                app = create_app(config, clock=clock)
+                server = await _serve(app, config.http, args.host, args.http_port, fallback=True)
+                stop = asyncio.Event()
+                simulator = asyncio.create_task(
+                    run_simulation(config, args.host, broker.port, clock=clock, stop=stop),
+                    name="demo-simulator",
+                )
+                _print_demo_urls(config, f"http://{args.host}:{server.port}", broker.url, password)
+                local = clock().astimezone(ZoneInfo(config.site.timezone))
+                print(
+                    f"Simulated time starts at {local:%H:%M} ({config.site.timezone}) and runs "
+                    f"{args.time_scale:g}x real time; the API and boards follow it.\n",
+                    flush=True,
+                )
+                try:
+                    await _wait_for_signal()
+                finally:
+                    stop.set()
+                    simulator.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await simulator
+                    await server.close()
+
+
+DEMO_OPS_USER = "ops"
+
+
+def _demo_ops_user(config: Config) -> tuple[Config, str | None]:
+    """The demo's ops login: the config's users if it has any, else `ops` with a password made now."""
+    if config.ops.users or config.ops.proxy_header:
+        return config, None
+    from argon2 import PasswordHasher
+
+    password = secrets.token_urlsafe(9)
+    user = OpsUser(name=DEMO_OPS_USER, password_hash=PasswordHasher().hash(password))
+    return config.model_copy(update={"ops": config.ops.model_copy(update={"users": [user]})}), password
 
 
 def _demo_clock(config: Config, start: str, scale: float) -> ScaledClock:
@@ -250,7 +345,7 @@ def _demo_clock(config: Config, start: str, scale: float) -> ScaledClock:
     return ScaledClock(datetime.combine(local_today, clock_time, ZoneInfo(config.site.timezone)), scale)
 
 
-def _print_demo_urls(config: Config, base: str, mqtt_url: str) -> None:
+def _print_demo_urls(config: Config, base: str, mqtt_url: str, ops_password: str | None = None) -> None:
     lot = next((lot for lot in config.lots if lot.feed == "lot"), config.lots[0])
     lines = [
         "",
@@ -269,6 +364,12 @@ def _print_demo_urls(config: Config, base: str, mqtt_url: str) -> None:
         f"  Guidance:  {base}/api/v1/guidance?board={config.boards[0].id}" if config.boards else "",
         f"  Lots:      {base}/api/v1/lots",
         f"  Metrics:   {base}/metrics",
+        f"  Ops:       {base}/ops"
+        + (
+            f"  (user {DEMO_OPS_USER!r}, password {ops_password!r}, made for this run)"
+            if ops_password
+            else ""
+        ),
         f"  OpenAPI:   {base}/api/v1/openapi.json",
         f"  MQTT:      {mqtt_url}  (the simulator publishes here; so can you)",
         f"    e.g. mosquitto_pub -h {mqtt_url.split('//')[1].rsplit(':', 1)[0]} "

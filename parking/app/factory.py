@@ -19,7 +19,7 @@ import orjson
 import yaml
 from aiohttp import web
 
-from parking.app import api, guidance_api, ops, pages, streams
+from parking.app import api, guidance_api, history_api, ops, pages, streams
 from parking.app.boards import BoardCache
 from parking.app.feed import SiteFeed
 from parking.app.keys import (
@@ -84,6 +84,7 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
         app.cleanup_ctx.append(_mqtt_ingest)
     app.cleanup_ctx.append(_ticker)
     app.add_routes(api.routes)
+    app.add_routes(history_api.routes)
     guidance_api.setup(app)
     app.add_routes(streams.routes)
     pages.setup(app)

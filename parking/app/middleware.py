@@ -18,8 +18,12 @@ _CODES = {
     400: "bad_request",
     404: "not_found",
     405: "method_not_allowed",
+    401: "unauthorized",
+    403: "forbidden",
     422: "unprocessable",
+    429: "too_many_requests",
     500: "internal_error",
+    503: "unavailable",
 }
 
 
