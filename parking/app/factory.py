@@ -19,7 +19,7 @@ import orjson
 import yaml
 from aiohttp import web
 
-from parking.app import api, guidance_api, history_api, ops, pages, streams
+from parking.app import api, dashboard, guidance_api, history_api, ops, pages, streams
 from parking.app.boards import BoardCache
 from parking.app.feed import SiteFeed
 from parking.app.keys import (
@@ -89,6 +89,7 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     app.add_routes(streams.routes)
     pages.setup(app)
     app.add_routes(ops.routes)
+    dashboard.setup(app)
     return app
 
 
