@@ -118,3 +118,16 @@ async def test_without_a_store_history_is_503(
     client = await aiohttp_client(create_app(site_config(), ingest=False))
     response = await client.get("/api/v1/lots/tower/history")
     assert response.status == 503
+
+
+async def test_the_answer_follows_the_openapi_document(client: Client) -> None:
+    import jsonschema
+    from openapi_spec_validator import validate
+
+    spec = await (await client.get("/api/v1/openapi.json")).json()
+    validate(spec)
+    body = await (
+        await client.get("/api/v1/lots/tower/history", params={"from": "2026-11-25T08:00:00Z"})
+    ).json()
+    schema = {"$ref": "#/components/schemas/LotHistory", "components": spec["components"]}
+    jsonschema.Draft202012Validator(schema).validate(body)
