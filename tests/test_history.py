@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -11,7 +11,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from parking.app.factory import create_app
+from parking.app.keys import STORE
 from tests.site import T0, site_config
+from tests.test_store import eventually
 
 Client = TestClient[web.Request, web.Application]
 
@@ -38,20 +40,24 @@ EXPECTED = [  # by hand: free at the end of each bucket, occupied = 210 - free, 
 ]
 
 
+NOW = T0 + timedelta(days=1)  # the engine's own snapshots land a day later, outside these hours
+
+
 @pytest.fixture
 async def client(pg_dsn: str, aiohttp_client: Callable[[web.Application], Awaitable[Client]]) -> Client:
+    """The app with the snapshots above written through its own writer (five-minute summaries too)."""
     config = site_config()
     config = config.model_copy(update={"store": config.store.model_copy(update={"dsn": pg_dsn})})
-    client = await aiohttp_client(create_app(config, ingest=False, clock=lambda: T0))
-    conn = await asyncpg.connect(pg_dsn)
-    try:
-        rows = [(at(t), "tower", free, 210, "open", 0) for t, free in SNAPSHOTS]
-        rows.append((at("08:01:00"), "mall", 5, 500, "open", 0))  # another lot: not in tower's history
-        await conn.copy_records_to_table(
-            "lot_snapshots", records=rows, columns=["at", "lot", "free", "capacity", "status", "held"]
-        )
-    finally:
-        await conn.close()
+    client = await aiohttp_client(create_app(config, ingest=False, clock=lambda: NOW))
+    store = client.app[STORE]
+    rows = [(at(t), "tower", free, 210, "open", 0) for t, free in SNAPSHOTS]
+    rows.append((at("08:01:00"), "mall", 5, 500, "open", 0))  # another lot: not in tower's history
+    for row in rows[:3]:
+        store.buffer.add("lot_snapshots", row)
+    await eventually(lambda: len(store.buffer) == 0)
+    for row in rows[3:]:  # in a second batch: the summaries merge across batches
+        store.buffer.add("lot_snapshots", row)
+    await eventually(lambda: len(store.buffer) == 0)
     return client
 
 
@@ -64,6 +70,27 @@ async def test_buckets_match_the_hand_computed_ones(client: Client) -> None:
     assert body["buckets"] == EXPECTED
     assert body["step_s"] == 300
     assert body["capacity"] == 210
+
+
+async def test_the_raw_snapshots_give_the_same_buckets(client: Client, pg_dsn: str) -> None:
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await conn.execute("DELETE FROM lot_history_5m")  # so only the snapshots can answer
+    finally:
+        await conn.close()
+    params = {"from": "2026-11-25T08:00:30Z", "to": "2026-11-25T08:10:30Z"}  # off the five minutes
+    body = await (await client.get("/api/v1/lots/tower/history", params=params)).json()
+    assert body["buckets"] == [  # 08:02:00 90, 08:04:30 95, 08:05:10 unknown; then nothing
+        {"start": "2026-11-25T08:00:30Z", "free": None, "occupied": None, "min": 90, "max": 95, "samples": 3},
+        {
+            "start": "2026-11-25T08:05:30Z",
+            "free": None,
+            "occupied": None,
+            "min": None,
+            "max": None,
+            "samples": 0,
+        },
+    ]
 
 
 async def test_a_zone_offset_and_a_step_in_minutes_mean_the_same(client: Client) -> None:
@@ -126,7 +153,7 @@ async def test_the_answer_follows_the_openapi_document(client: Client) -> None:
 
     spec = await (await client.get("/api/v1/openapi.json")).json()
     validate(spec)
-    params = {"from": "2026-11-25T07:00:00Z"}  # to: now, 08:00
+    params = {"from": "2026-11-25T07:00:00Z", "to": "2026-11-25T09:00:00Z"}
     body = await (await client.get("/api/v1/lots/tower/history", params=params)).json()
     schema = {"$ref": "#/components/schemas/LotHistory", "components": spec["components"]}
     jsonschema.Draft202012Validator(schema).validate(body)

@@ -161,6 +161,7 @@ class TestWriteBehind:
         feed.observe("lot", LotObservation("tower", free=10**6))  # clamped, still applied
         feed.observe("lot", LotObservation("nowhere", free=1))  # not applied: not stored
         await eventually(written(client))
+        await client.close()  # the last flush folds the latest observation of each source
         conn = await asyncpg.connect(pg_dsn)
         try:
             rows = await conn.fetch("SELECT free, received_at FROM observations ORDER BY id")

@@ -20,6 +20,7 @@ from datetime import datetime
 from parking.app.seen import BoardsSeen
 from parking.app.store import Connection
 from parking.app.store.rows import observation_of
+from parking.app.store.writer import fold_latest
 from parking.guidance.pending import PendingArrivals
 from parking.live import LiveSite
 from parking.overrides import OVERRIDE_KINDS, Override
@@ -58,6 +59,7 @@ async def restore(
     """Rebuild the live state, pending arrivals and board last-seen times from the store."""
     started = time.perf_counter()
     applied = replayed = 0
+    await fold_latest(conn)  # what the writer wrote since its last fold
     async with conn.transaction(readonly=True, isolation="repeatable_read"):
         # a cursor keeps memory flat for a city's worth of bays
         async for record in conn.cursor(_OBSERVATIONS, prefetch=10_000):

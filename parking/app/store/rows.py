@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import orjson
@@ -16,6 +16,10 @@ from parking.observations import (
 )
 
 Row = tuple[Any, ...]
+
+# lot_history_5m: five-minute summaries of lot_snapshots, from whole five minutes (UTC)
+ROLLUP_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
+ROLLUP_STEP = timedelta(minutes=5)
 
 
 class Fields(Protocol):

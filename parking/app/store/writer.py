@@ -2,8 +2,9 @@
 
 It wakes when rows are queued or the live site changes, gathers for
 `flush_interval_s`, and writes a batch per table with COPY in one transaction,
-together with the latest observation of each source, lot snapshots, board
-last-seen times and queued ops statements. When the database goes away the
+together with lot snapshots, board last-seen times and queued ops statements;
+every FOLD_EVERY_S it folds the new observations into the latest observation
+of each source. When the database goes away the
 batch goes back to the front of the buffer, the task reconnects with a
 jittered, capped backoff, and the backlog is written in order when it returns.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +29,7 @@ import asyncpg
 from parking.app.seen import BoardsSeen
 from parking.app.store import CONNECTION_ERRORS, STORE_ERRORS, Connection
 from parking.app.store.buffer import WriteBuffer
-from parking.app.store.rows import COLUMNS, Row
+from parking.app.store.rows import COLUMNS, ROLLUP_ORIGIN, ROLLUP_STEP, Row
 from parking.clock import Clock
 from parking.config.models import StoreConfig
 from parking.live import LiveSite
@@ -42,20 +44,54 @@ RETENTION_EVERY = timedelta(hours=1)
 RETENTION_BATCH = 50_000
 RETAINED = (("observations", "received_at"), ("guidance_answers", "at"), ("page_views", "at"))
 SHUTDOWN_FLUSH_S = 5.0
+FOLD_EVERY_S = 2.0  # latest_observations trails the observations by at most this (a restore folds the rest)
 
-_LATEST = """
+# The newest observation of each source among those after the watermark; a newer one already there
+# (from a concurrent fold) wins.
+_FOLD = """
 INSERT INTO latest_observations AS l
     (lot, kind, source, observation_id, received_at, occupied, free, capacity, categories,
      entries, exits, event, ts, seq)
 SELECT DISTINCT ON (lot, kind, source)
-    lot, kind, source, id, received_at, occupied, free, capacity, categories, entries, exits, event, ts, seq
-FROM observations WHERE id > $1
+    lot, kind, source, id, received_at, occupied, free, capacity, categories,
+    entries, exits, event, ts, seq
+FROM observations WHERE id > $1 AND id <= $2
 ORDER BY lot, kind, source, id DESC
 ON CONFLICT (lot, kind, source) DO UPDATE SET
     observation_id = EXCLUDED.observation_id, received_at = EXCLUDED.received_at,
     occupied = EXCLUDED.occupied, free = EXCLUDED.free, capacity = EXCLUDED.capacity,
     categories = EXCLUDED.categories, entries = EXCLUDED.entries, exits = EXCLUDED.exits,
     event = EXCLUDED.event, ts = EXCLUDED.ts, seq = EXCLUDED.seq
+WHERE EXCLUDED.observation_id > l.observation_id
+"""
+
+
+async def fold_latest(conn: Connection) -> int:
+    """Fold the observations written since the watermark into latest_observations; return how many."""
+    async with conn.transaction():
+        upto = await conn.fetchval(
+            "SELECT observation_id FROM store_watermarks WHERE name = 'latest_observations' FOR UPDATE"
+        )
+        top = await conn.fetchval("SELECT coalesce(max(id), 0) FROM observations")
+        if top <= upto:
+            return 0
+        await conn.execute(_FOLD, upto, top)
+        await conn.execute(
+            "UPDATE store_watermarks SET observation_id = $1 WHERE name = 'latest_observations'", top
+        )
+        return int(top - upto)
+
+
+_ROLLUP = """
+INSERT INTO lot_history_5m AS h (lot, bucket, min_free, max_free, last_free, last_at, capacity, samples)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (lot, bucket) DO UPDATE SET
+    min_free = least(h.min_free, EXCLUDED.min_free),
+    max_free = greatest(h.max_free, EXCLUDED.max_free),
+    last_free = CASE WHEN EXCLUDED.last_at >= h.last_at THEN EXCLUDED.last_free ELSE h.last_free END,
+    capacity = CASE WHEN EXCLUDED.last_at >= h.last_at THEN EXCLUDED.capacity ELSE h.capacity END,
+    last_at = greatest(h.last_at, EXCLUDED.last_at),
+    samples = h.samples + EXCLUDED.samples
 """
 _SEEN = """
 INSERT INTO board_seen AS b (board, last_seen_at) VALUES ($1, $2)
@@ -102,6 +138,8 @@ class StoreWriter:
         self._full_snapshot_at: datetime | None = None
         self._seen_written: dict[str, datetime] = {}
         self._pruned_at: datetime | None = None
+        self._unfolded = False  # observations written since the last fold
+        self._folded_at = time.monotonic()
 
     async def run(self) -> None:
         """Write until cancelled; on cancel, try once more to write what is queued."""
@@ -123,6 +161,7 @@ class StoreWriter:
                 await self._flush(conn)  # board last-seen and snapshots are not in the buffer
                 while len(self._buffer):
                     await self._flush(conn)
+                await self._fold(conn)
                 return True
         except STORE_ERRORS as exc:
             logger.warning("store: %d rows not written at shutdown: %s", len(self._buffer), exc)
@@ -183,8 +222,19 @@ class StoreWriter:
         self._buffer.done(batch)
         self._seen_written.update(seen)
         self._buffer.log_drops()
+        if "observations" in batch:
+            self._unfolded = True
         if self.state.historian:
+            if time.monotonic() - self._folded_at >= FOLD_EVERY_S:
+                await self._fold(conn)
             await self._prune(conn, now)
+
+    async def _fold(self, conn: Connection) -> None:
+        """Bring latest_observations up to the observations written."""
+        if self._unfolded:
+            await fold_latest(conn)
+            self._unfolded = False
+        self._folded_at = time.monotonic()
 
     async def _write(
         self,
@@ -193,13 +243,11 @@ class StoreWriter:
         statements: list[tuple[str, tuple[object, ...]]],
         seen: dict[str, datetime],
     ) -> None:
-        observations = batch.get("observations")
-        if observations:
-            before = await conn.fetchval("SELECT coalesce(max(id), 0) FROM observations")
         for table, rows in batch.items():
             await conn.copy_records_to_table(table, records=rows, columns=COLUMNS[table])
-        if observations:
-            await conn.execute(_LATEST, before)
+        snapshots = batch.get("lot_snapshots")
+        if snapshots:
+            await write_rollup(conn, snapshots)
         for sql, args in statements:
             await conn.execute(sql, *args)
         if seen:
@@ -253,3 +301,42 @@ class StoreWriter:
                 cutoff,
             )
             logger.debug("store: retention: %s from %s", deleted, table)
+
+
+@dataclass(slots=True)
+class _Summary:
+    lot: str
+    bucket: datetime
+    min_free: int | None
+    max_free: int | None
+    last_free: int
+    last_at: datetime
+    capacity: int
+    samples: int = 1
+
+
+async def write_rollup(conn: Connection, snapshots: list[Row]) -> None:
+    """Merge the five-minute summaries of lot snapshot rows into lot_history_5m."""
+    await conn.executemany(_ROLLUP, rollup(snapshots))
+
+
+def rollup(snapshots: list[Row]) -> list[tuple[object, ...]]:
+    """Five-minute summaries of lot snapshot rows (at, lot, free, capacity, ...), to merge into the table."""
+    out: dict[tuple[str, datetime], _Summary] = {}
+    for at, lot, free, capacity, *_ in snapshots:
+        bucket = at - (at - ROLLUP_ORIGIN) % ROLLUP_STEP
+        shown = -1 if free is None else free
+        entry = out.get((lot, bucket))
+        if entry is None:
+            out[(lot, bucket)] = _Summary(lot, bucket, free, free, shown, at, capacity)
+            continue
+        if free is not None:
+            entry.min_free = free if entry.min_free is None else min(entry.min_free, free)
+            entry.max_free = free if entry.max_free is None else max(entry.max_free, free)
+        if at >= entry.last_at:
+            entry.last_free, entry.last_at, entry.capacity = shown, at, capacity
+        entry.samples += 1
+    return [
+        (e.lot, e.bucket, e.min_free, e.max_free, e.last_free, e.last_at, e.capacity, e.samples)
+        for e in out.values()
+    ]
