@@ -1,6 +1,6 @@
-"""`python -m bench`: ingest, the board endpoint, publish-to-board latency, drivers' pages, streams.
+"""`python -m bench`: ingest, the board endpoint, publish-to-board latency, drivers' pages, streams, store.
 
-.venv/bin/python -m bench [--quick] [--only ingest|board|latency|drivers|streams ...] [--out results.json]
+.venv/bin/python -m bench [--quick] [--only ingest|board|latency|drivers|streams|store ...] [--out FILE]
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ from bench.loadgen import have_wrk
 from bench.procs import Processes
 from bench.report import Figure, save, table
 from bench.site import DEFAULT_SITE, choose_site
+from bench.store import DEFAULT_DSN, StoreSettings, run_store
 from bench.streams import StreamsSettings, run_streams
 
-PARTS = ("ingest", "board", "latency", "drivers", "streams")
+PARTS = ("ingest", "board", "latency", "drivers", "streams", "store")
 Runner = Callable[[Processes, str], tuple[list[Figure], dict[str, Any]]]
 
 
@@ -56,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--profile", type=Path, help="ingest: write cProfile stats of the first engine drain")
     parser.add_argument("--workdir", type=Path, help="keep configs and child logs here (default: a temp dir)")
+    parser.add_argument(
+        "--pg-dsn",
+        default=DEFAULT_DSN,
+        help="PostgreSQL for the store figures and ingest with the store: a fresh database is made there "
+        "and dropped (default %(default)s; unreachable: a private server is started); 'none': skip",
+    )
     return parser
 
 
@@ -64,11 +71,22 @@ def _runners(args: argparse.Namespace) -> dict[str, Runner]:
     tool = args.loadgen if args.loadgen != "auto" else ("wrk" if have_wrk() else "python")
     if tool == "wrk" and not have_wrk():
         raise BenchError("wrk is not installed (apt-get install -y wrk), use --loadgen python")
+    pg = None if args.pg_dsn == "none" else args.pg_dsn
     ingest = IngestSettings(
         messages=args.messages or (20_000 if quick else 100_000),
         rounds=args.rounds or (1 if quick else 2),
         broker_inflight=args.broker_inflight,
         profile=args.profile,
+        store_admin_dsn=pg,
+    )
+    store = StoreSettings(
+        rows=20_000 if quick else 100_000,
+        rounds=2 if quick else 3,
+        lots=1000,
+        bays_per_lot=100,
+        history_days=30,
+        history_repeats=50 if quick else 200,
+        admin_dsn=pg or DEFAULT_DSN,
     )
     board = BoardSettings(
         json_s=2 if quick else 3,
@@ -92,6 +110,7 @@ def _runners(args: argparse.Namespace) -> dict[str, Runner]:
         "latency": lambda procs, site: run_latency(procs, site, latency),
         "drivers": lambda procs, site: run_drivers(procs, site, drivers),
         "streams": lambda procs, site: run_streams(procs, site, streams),
+        "store": lambda procs, site: run_store(store),
     }
 
 

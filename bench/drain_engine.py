@@ -20,6 +20,9 @@ from bench.procs import write_result
 from bench.site import load_site, site_clock, with_broker
 from parking.app.feed import SiteFeed
 from parking.app.metrics import Metrics
+from parking.app.seen import BoardsSeen
+from parking.app.store.store import open_store
+from parking.app.store.writer import StoreWriter
 from parking.live import LiveSite
 from parking.observations import Observation
 from parking.types import ConnectionState
@@ -78,14 +81,45 @@ def feed_results(metrics: Metrics) -> dict[str, int]:
 
 
 async def drain(
-    site: str, port: int, client_id: str, count: int, idle_s: float, limit_s: float, result_path: str
+    site: str,
+    port: int,
+    client_id: str,
+    count: int,
+    idle_s: float,
+    limit_s: float,
+    result_path: str,
+    store_admin_dsn: str | None = None,
 ) -> dict[str, Any]:
-    """Run the ingest until `count` messages reached the engine (or it went idle)."""
+    """Run the ingest until `count` messages reached the engine (or it went idle); with the store if asked."""
+    if store_admin_dsn is None:
+        return await _drain(site, port, client_id, count, idle_s, limit_s, result_path, None)
+    from bench.store import database
+
+    async with database(store_admin_dsn) as dsn:
+        return await _drain(site, port, client_id, count, idle_s, limit_s, result_path, dsn)
+
+
+async def _drain(
+    site: str,
+    port: int,
+    client_id: str,
+    count: int,
+    idle_s: float,
+    limit_s: float,
+    result_path: str,
+    dsn: str | None,
+) -> dict[str, Any]:
     config = with_broker(load_site(site), "127.0.0.1", port, client_id)
     clock = site_clock(config)
     live = LiveSite(config, clock())
     metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
-    sink = CountingSink(SiteFeed(live, metrics, clock), count)
+    store = writer_task = None
+    if dsn is not None:  # wired as parking/app/factory.py wires it
+        store = await open_store(config.store, dsn)
+        writer = StoreWriter(store.pool, store.buffer, live, BoardsSeen([]), clock, config.store, store.state)
+        writer_task = asyncio.create_task(writer.run(), name="bench-store-writer")
+    record = store.record_observation if store is not None else None
+    sink = CountingSink(SiteFeed(live, metrics, clock, record=record), count)
     dispatcher = Dispatcher(config.feeds, sink, config.mqtt.max_payload_bytes)
     ingest = MqttIngest(config.mqtt, dispatcher, sink)
     started = time.perf_counter()
@@ -103,6 +137,10 @@ async def drain(
     finally:
         task.cancel()
         await asyncio.wait({task}, timeout=STOP_S)
+        if writer_task is not None and store is not None:
+            writer_task.cancel()
+            await asyncio.wait({writer_task}, timeout=STOP_S)
+            await store.pool.close()
     result = {
         "received": sink.seen,
         "expected": count,
@@ -112,6 +150,8 @@ async def drain(
         "results": feed_results(metrics),
         "reconnects": ingest.reconnects,
         "stopped_cleanly": task.done(),
+        "store_backlog": None if store is None else len(store.buffer),
+        "store_written": None if store is None else store.buffer.written["observations"],
     }
     if not task.done():
         # asyncio.run would wait for the task forever: report, then leave at once
@@ -133,10 +173,20 @@ def main() -> None:
     parser.add_argument("--idle-s", type=float, default=5.0)
     parser.add_argument("--limit-s", type=float, default=120.0)
     parser.add_argument("--profile", help="write cProfile stats of the drain to this file")
+    parser.add_argument("--store-admin-dsn", help="with the store: a fresh database on this server")
     parser.add_argument("--result", required=True)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    run = drain(args.config, args.port, args.client_id, args.count, args.idle_s, args.limit_s, args.result)
+    run = drain(
+        args.config,
+        args.port,
+        args.client_id,
+        args.count,
+        args.idle_s,
+        args.limit_s,
+        args.result,
+        args.store_admin_dsn,
+    )
     if args.profile:
         with cProfile.Profile() as profile:
             result = asyncio.run(run)
