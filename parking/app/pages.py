@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -167,17 +168,33 @@ def _board_question(request: web.Request, board_id: str) -> Question:
     return question
 
 
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """Who asks for a board's driver page: the board, their language, WeChat or not, the board's question."""
+
+    board_id: str
+    lang: Language
+    wechat: bool
+    question: Question
+
+
+def _visit(request: web.Request) -> Visit | web.Response:
+    """The visit of a driver's page, or the friendly 404 page for an unknown board."""
+    board_id = request.match_info["board_id"]
+    lang = _language(request, request.app[CONFIG])
+    if not request.app[GUIDANCE].has_board(board_id):
+        return _html(render_not_found(lang), status=404)
+    wechat = is_wechat(request.headers.get("User-Agent", "")[:512])
+    return Visit(board_id, lang, wechat, _board_question(request, board_id))
+
+
 @routes.get("/go/{board_id}", name="go")
 async def go_page(request: web.Request) -> web.Response:
     """The page a driver lands on after scanning a board's QR code."""
-    app = request.app
-    config = app[CONFIG]
-    board_id = request.match_info["board_id"]
-    lang = _language(request, config)
-    if not app[GUIDANCE].has_board(board_id):
-        return _html(render_not_found(lang), status=404)
-    wechat = is_wechat(request.headers.get("User-Agent", "")[:512])
-    question = _board_question(request, board_id)
+    visit = _visit(request)
+    if isinstance(visit, web.Response):
+        return visit
+    board_id, lang, wechat, question = visit.board_id, visit.lang, visit.wechat, visit.question
 
     def render() -> tuple[bytes, First]:
         page, first = build_page(request, board_id, question, lang, wechat)
@@ -191,14 +208,11 @@ async def go_page(request: web.Request) -> web.Response:
 @routes.get("/go/{board_id}/lots", name="go_lots")
 async def go_lots(request: web.Request) -> web.Response:
     """The lots part of the driver's page, refreshed in place; with lat/lon, from the phone's position."""
-    app = request.app
-    config = app[CONFIG]
-    board_id = request.match_info["board_id"]
-    lang = _language(request, config)
-    if not app[GUIDANCE].has_board(board_id):
-        return _html(render_not_found(lang), status=404)
-    wechat = is_wechat(request.headers.get("User-Agent", "")[:512])
-    board_question = _board_question(request, board_id)
+    visit = _visit(request)
+    if isinstance(visit, web.Response):
+        return visit
+    board_id, lang, wechat, board_question = visit.board_id, visit.lang, visit.wechat, visit.question
+    app, config = request.app, request.app[CONFIG]
     if "lat" not in request.query and "lon" not in request.query:
 
         def render() -> tuple[bytes, First]:
