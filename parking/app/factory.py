@@ -1,7 +1,8 @@
 """The application factory: resources open in start-up order in cleanup_ctx and close in reverse.
 
 Order: (the store joins first, when there is one) → the live site → routes and
-guidance, built off the event loop → MQTT ingest → the availability ticker.
+guidance, built off the event loop → MQTT ingest → the ticker (availability,
+and every guidance.refresh_s the pending arrivals boards read).
 Each resource's cleanup runs only if its start-up succeeded.
 """
 
@@ -28,6 +29,7 @@ from parking.app.keys import (
     LIVE,
     METRICS,
     OPENAPI,
+    OUTLOOK,
     PENDING,
     SEEN,
     SIGNAL,
@@ -35,6 +37,7 @@ from parking.app.keys import (
 )
 from parking.app.metrics import Metrics
 from parking.app.middleware import observe_requests
+from parking.app.outlook import GuidanceOutlook
 from parking.app.seen import BoardsSeen
 from parking.app.signals import ChangeSignal
 from parking.app.tasks import BackgroundTasks
@@ -110,9 +113,15 @@ async def _guidance(app: web.Application) -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
     guidance = await loop.run_in_executor(None, build_guidance, config)
     app[GUIDANCE] = guidance
+    app[OUTLOOK] = outlook = GuidanceOutlook(config, guidance, app[LIVE], app[PENDING], app[CLOCK]())
     labels = {lot.id: lot.display_label for lot in config.lots}
     app[BOARDS] = BoardCache(
-        app[LIVE], guidance, labels, config.defaults.board_ttl_s, config.signage.fallback_text
+        app[LIVE],
+        guidance,
+        labels,
+        config.defaults.board_ttl_s,
+        config.signage.fallback_text,
+        outlook.for_board,
     )
     yield
 
@@ -129,11 +138,17 @@ async def _mqtt_ingest(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _ticker(app: web.Application) -> AsyncIterator[None]:
-    live, clock = app[LIVE], app[CLOCK]
+    live, clock, outlook = app[LIVE], app[CLOCK], app[OUTLOOK]
+    refresh_s = app[CONFIG].guidance.refresh_s
 
     async def tick_forever() -> None:
+        refreshed = clock()
         while True:
-            live.tick(clock())
+            now = clock()
+            live.tick(now)
+            if (now - refreshed).total_seconds() >= refresh_s:
+                outlook.refresh(now)
+                refreshed = now
             await asyncio.sleep(TICK_S)
 
     app[TASKS].start(TICKER, tick_forever())

@@ -10,10 +10,11 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from parking.app.keys import CLOCK, CONFIG, GUIDANCE, LIVE, METRICS, PENDING
+from parking.app.keys import CLOCK, CONFIG, GUIDANCE, LIVE, METRICS, OUTLOOK, PENDING
 from parking.app.middleware import json_error
 from parking.app.queries import QueryError, needs, number, text
 from parking.config.models import Config
+from parking.guidance.expected import Outlook
 from parking.guidance.service import GuidanceService, Needs, Origin, Recommendation
 from parking.live import LiveSite
 from signage.navigation import is_wechat, links_for
@@ -71,19 +72,34 @@ def question_from(query: Any, config: Config, guidance: GuidanceService) -> Ques
 
 
 def recommendations(
-    question: Question, live: LiveSite, guidance: GuidanceService, limit: int
+    question: Question, live: LiveSite, guidance: GuidanceService, limit: int, outlook: Outlook
 ) -> list[Recommendation]:
-    """The ranked lots that answer a question now."""
+    """The ranked lots that answer a question now, given the drivers already on their way."""
     views = live.views()
     if question.board is not None:
         return guidance.recommend_from_board(
-            question.board, question.destination, views, question.needs, limit
+            question.board, question.destination, views, question.needs, limit, outlook
         )
-    return guidance.recommend(question.origin, question.destination, views, question.needs, limit)
+    return guidance.recommend(question.origin, question.destination, views, question.needs, limit, outlook)
+
+
+def answer_now(request: web.Request, question: Question, limit: int) -> list[Recommendation]:
+    """The ranked lots for a question at the app's time, with every pending arrival recorded so far."""
+    app = request.app
+    outlook = app[OUTLOOK].for_answer(question.needs.category, app[CLOCK]())
+    return recommendations(question, app[LIVE], app[GUIDANCE], limit, outlook)
+
+
+def count_arrival(request: web.Request, question: Question, recs: list[Recommendation], source: str) -> None:
+    """A driver given this answer is on the way: a pending arrival at the lot recommended first."""
+    app = request.app
+    if recs and recs[0].cost is not None:
+        app[PENDING].add(recs[0].lot, app[CLOCK](), recs[0].cost.drive_s, category=question.needs.category)
+        app[METRICS].guidance_answers.labels(source).inc()
 
 
 def lot_answer(
-    rec: Recommendation, config: Config, category: str, pending: int, in_wechat: bool = False
+    rec: Recommendation, config: Config, category: str, pending: float, in_wechat: bool = False
 ) -> dict[str, Any]:
     """One ranked lot in a guidance answer."""
     assert rec.route is not None  # ranked lots always have a route and a cost
@@ -110,9 +126,12 @@ def lot_answer(
             "drive_s": round(cost.drive_s, 1),
             "walk_s": round(cost.walk_s, 1),
             "full_risk_s": round(cost.full_risk_s, 1),
+            "search_s": round(cost.search_s, 1),
             "total_s": round(cost.total_s, 1),
         },
-        "pending_arrivals": pending,
+        "expected_free": None if rec.expectation is None else round(rec.expectation.expected_free, 1),
+        "full_probability": None if rec.expectation is None else round(rec.expectation.full_probability, 3),
+        "pending_arrivals": round(pending, 1),
         "entrance": {"id": entrance.id, "lat": entrance.lat, "lon": entrance.lon},
         "navigation": [
             {
@@ -157,7 +176,13 @@ def answer(
         "data": "fresh" if fresh else "stale",
         "generated_at": now.isoformat().replace("+00:00", "Z"),
         "lots": [
-            lot_answer(rec, config, question.needs.category, pending.count(rec.lot, now), wechat)
+            lot_answer(
+                rec,
+                config,
+                question.needs.category,
+                pending.count(rec.lot, now, question.needs.category),
+                wechat,
+            )
             for rec in recs
         ],
     }
@@ -172,10 +197,7 @@ async def get_guidance(request: web.Request) -> web.Response:
         question = question_from(request.query, config, guidance)
     except QueryError as exc:
         return json_error(exc.status, exc.message)
-    now = app[CLOCK]()
-    recs = recommendations(question, app[LIVE], guidance, config.guidance.answer_lots)
-    if recs and recs[0].cost is not None:
-        app[PENDING].add(recs[0].lot, now, recs[0].cost.drive_s)
-        app[METRICS].guidance_answers.labels("board" if question.board else "position").inc()
-    body = orjson.dumps(answer(question, recs, request, now))
+    recs = answer_now(request, question, config.guidance.answer_lots)
+    count_arrival(request, question, recs, "board" if question.board else "position")
+    body = orjson.dumps(answer(question, recs, request, app[CLOCK]()))
     return web.Response(body=body, content_type="application/json", headers={"Cache-Control": "no-store"})

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from parking.app.guidance_api import Question, question_from, recommendations
-from parking.app.keys import BOARDS, CLOCK, CONFIG, GUIDANCE, LIVE, METRICS, PENDING
+from parking.app.guidance_api import Question, answer_now, count_arrival, question_from
+from parking.app.keys import BOARDS, CLOCK, CONFIG, GUIDANCE, LIVE
 from parking.app.middleware import json_error
 from parking.app.queries import QueryError
 from parking.config.models import Config
@@ -87,7 +87,7 @@ def build_page(
     """What the driver's page of a board says now for a question (from the board or a position)."""
     app = request.app
     config, live = app[CONFIG], app[LIVE]
-    recs = recommendations(question, live, app[GUIDANCE], config.guidance.answer_lots)
+    recs = answer_now(request, question, config.guidance.answer_lots)
     board = next(b for b in config.boards if b.id == board_id)
     fresh = any(view.status != "unknown" for view in live.views().values())
     now = app[CLOCK]().astimezone(ZoneInfo(config.site.timezone))
@@ -125,11 +125,7 @@ def _cached(request: web.Request, key: PageKey, render: Any) -> bytes:
 
 def _count_arrival(request: web.Request, question: Question) -> None:
     """A page view is a driver about to drive: a pending arrival at the lot recommended first."""
-    app = request.app
-    recs = recommendations(question, app[LIVE], app[GUIDANCE], 1)
-    if recs and recs[0].cost is not None:
-        app[PENDING].add(recs[0].lot, app[CLOCK](), recs[0].cost.drive_s)
-        app[METRICS].guidance_answers.labels("go_page").inc()
+    count_arrival(request, question, answer_now(request, question, 1), "go_page")
 
 
 @routes.get("/go/{board_id}", name="go")
