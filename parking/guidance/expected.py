@@ -55,6 +55,16 @@ class Expectation:
         """Fewer spaces expected than the reserve: not to be recommended before a lot with more."""
         return self.expected_free < self.reserve
 
+    @property
+    def predicted_full(self) -> bool:
+        """Not one space expected for this driver: recommended only after every lot that has one."""
+        return self.expected_free < 1.0
+
+    @property
+    def tier(self) -> int:
+        """0: the reserve is expected; 1: a space but not the reserve; 2: predicted full."""
+        return 2 if self.predicted_full else int(self.below_reserve)
+
 
 def reserve_for(capacity: int, params: GuidanceConfig) -> float:
     """Spaces a lot should still have on arrival to be recommended first: max(spaces, share x capacity)."""

@@ -3,8 +3,9 @@
 Without a model this is the plain ranking (drive + walk over lots with a free
 space now), which the evaluation keeps as the baseline. With one, each lot's
 expected space on arrival decides: a lot expected to have fewer spaces than its
-reserve comes after every lot that is not, and a lot that may be full on
-arrival costs the chance of that times the detour to the best other lot.
+reserve comes after every lot that is not, one predicted full (not one space
+expected) after every lot with a space, and a lot that may be full on arrival
+costs the chance of that times the detour to the best other lot.
 """
 
 from __future__ import annotations
@@ -119,10 +120,10 @@ def rank(
     return candidates
 
 
-def _order(candidate: Candidate[L]) -> tuple[bool, float, str]:
-    """Lots with their reserve expected first, then by cost; the lot id breaks ties the same everywhere."""
-    below = candidate.expectation is not None and candidate.expectation.below_reserve
-    return below, candidate.cost_s, candidate.route.lot
+def _order(candidate: Candidate[L]) -> tuple[int, float, str]:
+    """By tier (reserve expected, a space expected, predicted full), then cost, then lot id."""
+    tier = 0 if candidate.expectation is None else candidate.expectation.tier
+    return tier, candidate.cost_s, candidate.route.lot
 
 
 def _plain(routes: Iterable[L], views: Mapping[str, LotView], category: str) -> list[Candidate[L]]:
