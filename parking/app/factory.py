@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from importlib import resources
+from pathlib import Path
 
 import orjson
 import yaml
@@ -19,6 +20,7 @@ from aiohttp import web
 from parking.app import api, guidance_api, ops, pages, streams
 from parking.app.boards import BoardCache
 from parking.app.feed import SiteFeed
+from parking.app.graphfile import GraphFileError, load_graph
 from parking.app.keys import (
     BOARDS,
     CLOCK,
@@ -43,7 +45,7 @@ from parking.app.signals import ChangeSignal
 from parking.app.tasks import BackgroundTasks
 from parking.clock import Clock, utc_now
 from parking.config.models import Config
-from parking.guidance import RouteTable, build_road_graph
+from parking.guidance import RoadGraph, RouteTable, build_road_graph
 from parking.guidance.pending import PendingArrivals
 from parking.guidance.service import GuidanceService
 from parking.live import LiveSite
@@ -79,8 +81,23 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
 
 def build_guidance(config: Config) -> GuidanceService:
     """The road graph, every board's routes and the guidance service: CPU work, run in an executor."""
-    roads = build_road_graph(config.roads)
+    roads = load_roads(config)
     return GuidanceService(config, RouteTable(config, roads), roads)
+
+
+def load_roads(config: Config) -> RoadGraph:
+    """The road graph: built from the config's ways, or read from its graph file (GraphFileError)."""
+    if config.roads.file is None:
+        return build_road_graph(config.roads)
+    roads, _ = load_graph(Path(config.roads.file))
+    nodes = [e.node for lot in config.lots for e in lot.entrances] + [b.node for b in config.boards]
+    unknown = sorted({node for node in nodes if node is not None and node not in roads.coords})
+    if unknown:
+        raise GraphFileError(
+            f"{config.roads.file}: the config names road nodes the graph does not have: "
+            + ", ".join(unknown[:5])
+        )
+    return roads
 
 
 def _openapi_json() -> bytes:

@@ -294,11 +294,20 @@ class Way(Model):
 
 
 class Roads(Model):
-    nodes: dict[str, tuple[Latitude, Longitude]] = Field(min_length=2)
-    ways: list[Way] = Field(min_length=1)
+    """The road network: inline nodes and ways, or a graph file written by `parking-guide import-osm`."""
+
+    file: str | None = None  # relative to the config file
+    nodes: dict[str, tuple[Latitude, Longitude]] = Field(default_factory=dict)
+    ways: list[Way] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _ways_use_known_nodes(self) -> Roads:
+        if self.file is not None:
+            if self.nodes or self.ways:
+                raise ValueError("give either file (an imported graph) or nodes and ways, not both")
+            return self
+        if len(self.nodes) < 2 or not self.ways:
+            raise ValueError("roads needs at least 2 nodes and 1 way, or a graph file (roads.file)")
         for i, way in enumerate(self.ways):
             for node in way.nodes:
                 if node not in self.nodes:
@@ -366,7 +375,11 @@ class Config(Model):
         destinations = self.destination_ids()
         for lot in self.lots:
             for entrance in lot.entrances:
-                if entrance.node is not None and entrance.node not in self.roads.nodes:
+                if (
+                    entrance.node is not None
+                    and self.roads.file is None
+                    and entrance.node not in self.roads.nodes
+                ):
                     raise ValueError(
                         f"lot {lot.id!r} entrance {entrance.id!r}: unknown road node {entrance.node!r}"
                     )
@@ -374,7 +387,7 @@ class Config(Model):
                 if dest not in destinations:
                     raise ValueError(f"lot {lot.id!r} walk_s: unknown destination {dest!r}")
         for board in self.boards:
-            if board.node is not None and board.node not in self.roads.nodes:
+            if board.node is not None and self.roads.file is None and board.node not in self.roads.nodes:
                 raise ValueError(f"board {board.id!r}: unknown road node {board.node!r}")
             if board.destination not in destinations:
                 raise ValueError(
