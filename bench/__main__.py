@@ -1,6 +1,6 @@
-"""`python -m bench`: measure ingest, the board endpoint and publish-to-board latency, in one run.
+"""`python -m bench`: measure ingest, the board endpoint, publish-to-board latency and guidance at scale.
 
-.venv/bin/python -m bench [--quick] [--only ingest|board|latency ...] [--out results.json]
+.venv/bin/python -m bench [--quick] [--only ingest|board|latency|guidance ...] [--out results.json]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 from bench.board import BoardSettings, run_board
 from bench.errors import BenchError
+from bench.guidance import run_guidance
 from bench.ingest import IngestSettings, run_ingest
 from bench.latency import LatencySettings, run_latency
 from bench.loadgen import have_wrk
@@ -27,7 +28,7 @@ from bench.procs import Processes
 from bench.report import Figure, save, table
 from bench.site import DEFAULT_SITE, choose_site
 
-PARTS = ("ingest", "board", "latency")
+PARTS = ("ingest", "board", "latency", "guidance")
 Runner = Callable[[Processes, str], tuple[list[Figure], dict[str, Any]]]
 
 
@@ -75,6 +76,9 @@ def _runners(args: argparse.Namespace) -> dict[str, Runner]:
         "ingest": lambda procs, site: run_ingest(procs, site, ingest),
         "board": lambda procs, site: run_board(procs, site, board),
         "latency": lambda procs, site: run_latency(procs, site, latency),
+        "guidance": lambda procs, site: run_guidance(
+            procs.workdir, side=320, queries=300 if quick else 2000, baseline_queries=10 if quick else 30
+        ),
     }
 
 

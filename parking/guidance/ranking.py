@@ -10,9 +10,13 @@ costs the chance of that times the detour to the best other lot.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from parking.availability.views import LotView
 from parking.config.models import GuidanceConfig
@@ -72,7 +76,8 @@ class RankingModel:
 
     params: GuidanceConfig
     search_s: Mapping[str, float]  # lot -> seconds to find the free bay once there
-    between_s: Mapping[str, Mapping[str, float]]  # lot -> lot -> drive from the first lot's entrance
+    lots: Mapping[str, int]  # lot -> its row and column in between_s
+    between_s: npt.NDArray[np.float64]  # drive from lot i's entrance to lot j (inf: none, or i == j)
 
 
 def cost_of(route: Leg) -> Cost:
@@ -107,12 +112,12 @@ def rank(
         free = view.categories[category].free
         assert free is not None  # recommendable_for says so
         usable.append((route, view, free, expectation))
-    fallbacks = _fallbacks(usable, category, model, outlook)
+    onward = _onward_s(usable, category, model, outlook)
     candidates: list[Candidate[L]] = []
     for route, view, free, expectation in usable:
         risk_s = 0.0
         if expectation.full_probability > NEGLIGIBLE_RISK:
-            risk_s = expectation.full_probability * _detour_s(route, fallbacks, model)
+            risk_s = expectation.full_probability * _detour_s(route, onward, model)
         search_s = model.search_s.get(route.lot, 0.0)
         cost = Cost(route.drive_s, route.walk_s, risk_s, search_s)
         candidates.append(Candidate(route, view, free, cost, expectation))
@@ -139,32 +144,39 @@ def _plain(routes: Iterable[L], views: Mapping[str, LotView], category: str) -> 
     return candidates
 
 
-def _fallbacks(
+def _onward_s(
     usable: list[tuple[L, LotView, int, Expectation]],
     category: str,
     model: RankingModel,
     outlook: Outlook,
-) -> dict[str, float]:
-    """Lots a driver who finds a lot full could drive on to, each with its walk plus search time.
+) -> npt.NDArray[np.float64] | None:
+    """For every lot, the quickest way on from it to another lot a driver who found it full could take.
 
-    Those with at least their reserve free now once drivers already sent are
-    counted (their fill over the detour is left out: it is short and second order).
+    Drive from its entrance, plus that lot's walk and search. The lots counted
+    are those with at least their reserve free now once drivers already sent are
+    counted (their fill over the detour is left out: it is short and second
+    order). None when no lot may be found full (nothing to compute).
     """
-    out: dict[str, float] = {}
+    if not any(e.full_probability > NEGLIGIBLE_RISK for _, _, _, e in usable):
+        return None
+    then = np.full(len(model.lots), np.inf)
     for route, view, _, expectation in usable:
         free = usable_free(view, category, outlook)
-        if free is not None and free - outlook.pending.get(route.lot, 0.0) >= expectation.reserve:
-            out[route.lot] = route.walk_s + model.search_s.get(route.lot, 0.0)
-    return out
+        column = model.lots.get(route.lot)
+        if (
+            column is not None
+            and free is not None
+            and free - outlook.pending.get(route.lot, 0.0) >= expectation.reserve
+        ):
+            then[column] = route.walk_s + model.search_s.get(route.lot, 0.0)
+    best: npt.NDArray[np.float64] = np.min(model.between_s + then[None, :], axis=1)
+    return best
 
 
-def _detour_s(route: Leg, fallbacks: Mapping[str, float], model: RankingModel) -> float:
+def _detour_s(route: Leg, onward: npt.NDArray[np.float64] | None, model: RankingModel) -> float:
     """What finding this lot full adds: on to the best other lot and its walk, less this lot's walk."""
-    between = model.between_s.get(route.lot, {})
-    best = min(
-        (between[lot] + onward for lot, onward in fallbacks.items() if lot != route.lot and lot in between),
-        default=None,
-    )
-    if best is None:
+    row = model.lots.get(route.lot)
+    best = math.inf if onward is None or row is None else float(onward[row])
+    if best == math.inf:
         return model.params.no_alternative_s
     return max(0.0, best - route.walk_s)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from parking.config.models import Config, Destination, Lot
 from parking.geo import distance_m, turn_deg
@@ -165,21 +166,24 @@ class RouteTable:
             path=(nodes[reach.origin], *(nodes[int(arcs.head[a])] for a in driven)),
         )
 
-    def between_lots(self) -> dict[str, dict[str, float]]:
-        """Drive seconds from each lot's first entrance to every other lot reachable from it."""
+    def between_lots(self) -> tuple[dict[str, int], npt.NDArray[np.float64]]:
+        """Drive seconds from each lot's first entrance to every other lot: lot -> row, and the matrix.
+
+        inf where a lot cannot be reached from another, and from a lot to itself.
+        """
         arcs = self._roads.arcs
-        out: dict[str, dict[str, float]] = {}
+        lots = {lot.id: i for i, lot in enumerate(self._config.lots)}
+        between = np.full((len(lots), len(lots)), np.inf)
         for lot in self._config.lots:
             start = next(e for e in self._entrances if e.lot.id == lot.id)
             first_arcs = np.asarray(list(arcs.out_arcs(start.node)), dtype=np.int64)
             drive, _ = self._table.times_from(start.node, first_arcs)
-            to: dict[str, float] = {}
+            row = between[lots[lot.id]]
             for entrance in self._entrances:
-                drive_s = float(drive[self._table.row(entrance.node)])
-                if entrance.lot.id != lot.id and drive_s < to.get(entrance.lot.id, math.inf):
-                    to[entrance.lot.id] = drive_s
-            out[lot.id] = to
-        return out
+                column = lots[entrance.lot.id]
+                if entrance.lot.id != lot.id:
+                    row[column] = min(row[column], float(drive[self._table.row(entrance.node)]))
+        return lots, between
 
 
 def _first_arcs(arcs: ArcGraph, origin: int, heading_deg: float | None) -> list[int]:

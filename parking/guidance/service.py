@@ -66,10 +66,12 @@ class GuidanceService:
         self._lots: dict[str, Lot] = {lot.id: lot for lot in config.lots}
         self._boards: dict[str, Board] = {board.id: board for board in config.boards}
         self._default_lines = config.defaults.board_lines
+        lots, between_s = routes.between_lots()
         self._model = RankingModel(
             params=config.guidance,
             search_s={lot.id: config.guidance.street_search_s for lot in config.lots if lot.kind == "street"},
-            between_s=routes.between_lots(),
+            lots=lots,
+            between_s=between_s,
         )
         # the lots whose state can change what each board shows
         self._board_lots: dict[str, frozenset[str]] = {

@@ -29,7 +29,18 @@ MIN_TRAVEL_S = 1e-3  # an edge between two nodes at one position still takes tim
 class DriveTable:
     """Quickest drive times from the end of every arc to each target node; read-only once built."""
 
-    __slots__ = ("_arcs", "_node_row", "_succ", "_succ_start", "_time", "_travel", "targets")
+    __slots__ = (
+        "_arcs",
+        "_heads",
+        "_next",
+        "_node_row",
+        "_succ",
+        "_succ_start",
+        "_time",
+        "_travel",
+        "_travels",
+        "targets",
+    )
 
     def __init__(self, arcs: ArcGraph, targets: Sequence[int]) -> None:
         self._arcs = arcs
@@ -51,6 +62,12 @@ class DriveTable:
                 if len(sources):
                     time[row] = dijkstra(reversed_turns, directed=True, indices=sources, min_only=True)
         self._time = time
+        # for walking down the table in Python: plain lists index faster than arrays one item at a time
+        self._heads: list[int] = arcs.head.tolist()
+        self._travels: list[float] = self._travel.tolist()
+        starts = self._succ_start.tolist()
+        succ = self._succ.tolist()
+        self._next: list[list[int]] = [succ[starts[a] : starts[a + 1]] for a in range(n)]
 
     def row(self, node: int) -> int:
         """The table row of a target node (KeyError if it is not a target)."""
@@ -81,14 +98,19 @@ class DriveTable:
         """The arcs of the quickest drive that starts with `first_arc` and ends at target `row`."""
         if first_arc == NO_ARC:
             return []
-        target, head, time, travel = self.targets[row], self._arcs.head, self._time[row], self._travel
+        target, head, time, travel, after = (
+            self.targets[row],
+            self._heads,
+            self._time[row],
+            self._travels,
+            self._next,
+        )
         arcs = [first_arc]
         arc = first_arc
         for _ in range(len(head)):  # a bound: a quickest drive takes each arc at most once
             if head[arc] == target:
                 return arcs
-            succ = self._succ[self._succ_start[arc] : self._succ_start[arc + 1]]
-            arc = int(succ[np.argmin(time[succ] + travel[succ])])
+            arc = min(after[arc], key=lambda b: time[b] + travel[b])
             arcs.append(arc)
         raise AssertionError("the drive table does not lead to its target")  # pragma: no cover
 
