@@ -49,6 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = _load(args.config)
         if args.command == "qr":
             return _qr(config, args.config, Path(args.out_dir))
+        if args.command == "evaluate":
+            from parking.app.evaluate import report
+
+            print(report(config, [float(s) for s in args.scales.split(",")], args.seed))
+            return 0
         if args.command in ("demo", "run"):
             raise_open_file_limit()
         if args.command == "demo":
@@ -108,6 +113,11 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--interval", type=float, default=1.0, help="seconds between publishing rounds")
     simulate.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second")
     simulate.add_argument("--seed", type=int, default=None)
+
+    evaluate = sub.add_parser("evaluate", help="simulate a peak morning: guidance strategies side by side")
+    evaluate.add_argument("-c", "--config", default=None, help="config file (default: the built-in example)")
+    evaluate.add_argument("--scales", default="0.6,1.5,3", help="visitor demand multipliers, comma-separated")
+    evaluate.add_argument("--seed", type=int, default=1)
 
     osm = sub.add_parser("import-osm", help="read an OpenStreetMap extract into a road graph file")
     osm.add_argument("extract", help="an .osm or .osm.pbf file")

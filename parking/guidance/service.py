@@ -85,6 +85,11 @@ class GuidanceService:
         return list(self._boards)
 
     @property
+    def lots(self) -> Mapping[str, Lot]:
+        """Every lot by id."""
+        return self._lots
+
+    @property
     def model(self) -> RankingModel:
         """The fixed part of the expected-space model."""
         return self._model
