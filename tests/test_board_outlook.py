@@ -7,7 +7,7 @@ would do it every guidance.refresh_s).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,17 +19,10 @@ from parking.app.keys import FEED, GUIDANCE, LIVE, OUTLOOK, PENDING
 from parking.guidance.expected import LotOverride
 from parking.observations import LotObservation
 from tests.site import T0, site_config
+from tests.test_guidance_api import FakeClock
 
 Client = TestClient[web.Request, web.Application]
 MakeClient = Callable[[web.Application], Awaitable[Client]]
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
