@@ -1,6 +1,7 @@
-"""`python -m bench`: ingest, the board endpoint, publish-to-board latency, drivers' pages, streams.
+"""`python -m bench`: ingest, boards, publish-to-board latency, drivers' pages, streams, guidance at scale.
 
-.venv/bin/python -m bench [--quick] [--only ingest|board|latency|drivers|streams ...] [--out results.json]
+.venv/bin/python -m bench [--quick] [--only ingest|board|latency|drivers|streams|guidance ...]
+                          [--out results.json]
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from bench.board import BoardSettings, run_board
 from bench.drivers import DriversSettings, run_drivers
 from bench.errors import BenchError
+from bench.guidance import run_guidance
 from bench.ingest import IngestSettings, run_ingest
 from bench.latency import LatencySettings, run_latency
 from bench.loadgen import have_wrk
@@ -29,7 +31,7 @@ from bench.report import Figure, save, table
 from bench.site import DEFAULT_SITE, choose_site
 from bench.streams import StreamsSettings, run_streams
 
-PARTS = ("ingest", "board", "latency", "drivers", "streams")
+PARTS = ("ingest", "board", "latency", "drivers", "streams", "guidance")
 Runner = Callable[[Processes, str], tuple[list[Figure], dict[str, Any]]]
 
 
@@ -92,6 +94,9 @@ def _runners(args: argparse.Namespace) -> dict[str, Runner]:
         "latency": lambda procs, site: run_latency(procs, site, latency),
         "drivers": lambda procs, site: run_drivers(procs, site, drivers),
         "streams": lambda procs, site: run_streams(procs, site, streams),
+        "guidance": lambda procs, site: run_guidance(
+            procs.workdir, side=320, queries=300 if quick else 2000, baseline_queries=10 if quick else 30
+        ),
     }
 
 

@@ -1,15 +1,16 @@
 """The live site: the one writer of availability, and the record of what changed when.
 
 Everything that changes what a board or the API shows goes through here:
-feed observations, the clock's tick (freshness, opening hours, trend), and, as
-they arrive, ops overrides and a restore from the store. Readers take views and
+feed observations, the clock's tick (freshness, opening hours, trend), what
+guidance expects at a lot (drivers on their way), and, as they arrive, ops
+overrides and a restore from the store. Readers take views and
 ask which lots changed after a version they saw; listeners are told that the
 version moved. Pure and synchronous: the time is passed in, nothing is awaited.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from types import MappingProxyType
 
@@ -29,6 +30,7 @@ class LiveSite:
             (lot.id for lot in config.lots), self._availability.version
         )
         self._listeners: list[Listener] = []
+        self._guidance_changes = 0  # changes to what guidance sees beyond availability (see note_guidance)
         self._views_at = -1
         self._views: MappingProxyType[str, LotView] = MappingProxyType({})
 
@@ -37,7 +39,7 @@ class LiveSite:
     @property
     def version(self) -> int:
         """Rises by at least one with every visible change; local to this process."""
-        return self._availability.version
+        return self._availability.version + self._guidance_changes
 
     def view(self, lot_id: str) -> LotView:
         """The current view of one lot (KeyError if unknown)."""
@@ -74,6 +76,15 @@ class LiveSite:
             self._changed(lot)
         return changed
 
+    def note_guidance(self, lots: Iterable[str]) -> None:
+        """Record that what guidance expects at these lots changed (drivers on their way, an override)."""
+        known = [lot for lot in lots if lot in self._changed_at]
+        if not known:
+            return
+        self._guidance_changes += 1
+        for lot in known:
+            self._changed(lot)
+
     # -- change signals ------------------------------------------------------------
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -82,7 +93,7 @@ class LiveSite:
         return lambda: self._listeners.remove(listener)
 
     def _changed(self, lot: str) -> None:
-        version = self._availability.version
+        version = self.version
         self._changed_at[lot] = version
         for listener in self._listeners:
             listener(version)

@@ -1,4 +1,4 @@
-"""The `parking-guide` command: demo, run, check, simulate, qr."""
+"""The `parking-guide` command: demo, run, check, simulate, import-osm, evaluate, qr."""
 
 from __future__ import annotations
 
@@ -44,11 +44,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return _check(args.config)
+        if args.command == "import-osm":
+            return _import_osm(args)
         config = _load(args.config)
         if args.command == "run":
             check_files(config, args.config)
         if args.command == "qr":
             return _qr(config, args.config, Path(args.out_dir))
+        if args.command == "evaluate":
+            from parking.app.evaluate import report
+
+            print(report(config, [float(s) for s in args.scales.split(",")], args.seed))
+            return 0
         if args.command in ("demo", "run"):
             raise_open_file_limit()
         if args.command == "demo":
@@ -109,6 +116,21 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second")
     simulate.add_argument("--seed", type=int, default=None)
 
+    evaluate = sub.add_parser("evaluate", help="simulate a peak morning: guidance strategies side by side")
+    evaluate.add_argument("-c", "--config", default=None, help="config file (default: the built-in example)")
+    evaluate.add_argument("--scales", default="0.6,1.5,3", help="visitor demand multipliers, comma-separated")
+    evaluate.add_argument("--seed", type=int, default=1)
+
+    osm = sub.add_parser("import-osm", help="read an OpenStreetMap extract into a road graph file")
+    osm.add_argument("extract", help="an .osm or .osm.pbf file")
+    osm.add_argument("-o", "--out", required=True, help="the graph file to write (.npz); roads.file names it")
+    osm.add_argument(
+        "-c", "--config", default=None, help="report how far this config's places are from the graph"
+    )
+    osm.add_argument(
+        "--lots-yaml", default=None, help="also write the extract's parking amenities as lots here"
+    )
+
     qr = sub.add_parser("qr", help="write each board's QR code (SVG, PNG) and a print-ready sheet")
     qr.add_argument("-c", "--config", default="config.yaml")
     qr.add_argument("-o", "--out-dir", required=True, help="directory to write into (created if missing)")
@@ -155,9 +177,20 @@ def _check(path: str) -> int:
     print(f"  hospitals: {len(config.hospitals)}")
     print(f"  lots:      {len(config.lots)} ({spaces} spaces)")
     print(f"  boards:    {len(config.boards)}")
-    print(f"  roads:     {len(config.roads.nodes)} nodes, {len(config.roads.ways)} ways")
+    if config.roads.file is not None:
+        print(f"  roads:     graph file {config.roads.file}")
+    else:
+        print(f"  roads:     {len(config.roads.nodes)} nodes, {len(config.roads.ways)} ways")
     print(f"  mqtt:      {config.mqtt.host}:{config.mqtt.port} as {config.mqtt.client_id!r}")
     return 0
+
+
+def _import_osm(args: argparse.Namespace) -> int:
+    from parking.app.osm_cli import import_osm
+
+    config = load_config(args.config) if args.config else None
+    lots_yaml = Path(args.lots_yaml) if args.lots_yaml else None
+    return import_osm(Path(args.extract), Path(args.out), config, lots_yaml)
 
 
 async def _wait_for_signal() -> None:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from parking.app.guidance_api import Question, question_from, recommendations
+from parking.app.guidance_api import Question, answer_now, question_from
 from parking.app.headers import STANDARD_HEADERS
 from parking.app.keys import BOARDS, CLOCK, CONFIG, GUIDANCE, LINKS, LIVE, METRICS, PENDING
 from parking.app.links import NavLinkCache
@@ -21,6 +21,7 @@ from parking.app.middleware import json_error
 from parking.app.queries import QueryError
 from parking.config.models import Config
 from parking.guidance.service import Needs, Recommendation
+from parking.types import GENERAL
 from signage.i18n import Language, choose_language
 from signage.navigation import is_wechat
 from signage.pages import (
@@ -108,7 +109,7 @@ def build_page(
     """What the driver's page of a board says now for a question (from the board or a position)."""
     app = request.app
     config, live, guidance = app[CONFIG], app[LIVE], app[GUIDANCE]
-    recs = recommendations(question, live, guidance, config.guidance.answer_lots)
+    recs = answer_now(request, question, config.guidance.answer_lots)
     board = next(b for b in config.boards if b.id == board_id)
     fresh = any(view.status != "unknown" for view in live.views().values())
     now = app[CLOCK]().astimezone(ZoneInfo(config.site.timezone))
@@ -153,7 +154,7 @@ def _count_arrival(request: web.Request, first: First) -> None:
     """A page view is a driver about to drive: a pending arrival at the lot recommended first."""
     if first is not None:
         app = request.app
-        app[PENDING].add(first[0], app[CLOCK](), first[1])
+        app[PENDING].add(first[0], app[CLOCK](), first[1], category=GENERAL)
         app[METRICS].answers_from["go_page"].inc()
 
 

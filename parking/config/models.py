@@ -284,6 +284,8 @@ class Board(Model):
     pinned: list[Ident] = Field(default_factory=list)
     lines: int | None = Field(None, ge=1, le=12)
     needs: list[Category] = Field(default_factory=list)
+    # drivers passing the board an hour (estimated); None: guidance.board_traffic_per_h
+    traffic_per_h: float | None = Field(None, ge=0, le=100_000)
 
 
 class Way(Model):
@@ -294,11 +296,20 @@ class Way(Model):
 
 
 class Roads(Model):
-    nodes: dict[str, tuple[Latitude, Longitude]] = Field(min_length=2)
-    ways: list[Way] = Field(min_length=1)
+    """The road network: inline nodes and ways, or a graph file written by `parking-guide import-osm`."""
+
+    file: str | None = None  # relative to the config file
+    nodes: dict[str, tuple[Latitude, Longitude]] = Field(default_factory=dict)
+    ways: list[Way] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _ways_use_known_nodes(self) -> Roads:
+        if self.file is not None:
+            if self.nodes or self.ways:
+                raise ValueError("give either file (an imported graph) or nodes and ways, not both")
+            return self
+        if len(self.nodes) < 2 or not self.ways:
+            raise ValueError("roads needs at least 2 nodes and 1 way, or a graph file (roads.file)")
         for i, way in enumerate(self.ways):
             for node in way.nodes:
                 if node not in self.nodes:
@@ -322,11 +333,20 @@ class Site(Model):
 
 
 class GuidanceConfig(Model):
-    """Answers to drivers: how far a position may be from a road, how many lots, pending arrivals' slack."""
+    """Answers to drivers and the expected-space model behind every recommendation (docs/guidance.md)."""
 
     max_snap_m: float = Field(300.0, gt=0, le=10_000)
     answer_lots: int = Field(5, ge=1, le=20)
     pending_slack_s: float = Field(300.0, ge=0, le=7200)
+    # a lot expected to have fewer free spaces than max(reserve_spaces, reserve_share x capacity)
+    # on arrival is never recommended before one that is not
+    reserve_spaces: int = Field(3, ge=0, le=1000)
+    reserve_share: float = Field(0.05, ge=0, le=1)
+    street_search_s: float = Field(60.0, ge=0, le=3600)  # looking for the free bay on a street
+    no_alternative_s: float = Field(900.0, ge=0, le=7200)  # a full lot with nowhere else to go: queue
+    board_follow_rate: float = Field(0.3, ge=0, le=1)  # share of a board's traffic that follows line 1
+    board_traffic_per_h: float = Field(120.0, ge=0, le=100_000)  # drivers passing a board an hour
+    refresh_s: float = Field(5.0, ge=0.5, le=300)  # boards re-ranked for pending arrivals this often
 
 
 class SignageConfig(Model):
@@ -357,7 +377,11 @@ class Config(Model):
         destinations = self.destination_ids()
         for lot in self.lots:
             for entrance in lot.entrances:
-                if entrance.node is not None and entrance.node not in self.roads.nodes:
+                if (
+                    entrance.node is not None
+                    and self.roads.file is None
+                    and entrance.node not in self.roads.nodes
+                ):
                     raise ValueError(
                         f"lot {lot.id!r} entrance {entrance.id!r}: unknown road node {entrance.node!r}"
                     )
@@ -365,7 +389,7 @@ class Config(Model):
                 if dest not in destinations:
                     raise ValueError(f"lot {lot.id!r} walk_s: unknown destination {dest!r}")
         for board in self.boards:
-            if board.node is not None and board.node not in self.roads.nodes:
+            if board.node is not None and self.roads.file is None and board.node not in self.roads.nodes:
                 raise ValueError(f"board {board.id!r}: unknown road node {board.node!r}")
             if board.destination not in destinations:
                 raise ValueError(
