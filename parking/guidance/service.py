@@ -28,6 +28,9 @@ class Recommendation:
     cost: Cost | None
     pinned: bool = False
     expectation: Expectation | None = None  # what a driver sent now can expect there (ranked lots)
+    # a pinned lot the model expects below its reserve on arrival while the board sends drivers
+    # to another lot: the board shows it FULL (no arrow, no minutes), not a count that invites them
+    expected_full: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,12 +128,16 @@ class GuidanceService:
         by_lot = {reach.lot: reach for reach in reaches}
         wanted = max(board.lines or self._default_lines, len(board.pinned))
         ranked = rank(reaches, views, category, model=self._model, outlook=outlook)
+        first = ranked[0].route.lot if ranked else None
+        expectations = {c.route.lot: c.expectation for c in ranked}
         lines: list[Recommendation] = []
         for lot in board.pinned:
             reach = by_lot.get(lot)
             route = self._routes.route(reach) if reach is not None else None
             cost = cost_of(route) if route is not None else None
-            lines.append(Recommendation(lot, views[lot], route, cost, pinned=True))
+            expectation = expectations.get(lot)
+            full = pinned_expected_full(lot, expectation, first)
+            lines.append(Recommendation(lot, views[lot], route, cost, True, expectation, full))
         for candidate in ranked:
             if len(lines) >= wanted:
                 break
@@ -210,6 +217,16 @@ class GuidanceService:
             candidate.cost,
             expectation=candidate.expectation,
         )
+
+
+def pinned_expected_full(lot: str, expectation: Expectation | None, first: str | None) -> bool:
+    """A pinned lot shows FULL if expected below its reserve on arrival while its board sends drivers on.
+
+    Its free count is still true now, but the drivers already sent there will take
+    it; a number on the board would draw more. When no other lot is better (the
+    board's first choice is this lot, or there is none), the count stays.
+    """
+    return expectation is not None and expectation.below_reserve and first is not None and first != lot
 
 
 def _too_low(lot: Lot, height_m: float) -> bool:
