@@ -54,7 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "evaluate":
             from parking.app.evaluate import report
 
-            print(report(config, [float(s) for s in args.scales.split(",")], args.seed))
+            scales = [float(s) for s in args.scales.split(",") if s]
+            seeds = [int(s) for s in str(args.seed).split(",")]
+            print(report(config, scales, seeds, args.occupancy))
             return 0
         if args.command in ("demo", "run"):
             raise_open_file_limit()
@@ -119,7 +121,14 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="simulate a peak morning: guidance strategies side by side")
     evaluate.add_argument("-c", "--config", default=None, help="config file (default: the built-in example)")
     evaluate.add_argument("--scales", default="0.6,1.5,3", help="visitor demand multipliers, comma-separated")
-    evaluate.add_argument("--seed", type=int, default=1)
+    evaluate.add_argument("--seed", default="1", help="random seed(s), comma-separated")
+    evaluate.add_argument(
+        "--occupancy",
+        type=float,
+        default=None,
+        help="also run the first demand scale (3, x1.25 ...) at which every strategy's peak area occupancy"
+        " reaches this share, e.g. 0.9",
+    )
 
     osm = sub.add_parser("import-osm", help="read an OpenStreetMap extract into a road graph file")
     osm.add_argument("extract", help="an .osm or .osm.pbf file")

@@ -84,15 +84,35 @@ class Result:
     mean_min: float
     p90_min: float
     full_share: float
-    peak_area: float
+    peak_area: float  # parked / capacity over every lot, at its highest (sampled every FEED_S)
     peak_by_lot: dict[str, float]
+    peak_visitor_area: float = 0.0  # the same over the lots taking visitors at the time (in their window)
 
 
-def run_scenario(config: Config, scale: float, seed: int) -> list[Result]:
+def run_scenario(
+    config: Config, scale: float, seed: int, strategies: tuple[str, ...] = STRATEGIES
+) -> list[Result]:
     """Every strategy on the same arrivals: visitor demand times `scale`."""
     config = as_lot_feeds(config)
     guidance = build_guidance(config)
-    return [_simulate(config, guidance, strategy, scale, seed) for strategy in STRATEGIES]
+    return [_simulate(config, guidance, strategy, scale, seed) for strategy in strategies]
+
+
+def scale_for_occupancy(
+    config: Config, target: float, seed: int, start: float = 3.0, step: float = 1.25, most: float = 30.0
+) -> tuple[float, list[Result]]:
+    """The first scale in start, start x step, ... at which every strategy's peak area occupancy is >= target.
+
+    Area occupancy counts every lot, whatever its window: the scenario is one where the
+    whole area is that full, not only the lots still taking visitors. Gives the last
+    scale tried (at most `most`) and its results if the target is never reached.
+    """
+    scale = start
+    while True:
+        results = run_scenario(config, scale, seed)
+        if min(r.peak_area for r in results) >= target or scale * step > most:
+            return scale, results
+        scale *= step
 
 
 def as_lot_feeds(config: Config) -> Config:
@@ -119,7 +139,7 @@ def _simulate(config: Config, guidance: GuidanceService, strategy: str, scale: f
     pending = PendingArrivals(config.guidance.pending_slack_s)
     outlook = GuidanceOutlook(_with_board_traffic(config, visitors), guidance, live, pending, start)
     area = sum(lot.capacity for lot in lots.values())
-    peak_area = 0.0
+    peak_area = peak_visitor_area = 0.0
     for step in range(int(HOURS * 3600 / FEED_S) + 1):
         at(step * FEED_S, "feed", None)
     refresh_s = config.guidance.refresh_s
@@ -140,6 +160,7 @@ def _simulate(config: Config, guidance: GuidanceService, strategy: str, scale: f
                 live.apply(observation, now)
             live.tick(now)
             peak_area = max(peak_area, sum(lot.parked for lot in lots.values()) / area)
+            peak_visitor_area = max(peak_visitor_area, visitor_area_occupancy(lots, live.views()))
         elif kind == "own":  # a lot's own driver: parks if there is room, else goes elsewhere unguided
             lot = lots[str(data)]
             if lot.parked < lot.capacity and not lot.queue:
@@ -177,7 +198,7 @@ def _simulate(config: Config, guidance: GuidanceService, strategy: str, scale: f
                 strategy, guidance, outlook, live.views(), visitor, Origin(node, 0.0), now, pending
             )
             _drive(choice, index, now_s, at, visitor)
-    return _result(strategy, visitors, lots, peak_area)
+    return _result(strategy, visitors, lots, peak_area, peak_visitor_area)
 
 
 def _arrivals(
@@ -331,7 +352,18 @@ def _entrance_node(guidance: GuidanceService, lot: Lot) -> str:
     return entrance.node or guidance.snap(entrance.lat, entrance.lon).node
 
 
-def _result(strategy: str, visitors: list[_Visitor], lots: dict[str, _Lot], peak_area: float) -> Result:
+def visitor_area_occupancy(lots: Mapping[str, _Lot], views: Mapping[str, LotView]) -> float:
+    """Parked / capacity over the lots that take visitors now (open, in their guidance window)."""
+    taking = [
+        lot for lot_id, lot in lots.items() if (v := views.get(lot_id)) is not None and v.accepts_visitors
+    ]
+    capacity = sum(lot.capacity for lot in taking)
+    return sum(min(lot.parked, lot.capacity) for lot in taking) / capacity if capacity else 0.0
+
+
+def _result(
+    strategy: str, visitors: list[_Visitor], lots: dict[str, _Lot], peak_area: float, peak_visitor_area: float
+) -> Result:
     done = [(v.door_s - v.appear_s) / 60.0 for v in visitors if v.door_s is not None]
     ordered = sorted(done)
     return Result(
@@ -343,19 +375,29 @@ def _result(strategy: str, visitors: list[_Visitor], lots: dict[str, _Lot], peak
         full_share=sum(v.met_full for v in visitors) / len(visitors) if visitors else 0.0,
         peak_area=peak_area,
         peak_by_lot={lot_id: lot.peak / lot.capacity for lot_id, lot in lots.items() if lot.capacity},
+        peak_visitor_area=peak_visitor_area,
     )
 
 
-def report(config: Config, scales: list[float], seed: int) -> str:
-    """Run every scale and lay the results out as text tables."""
+def report(config: Config, scales: list[float], seeds: list[int], occupancy: float | None = None) -> str:
+    """Run every scale (and the scale that reaches `occupancy`, if given) for every seed, as text tables."""
     out: list[str] = []
-    for scale in scales:
-        results = run_scenario(config, scale, seed)
+    runs: list[tuple[float, int, list[Result]]] = []
+    for seed in seeds:
+        runs += [(scale, seed, run_scenario(config, scale, seed)) for scale in scales]
+        if occupancy is not None:
+            scale, results = scale_for_occupancy(config, occupancy, seed)
+            runs.append((scale, seed, results))
+    for scale, seed, results in runs:
         out.append(f"visitor demand x{scale:g} (seed {seed}), {results[0].visitors} visitors, 07:00-11:00")
-        out.append(f"  {'strategy':<9} {'mean min':>8} {'p90 min':>8} {'met full':>8} {'peak area':>9}")
+        out.append(
+            f"  {'strategy':<9} {'mean min':>8} {'p90 min':>8} {'met full':>8} {'peak area':>9}"
+            f" {'visitor lots':>12}"
+        )
         for r in results:
             out.append(
                 f"  {r.strategy:<9} {r.mean_min:8.1f} {r.p90_min:8.1f} {r.full_share:8.1%} {r.peak_area:9.0%}"
+                f" {r.peak_visitor_area:12.0%}"
             )
         peaks = [
             f"{lot} " + "/".join(f"{r.peak_by_lot[lot]:.0%}" for r in results)
