@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
 
+from parking.availability.views import LotView
 from parking.config.models import Config
 from parking.guidance.expected import LotOverride, Outlook
 from parking.guidance.pending import PendingArrivals
@@ -51,6 +52,8 @@ class GuidanceOutlook:
         self._overrides: Mapping[str, LotOverride] = MappingProxyType({})
         self._snapshot: dict[str, Outlook] = {}
         self._refreshed_at = now
+        self._settle = config.guidance.settle_pending
+        self._last_free: dict[tuple[str, str], int] = {}
         self._take_snapshot(now)
 
     def for_answer(self, category: str, now: datetime) -> Outlook:
@@ -73,8 +76,10 @@ class GuidanceOutlook:
         """Add the board traffic that followed each board since the last refresh; re-snapshot."""
         elapsed_s = min(MAX_FLOW_GAP_S, (now - self._refreshed_at).total_seconds())
         self._refreshed_at = now
+        views = self._live.views()
+        if self._settle:
+            self._settle_arrivals(views, now)
         if elapsed_s > 0:
-            views = self._live.views()
             for board_id, per_h in self._follow_per_h.items():
                 if per_h <= 0:
                     continue
@@ -84,6 +89,18 @@ class GuidanceOutlook:
                     weight = per_h * elapsed_s / 3600.0
                     self._pending.add(best.lot, now, best.cost.drive_s, weight, category)
         self._take_snapshot(now)
+
+    def _settle_arrivals(self, views: Mapping[str, LotView], now: datetime) -> None:
+        """Retire pending arrivals already due at lots whose free count fell since the last refresh."""
+        for lot, view in views.items():
+            for category in self._categories:
+                cat = view.categories.get(category)
+                if cat is None or cat.free is None:
+                    continue
+                before = self._last_free.get((lot, category))
+                self._last_free[(lot, category)] = cat.free
+                if before is not None and cat.free < before:
+                    self._pending.settle(lot, now, before - cat.free, category)
 
     def _take_snapshot(self, now: datetime, force: set[str] | None = None) -> None:
         changed = set(force or ())

@@ -347,6 +347,9 @@ class GuidanceConfig(Model):
     board_follow_rate: float = Field(0.3, ge=0, le=1)  # share of a board's traffic that follows line 1
     board_traffic_per_h: float = Field(120.0, ge=0, le=100_000)  # drivers passing a board an hour
     refresh_s: float = Field(5.0, ge=0.5, le=300)  # boards re-ranked for pending arrivals this often
+    # when a lot's free count falls, retire as many pending arrivals already due (ETA passed):
+    # a driver who has parked is then not counted both in the count and as pending
+    settle_pending: bool = True
 
 
 class SignageConfig(Model):

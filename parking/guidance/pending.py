@@ -40,6 +40,29 @@ class PendingArrivals:
             self._totals[key] -= heapq.heappop(heap)[1]
         return expires
 
+    def settle(self, lot: str, now: datetime, parked: float, category: str = GENERAL) -> float:
+        """The count fell by `parked`: retire that many arrivals already due (ETA passed), earliest first.
+
+        A driver who has parked is in the lot's free count; kept pending until ETA + slack,
+        they would be counted twice. Only arrivals whose ETA has passed can be the ones
+        who parked (the lot's own drivers may be the rest: then nothing is left due).
+        Returns the weight retired.
+        """
+        key = (lot, category)
+        heap = self._expiries.get(key)
+        retired = 0.0
+        while heap and parked - retired > 1e-9 and heap[0][0] - self._slack <= now:
+            expires, weight = heap[0]
+            take = min(weight, parked - retired)
+            retired += take
+            if take >= weight - 1e-9:
+                heapq.heappop(heap)
+            else:
+                heap[0] = (expires, weight - take)  # the smallest key is unchanged: still a heap
+        if retired:
+            self._totals[key] -= retired
+        return retired
+
     def count(self, lot: str, now: datetime, category: str = GENERAL) -> float:
         """Drivers (weighted) sent to `lot` for `category` who are still on their way at `now`."""
         key = (lot, category)
