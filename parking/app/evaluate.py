@@ -49,6 +49,7 @@ FEED_S = 30.0  # lot systems report this often
 STAFF_SHARE = 0.3  # of a hospital lot, taken by staff all morning
 QUEUE_MAX = 4  # a driver waits at a full hospital gate behind at most this many cars
 QR_SHARE = 0.2  # visitors who scan the board's QR code (a guidance answer) instead of reading it
+DRAIN_S = 2 * 3600.0  # after the last arrival, how long the run goes on for visitors still looking
 MAX_TRIES = 6  # after this many full lots a driver waits at the next one, whatever its queue
 DESTINATION_SHARES = (("main", 0.7), ("outpatient", 0.2), ("emergency", 0.1))
 
@@ -72,6 +73,7 @@ class _Visitor:
     tried: list[str] = field(default_factory=list)
     door_s: float | None = None
     met_full: bool = False
+    censored: bool = False  # still looking at the end: door_s is the end, a lower bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,17 +142,28 @@ def _simulate(config: Config, guidance: GuidanceService, strategy: str, scale: f
     outlook = GuidanceOutlook(_with_board_traffic(config, visitors), guidance, live, pending, start)
     area = sum(lot.capacity for lot in lots.values())
     peak_area = peak_visitor_area = 0.0
-    for step in range(int(HOURS * 3600 / FEED_S) + 1):
-        at(step * FEED_S, "feed", None)
+    at(0.0, "feed", None)
     refresh_s = config.guidance.refresh_s
-    for step in range(1, int(HOURS * 3600 / refresh_s) + 1):
-        at(step * refresh_s, "refresh", None)
+    at(refresh_s, "refresh", None)
+    end_s = HOURS * 3600 + DRAIN_S
+    looking, going = 0, True
     while events:
         now_s, _, kind, data = heapq.heappop(events)
+        if now_s > end_s:  # visitors still circling are left at the door time end_s (a lower bound)
+            break
         now = start + timedelta(seconds=now_s)
+        # the lots keep reporting after the last arrival, while any visitor is still looking
+        if kind in ("refresh", "feed"):
+            going = now_s < HOURS * 3600 or any(v.door_s is None for v in visitors[looking:])
+            while looking < len(visitors) and visitors[looking].door_s is not None:
+                looking += 1  # visitors before this index have all reached the door
         if kind == "refresh":
             outlook.refresh(now)
+            if going:
+                at(now_s + refresh_s, "refresh", None)
         elif kind == "feed":
+            if going:
+                at(now_s + FEED_S, "feed", None)
             for lot in lots.values():
                 free = lot.capacity - lot.parked
                 others = {c: n for c, n in lot.spec.capacities().items() if c != GENERAL}
@@ -198,6 +211,9 @@ def _simulate(config: Config, guidance: GuidanceService, strategy: str, scale: f
                 strategy, guidance, outlook, live.views(), visitor, Origin(node, 0.0), now, pending
             )
             _drive(choice, index, now_s, at, visitor)
+    for visitor in visitors:
+        if visitor.door_s is None:
+            visitor.door_s, visitor.censored = end_s, True
     return _result(strategy, visitors, lots, peak_area, peak_visitor_area)
 
 
@@ -364,12 +380,14 @@ def visitor_area_occupancy(lots: Mapping[str, _Lot], views: Mapping[str, LotView
 def _result(
     strategy: str, visitors: list[_Visitor], lots: dict[str, _Lot], peak_area: float, peak_visitor_area: float
 ) -> Result:
-    done = [(v.door_s - v.appear_s) / 60.0 for v in visitors if v.door_s is not None]
+    done = [(v.door_s - v.appear_s) / 60.0 for v in visitors if v.door_s is not None and not v.censored]
+    unparked = sum(v.censored for v in visitors)
+    done += [(v.door_s - v.appear_s) / 60.0 for v in visitors if v.door_s is not None and v.censored]
     ordered = sorted(done)
     return Result(
         strategy=strategy,
         visitors=len(visitors),
-        parked=len(done),
+        parked=len(done) - unparked,
         mean_min=statistics.fmean(done) if done else math.nan,
         p90_min=ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))] if ordered else math.nan,
         full_share=sum(v.met_full for v in visitors) / len(visitors) if visitors else 0.0,
