@@ -251,7 +251,8 @@ def _demo_clock(config: Config, start: str, scale: float) -> ScaledClock:
 
 
 def _print_demo_urls(config: Config, base: str, mqtt_url: str) -> None:
-    lot = next((lot for lot in config.lots if lot.feed == "lot"), config.lots[0])
+    lot = next((lot for lot in config.lots if "lot" in lot.sources), config.lots[0])
+    lot_feed = next((entry.topic for entry in config.feeds if entry.format == "lot"), "parking/{lot}/status")
     lines = [
         "",
         f"parking-guide demo: {config.site.name}",
@@ -272,7 +273,7 @@ def _print_demo_urls(config: Config, base: str, mqtt_url: str) -> None:
         f"  OpenAPI:   {base}/api/v1/openapi.json",
         f"  MQTT:      {mqtt_url}  (the simulator publishes here; so can you)",
         f"    e.g. mosquitto_pub -h {mqtt_url.split('//')[1].rsplit(':', 1)[0]} "
-        f"-p {mqtt_url.rsplit(':', 1)[1]} -q 1 -t {config.feeds.lot or 'parking/{lot}/status'} "
+        f"-p {mqtt_url.rsplit(':', 1)[1]} -q 1 -t {lot_feed} "
         f"-m '{{\"free\": 0}}'".replace("{lot}", lot.id),
         "",
         "Press Ctrl+C to stop.",
