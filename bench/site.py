@@ -105,10 +105,17 @@ def with_lorawan(config: Config) -> Config:
                 key = f"bay-{n:05d}" if fmt == "ttn-v3" else f"{0x70B3D5000000 + n:016x}"
                 devices[fmt][key] = Device(lot=lot.id, spot=bay)
                 n += 1
-    lorawan = [
-        FeedEntry(format=fmt, topic=LORAWAN_TOPICS[fmt], devices=devs) for fmt, devs in devices.items()
-    ]
-    return config.model_copy(update={"feeds": [*config.feeds, *lorawan]})
+    # into the site's own LoRaWAN feed of each format where it has one (a bay keeps one device)
+    feeds = []
+    for entry in config.feeds:
+        added = devices.pop(entry.format, None)
+        if added is not None:
+            taken = {(device.lot, device.spot) for device in added.values()}
+            kept = {key: d for key, d in entry.devices.items() if (d.lot, d.spot) not in taken}
+            entry = entry.model_copy(update={"devices": {**kept, **added}})
+        feeds.append(entry)
+    feeds += [FeedEntry(format=fmt, topic=LORAWAN_TOPICS[fmt], devices=devs) for fmt, devs in devices.items()]
+    return config.model_copy(update={"feeds": feeds})
 
 
 @dataclass(slots=True)

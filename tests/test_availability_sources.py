@@ -41,7 +41,7 @@ def bays(state: Availability, lot: str, ids: list[str], occupied: bool, at: floa
 class TestALotSystemBesideBaySensors:
     def test_a_lot_system_total_for_a_lot_with_bay_sensors_is_applied_and_shown_as_sent(self) -> None:
         state = mixed()
-        bays(state, "street", GENERAL_BAYS + ["E1", "E2"], occupied=False)
+        bays(state, "street", [*GENERAL_BAYS, "E1", "E2"], occupied=False)
         assert state.view("street").free == 12
         outcome = state.apply(LotObservation("street", free=9), T0 + s(1))
         assert outcome.result == "applied"
@@ -58,10 +58,10 @@ class TestALotSystemBesideBaySensors:
 
     def test_when_the_lot_system_goes_silent_the_bays_give_the_total(self) -> None:
         state = mixed()
-        bays(state, "street", GENERAL_BAYS + ["E1", "E2"], occupied=False)
+        bays(state, "street", [*GENERAL_BAYS, "E1", "E2"], occupied=False)
         state.apply(LotObservation("street", free=3), T0)
         late = 901  # the street's freshness window is 900 s
-        bays(state, "street", GENERAL_BAYS + ["E1", "E2"], occupied=False, at=late)
+        bays(state, "street", [*GENERAL_BAYS, "E1", "E2"], occupied=False, at=late)
         view = state.view("street")
         assert (view.free, view.freshness) == (12, "degraded")  # lot system expected, but silent
 
@@ -169,4 +169,5 @@ class TestSilentSensors:
         state.tick(T0 + s(601))  # the test site's freshness window is 600 s
         assert state.view("hospital").freshness == "stale"
         sources = {source.source: source for source in state.sources("hospital", T0 + s(601))}
-        assert sources["gate"].age_s == 601 and not sources["gate"].fresh
+        assert sources["gate"].age_s == 601
+        assert not sources["gate"].fresh

@@ -161,6 +161,11 @@ class Stream:
         self.dispatcher = Dispatcher(CONFIG.feeds, self.sink, 4096)
 
 
+def ttn_uplink(occupied: bool, f_cnt: int) -> bytes:
+    data = mutated(fixture("ttn-v3-uplink.json"), ["uplink_message", "f_cnt"], f_cnt)
+    return dumps(mutated(data, ["uplink_message", "decoded_payload", "occupied"], occupied))
+
+
 topics = st.sampled_from(
     [
         "parking/{lot}/spots/{id}",
@@ -202,7 +207,7 @@ payloads = st.one_of(
         ),
         st.booleans(),
         st.integers(0, 20),
-    ),  # fmt: skip
+    ),
 )
 messages = st.lists(st.tuples(topics, lots, ids, payloads, st.integers(0, 4000)), max_size=60)
 

@@ -170,7 +170,8 @@ class TestUplinksChangeCounts:
             **{
                 "roads:": """feeds:
   - {format: ttn-v3, topic: "v3/{app}@{tenant}/devices/{device}/up", devices: {a1: {lot: street, spot: S01}}}
-  - {format: ttn-v3, topic: "v3/{app}@{tenant}/devices/{device}/up", devices: {dev1: {lot: street, spot: S02}}}
+  - {format: ttn-v3, topic: "v3/{app}@{tenant}/devices/{device}/up",
+     devices: {dev1: {lot: street, spot: S02}}}
 roads:"""
             }
         )
