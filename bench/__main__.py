@@ -1,7 +1,7 @@
-"""`python -m bench`: ingest, boards, publish-to-board latency, drivers' pages, streams, guidance at scale.
+"""`python -m bench`: ingest, decode-and-apply, boards, latency, drivers' pages, streams, guidance at scale.
 
-.venv/bin/python -m bench [--quick] [--only ingest|board|latency|drivers|streams|guidance ...]
-                          [--out results.json]
+.venv/bin/python -m bench [--quick] [--out results.json]
+    [--only ingest|ingest-lorawan|codec|board|latency|drivers|streams|guidance ...]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from types import FrameType
 from typing import Any
 
 from bench.board import BoardSettings, run_board
+from bench.codec import CodecSettings, run_codec
 from bench.drivers import DriversSettings, run_drivers
 from bench.errors import BenchError
 from bench.guidance import run_guidance
@@ -31,7 +32,7 @@ from bench.report import Figure, save, table
 from bench.site import DEFAULT_SITE, choose_site
 from bench.streams import StreamsSettings, run_streams
 
-PARTS = ("ingest", "board", "latency", "drivers", "streams", "guidance")
+PARTS = ("ingest", "ingest-lorawan", "codec", "board", "latency", "drivers", "streams", "guidance")
 Runner = Callable[[Processes, str], tuple[list[Figure], dict[str, Any]]]
 
 
@@ -88,8 +89,14 @@ def _runners(args: argparse.Namespace) -> dict[str, Runner]:
         pollers=args.connections or (200 if quick else 1000),
         changes=3 if quick else 5,
     )
+    lorawan = IngestSettings(
+        messages=ingest.messages, rounds=ingest.rounds, broker_inflight=ingest.broker_inflight, lorawan=True
+    )
+    codec = CodecSettings(messages=2_000 if quick else 10_000, rounds=2 if quick else 3)
     return {
         "ingest": lambda procs, site: run_ingest(procs, site, ingest),
+        "ingest-lorawan": lambda procs, site: run_ingest(procs, site, lorawan),
+        "codec": lambda procs, site: run_codec(site, codec),
         "board": lambda procs, site: run_board(procs, site, board),
         "latency": lambda procs, site: run_latency(procs, site, latency),
         "drivers": lambda procs, site: run_drivers(procs, site, drivers),

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from bench.procs import write_result
-from bench.site import load_site, site_clock, with_broker
+from bench.site import load_site, site_clock, with_broker, with_lorawan
 from parking.app.feed import SiteFeed
 from parking.app.metrics import Metrics
 from parking.live import LiveSite
@@ -78,10 +78,18 @@ def feed_results(metrics: Metrics) -> dict[str, int]:
 
 
 async def drain(
-    site: str, port: int, client_id: str, count: int, idle_s: float, limit_s: float, result_path: str
+    site: str,
+    port: int,
+    client_id: str,
+    count: int,
+    idle_s: float,
+    limit_s: float,
+    result_path: str,
+    lorawan: bool = False,
 ) -> dict[str, Any]:
     """Run the ingest until `count` messages reached the engine (or it went idle)."""
-    config = with_broker(load_site(site), "127.0.0.1", port, client_id)
+    loaded = with_lorawan(load_site(site)) if lorawan else load_site(site)
+    config = with_broker(loaded, "127.0.0.1", port, client_id)
     clock = site_clock(config)
     live = LiveSite(config, clock())
     metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
@@ -134,9 +142,19 @@ def main() -> None:
     parser.add_argument("--limit-s", type=float, default=120.0)
     parser.add_argument("--profile", help="write cProfile stats of the drain to this file")
     parser.add_argument("--result", required=True)
+    parser.add_argument("--lorawan", action="store_true", help="the site's bays report as LoRaWAN devices")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    run = drain(args.config, args.port, args.client_id, args.count, args.idle_s, args.limit_s, args.result)
+    run = drain(
+        args.config,
+        args.port,
+        args.client_id,
+        args.count,
+        args.idle_s,
+        args.limit_s,
+        args.result,
+        args.lorawan,
+    )
     if args.profile:
         with cProfile.Profile() as profile:
             result = asyncio.run(run)

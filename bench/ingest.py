@@ -16,7 +16,7 @@ from bench.broker import private_broker
 from bench.fastpub import publish_backlog
 from bench.procs import Processes
 from bench.report import Figure
-from bench.site import first_messages, load_site, subscriptions
+from bench.site import first_messages, load_site, subscriptions, with_lorawan
 
 TARGET_RATIO = 0.70
 IDLE_S = 5.0
@@ -31,6 +31,7 @@ class IngestSettings:
     rounds: int
     broker_inflight: int = 0
     profile: Path | None = None
+    lorawan: bool = False  # every bay sensor's messages as LoRaWAN uplinks (TTS and ChirpStack JSON)
 
 
 def _rate(run: dict[str, Any]) -> float:
@@ -38,13 +39,22 @@ def _rate(run: dict[str, Any]) -> float:
 
 
 def _drain(
-    procs: Processes, who: str, site: str, port: int, client_id: str, n: int, profile: Path | None
+    procs: Processes,
+    who: str,
+    site: str,
+    port: int,
+    client_id: str,
+    n: int,
+    profile: Path | None,
+    lorawan: bool = False,
 ) -> dict[str, Any]:
     limit_s = 10.0 + n / MIN_RATE
     args = ["--port", str(port), "--client-id", client_id, "--count", str(n)]
     args += ["--idle-s", str(IDLE_S), "--limit-s", str(limit_s)]
     if who == "engine":
         args += ["--config", site]
+        if lorawan:
+            args += ["--lorawan"]
         if profile is not None:
             args += ["--profile", str(profile)]
     run = procs.run_to_result(client_id, f"bench.drain_{who}", args, timeout_s=limit_s + 30)
@@ -54,7 +64,7 @@ def _drain(
 
 def run_ingest(procs: Processes, site: str, settings: IngestSettings) -> tuple[list[Figure], dict[str, Any]]:
     """Measure, and return the table rows plus the raw data of every round."""
-    config = load_site(site)
+    config = with_lorawan(load_site(site)) if settings.lorawan else load_site(site)
     messages = first_messages(config, settings.messages)
     filters = subscriptions(config)
     rounds: list[dict[str, Any]] = []
@@ -68,7 +78,9 @@ def run_ingest(procs: Processes, site: str, settings: IngestSettings) -> tuple[l
             runs: dict[str, Any] = {"publish_s": publish_s, "order": list(order)}
             for who in order:
                 profile = settings.profile if who == "engine" and number == 0 else None
-                runs[who] = _drain(procs, who, site, broker.port, ids[who], settings.messages, profile)
+                runs[who] = _drain(
+                    procs, who, site, broker.port, ids[who], settings.messages, profile, settings.lorawan
+                )
             rounds.append(runs)
     return _figures(rounds, settings), {"settings": _settings_json(settings), "rounds": rounds}
 
@@ -79,6 +91,7 @@ def _settings_json(settings: IngestSettings) -> dict[str, Any]:
         "rounds": settings.rounds,
         "broker_max_inflight": settings.broker_inflight,
         "profiled": settings.profile is not None,
+        "lorawan": settings.lorawan,
     }
 
 
@@ -106,7 +119,9 @@ def _figures(rounds: list[dict[str, Any]], settings: IngestSettings) -> list[Fig
     return [
         Figure(
             section="ingest",
-            name=f"MQTT QoS 1 backlog of {settings.messages:,}: engine vs bare paho",
+            name=f"MQTT QoS 1 backlog of {settings.messages:,}"
+            + (" (bays as LoRaWAN uplinks)" if settings.lorawan else "")
+            + ": engine vs bare paho",
             value=best_engine["rate"],
             unit="msg/s",
             baseline=best_paho["rate"],

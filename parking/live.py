@@ -15,6 +15,8 @@ from datetime import datetime
 from types import MappingProxyType
 
 from parking.availability import Availability, LotView, Outcome
+from parking.availability.bays import BayView
+from parking.availability.sources import SourceView
 from parking.config.models import Config
 from parking.observations import Observation
 
@@ -55,6 +57,14 @@ class LiveSite:
     def updated_at(self, lot_id: str) -> datetime | None:
         """When data for the lot last arrived (KeyError if unknown)."""
         return self._availability.updated_at(lot_id)
+
+    def sources(self, lot_id: str, now: datetime) -> list[SourceView]:
+        """Each source of the lot and its age at `now` (KeyError if unknown)."""
+        return self._availability.sources(lot_id, now)
+
+    def bays(self, lot_id: str) -> list[BayView]:
+        """Each bay of the lot with its sensor's state (KeyError if unknown)."""
+        return self._availability.bays(lot_id)
 
     def changed_since(self, version: int) -> frozenset[str]:
         """The lots whose view changed after `version`."""

@@ -36,9 +36,8 @@ async def receive(client: aiomqtt.Client, count: int) -> list[aiomqtt.Message]:
 
 
 async def subscribe_to_feeds(client: aiomqtt.Client, config: Config) -> None:
-    for feed, template in config.feeds.model_dump().items():
-        if template is not None:
-            await client.subscribe(TopicTemplate(feed, template).subscription, qos=1)
+    for entry in config.feeds:
+        await client.subscribe(TopicTemplate(entry.format, entry.topic).subscription, qos=1)
 
 
 def decoded(config: Config, messages: list[aiomqtt.Message]) -> list[Observation]:

@@ -1,4 +1,4 @@
-"""The `parking-guide` command: demo, run, check, simulate, import-osm, evaluate, qr."""
+"""The `parking-guide` command: demo, run, check, simulate, replay, import-osm, evaluate, qr."""
 
 from __future__ import annotations
 
@@ -66,6 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_run(config))
         elif args.command == "simulate":
             asyncio.run(_simulate(config, args))
+        elif args.command == "replay":
+            return _replay(config, args)
     except ConfigError as exc:
         _print_config_error(exc)
         return EXIT_ERROR if args.command == "check" else EXIT_REFUSED
@@ -117,6 +119,27 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--interval", type=float, default=1.0, help="seconds between publishing rounds")
     simulate.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second")
     simulate.add_argument("--seed", type=int, default=None)
+    simulate.add_argument(
+        "--faults",
+        default="",
+        help="misbehave as real feeds do, e.g. duplicate=0.05,reorder=0.02,silent=0.1,skew_s=30,garbage=0.01",
+    )
+
+    replay = sub.add_parser(
+        "replay", help="publish a recorded CSV of lot counts (timestamp,lot,free[,capacity])"
+    )
+    replay.add_argument("recording", help="the CSV file, e.g. ../shared/data/real-free-2020-06-15.csv")
+    replay.add_argument("-c", "--config", default=None, help="config file (default: the built-in example)")
+    replay.add_argument("--host", default=None, help="broker host (default: mqtt.host of the config)")
+    replay.add_argument("--port", type=int, default=None, help="broker port (default: mqtt.port)")
+    replay.add_argument("--speed", type=float, default=60.0, help="recorded seconds per real second")
+    replay.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="RECORDED=LOT",
+        help="replay a recorded lot as a configured one (repeatable; default: equal ids, then in turn)",
+    )
 
     evaluate = sub.add_parser("evaluate", help="simulate a peak morning: guidance strategies side by side")
     evaluate.add_argument("-c", "--config", default=None, help="config file (default: the built-in example)")
@@ -293,7 +316,8 @@ def _demo_clock(config: Config, start: str, scale: float) -> ScaledClock:
 
 
 def _print_demo_urls(config: Config, base: str, mqtt_url: str) -> None:
-    lot = next((lot for lot in config.lots if lot.feed == "lot"), config.lots[0])
+    lot = next((lot for lot in config.lots if "lot" in lot.sources), config.lots[0])
+    lot_feed = next((entry.topic for entry in config.feeds if entry.format == "lot"), "parking/{lot}/status")
     lines = [
         "",
         f"parking-guide demo: {config.site.name}",
@@ -314,7 +338,7 @@ def _print_demo_urls(config: Config, base: str, mqtt_url: str) -> None:
         f"  OpenAPI:   {base}/api/v1/openapi.json",
         f"  MQTT:      {mqtt_url}  (the simulator publishes here; so can you)",
         f"    e.g. mosquitto_pub -h {mqtt_url.split('//')[1].rsplit(':', 1)[0]} "
-        f"-p {mqtt_url.rsplit(':', 1)[1]} -q 1 -t {config.feeds.lot or 'parking/{lot}/status'} "
+        f"-p {mqtt_url.rsplit(':', 1)[1]} -q 1 -t {lot_feed} "
         f"-m '{{\"free\": 0}}'".replace("{lot}", lot.id),
         "",
         "Press Ctrl+C to stop.",
@@ -324,8 +348,13 @@ def _print_demo_urls(config: Config, base: str, mqtt_url: str) -> None:
 
 
 async def _simulate(config: Config, args: argparse.Namespace) -> None:
+    from sensors.faults import Faults
     from sensors.publisher import run_simulation
 
+    try:
+        faults = Faults.parse(args.faults)
+    except ValueError as exc:
+        raise SystemExit(f"--faults: {exc}") from exc
     stop = asyncio.Event()
     host = args.host or config.mqtt.host
     port = args.port or config.mqtt.port
@@ -338,6 +367,7 @@ async def _simulate(config: Config, args: argparse.Namespace) -> None:
             time_scale=args.time_scale,
             seed=args.seed,
             stop=stop,
+            faults=faults,
         ),
         name="simulator",
     )
@@ -349,6 +379,45 @@ async def _simulate(config: Config, args: argparse.Namespace) -> None:
         t.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await t
+
+
+def _replay(config: Config, args: argparse.Namespace) -> int:
+    """Publish a recording; print the lot mapping and what was sent."""
+    from sensors.replay import frames, lot_mapping, read_recording, run_replay
+
+    explicit = {}
+    for pair in args.map:
+        recorded, sep, lot = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--map {pair!r}: write RECORDED=LOT")
+        explicit[recorded] = lot
+    rows = read_recording(args.recording)
+    mapping = lot_mapping((lot for _, lot, _ in rows), config, explicit)
+    if not mapping:
+        print("parking-guide replay: no recorded lot maps onto a configured one; use --map", file=sys.stderr)
+        return EXIT_ERROR
+    for recorded, lot in mapping.items():
+        print(f"  {recorded} -> {lot}")
+    recording = frames(rows, mapping)
+    host = args.host or config.mqtt.host
+    port = args.port or config.mqtt.port
+    hours = (recording[-1].at - recording[0].at).total_seconds() / 3600 if recording else 0.0
+    print(
+        f"replaying {len(recording)} recorded times ({hours:.1f} h) at {args.speed:g}x to mqtt://{host}:{port}"
+    )
+    sent = asyncio.run(
+        run_replay(
+            config,
+            recording,
+            host,
+            port,
+            speed=args.speed,
+            username=config.mqtt.username or None,
+            password=config.mqtt.password or None,
+        )
+    )
+    print(f"published {sent} lot messages")
+    return 0
 
 
 def _qr(config: Config, source: str, out_dir: Path) -> int:

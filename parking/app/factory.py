@@ -114,6 +114,15 @@ async def _live_site(app: web.Application) -> AsyncIterator[None]:
     metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
     seen, clock = app[SEEN], app[CLOCK]
     metrics.watch_boards(lambda: seen.ages_s(clock()))
+    lot_ids = [lot.id for lot in app[CONFIG].lots]
+    metrics.watch_sources(
+        lambda: {
+            (lot_id, source.source): source.age_s
+            for lot_id in lot_ids
+            for source in live.sources(lot_id, clock())
+            if source.age_s is not None
+        }
+    )
     app[LIVE] = live
     app[METRICS] = metrics
     app[FEED] = SiteFeed(live, metrics, app[CLOCK])
