@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench install clean evaluate-helsinki
 
 $(BIN)/parking-guide: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: lint  ## lint, type-check, then the whole test suite (needs Mosquitto on 1
 
 bench: install  ## benchmarks: ingest, board endpoint, publish-to-board latency
 	$(BIN)/python -m bench
+
+evaluate-helsinki: install  ## guidance strategies on central Helsinki (OSM, ODbL): examples/helsinki/config.yaml
+	$(BIN)/parking-guide import-osm tests/data/helsinki-centre.osm.pbf -o examples/helsinki/roads.npz
+	$(BIN)/parking-guide evaluate -c examples/helsinki/config.yaml --scales 1 --seed 1,2,3 --occupancy 0.9
 
 clean:
 	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -1,6 +1,7 @@
-"""`python -m bench`: ingest, the board endpoint, publish-to-board latency, drivers' pages, streams, store.
+"""`python -m bench`: ingest, decode-and-apply, boards, latency, drivers' pages, streams, guidance, store.
 
-.venv/bin/python -m bench [--quick] [--only ingest|board|latency|drivers|streams|store ...] [--out FILE]
+.venv/bin/python -m bench [--quick] [--out results.json]
+    [--only ingest|ingest-lorawan|codec|board|latency|drivers|streams|guidance|store ...]
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from types import FrameType
 from typing import Any
 
 from bench.board import BoardSettings, run_board
+from bench.codec import CodecSettings, run_codec
 from bench.drivers import DriversSettings, run_drivers
 from bench.errors import BenchError
+from bench.guidance import run_guidance
 from bench.ingest import IngestSettings, run_ingest
 from bench.latency import LatencySettings, run_latency
 from bench.loadgen import have_wrk
@@ -30,7 +33,7 @@ from bench.site import DEFAULT_SITE, choose_site
 from bench.store import DEFAULT_DSN, StoreSettings, run_store
 from bench.streams import StreamsSettings, run_streams
 
-PARTS = ("ingest", "board", "latency", "drivers", "streams", "store")
+PARTS = ("ingest", "ingest-lorawan", "codec", "board", "latency", "drivers", "streams", "guidance", "store")
 Runner = Callable[[Processes, str], tuple[list[Figure], dict[str, Any]]]
 
 
@@ -104,13 +107,22 @@ def _runners(args: argparse.Namespace) -> dict[str, Runner]:
         pollers=args.connections or (200 if quick else 1000),
         changes=3 if quick else 5,
     )
+    lorawan = IngestSettings(
+        messages=ingest.messages, rounds=ingest.rounds, broker_inflight=ingest.broker_inflight, lorawan=True
+    )
+    codec = CodecSettings(messages=2_000 if quick else 10_000, rounds=2 if quick else 3)
     return {
         "ingest": lambda procs, site: run_ingest(procs, site, ingest),
+        "ingest-lorawan": lambda procs, site: run_ingest(procs, site, lorawan),
+        "codec": lambda procs, site: run_codec(site, codec),
         "board": lambda procs, site: run_board(procs, site, board),
         "latency": lambda procs, site: run_latency(procs, site, latency),
         "drivers": lambda procs, site: run_drivers(procs, site, drivers),
         "streams": lambda procs, site: run_streams(procs, site, streams),
         "store": lambda procs, site: run_store(store),
+        "guidance": lambda procs, site: run_guidance(
+            procs.workdir, side=320, queries=300 if quick else 2000, baseline_queries=10 if quick else 30
+        ),
     }
 
 

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from bench.procs import write_result
-from bench.site import load_site, site_clock, with_broker
+from bench.site import load_site, site_clock, with_broker, with_lorawan
 from parking.app.feed import SiteFeed
 from parking.app.metrics import Metrics
 from parking.app.seen import BoardsSeen
@@ -88,15 +88,16 @@ async def drain(
     idle_s: float,
     limit_s: float,
     result_path: str,
+    lorawan: bool = False,
     store_admin_dsn: str | None = None,
 ) -> dict[str, Any]:
     """Run the ingest until `count` messages reached the engine (or it went idle); with the store if asked."""
     if store_admin_dsn is None:
-        return await _drain(site, port, client_id, count, idle_s, limit_s, result_path, None)
+        return await _drain(site, port, client_id, count, idle_s, limit_s, result_path, lorawan, None)
     from bench.store import database
 
     async with database(store_admin_dsn) as dsn:
-        return await _drain(site, port, client_id, count, idle_s, limit_s, result_path, dsn)
+        return await _drain(site, port, client_id, count, idle_s, limit_s, result_path, lorawan, dsn)
 
 
 async def _drain(
@@ -107,9 +108,11 @@ async def _drain(
     idle_s: float,
     limit_s: float,
     result_path: str,
+    lorawan: bool,
     dsn: str | None,
 ) -> dict[str, Any]:
-    config = with_broker(load_site(site), "127.0.0.1", port, client_id)
+    loaded = with_lorawan(load_site(site)) if lorawan else load_site(site)
+    config = with_broker(loaded, "127.0.0.1", port, client_id)
     clock = site_clock(config)
     live = LiveSite(config, clock())
     metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
@@ -175,6 +178,7 @@ def main() -> None:
     parser.add_argument("--profile", help="write cProfile stats of the drain to this file")
     parser.add_argument("--store-admin-dsn", help="with the store: a fresh database on this server")
     parser.add_argument("--result", required=True)
+    parser.add_argument("--lorawan", action="store_true", help="the site's bays report as LoRaWAN devices")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     run = drain(
@@ -185,6 +189,7 @@ def main() -> None:
         args.idle_s,
         args.limit_s,
         args.result,
+        args.lorawan,
         args.store_admin_dsn,
     )
     if args.profile:

@@ -16,7 +16,7 @@ from bench.broker import private_broker
 from bench.fastpub import publish_backlog
 from bench.procs import Processes
 from bench.report import Figure
-from bench.site import first_messages, load_site, subscriptions
+from bench.site import first_messages, load_site, subscriptions, with_lorawan
 
 TARGET_RATIO = 0.70
 STORE_TARGET_RATIO = 0.90  # the engine writing history, against the engine without
@@ -32,6 +32,7 @@ class IngestSettings:
     rounds: int
     broker_inflight: int = 0
     profile: Path | None = None
+    lorawan: bool = False  # every bay sensor's messages as LoRaWAN uplinks (TTS and ChirpStack JSON)
     store_admin_dsn: str | None = None  # also drain with the store on, into a fresh database there
 
 
@@ -47,6 +48,7 @@ def _drain(
     client_id: str,
     n: int,
     profile: Path | None,
+    lorawan: bool = False,
     store_admin_dsn: str | None = None,
 ) -> dict[str, Any]:
     limit_s = 10.0 + n / MIN_RATE
@@ -54,6 +56,8 @@ def _drain(
     args += ["--idle-s", str(IDLE_S), "--limit-s", str(limit_s)]
     if who in ("engine", "store"):
         args += ["--config", site]
+        if lorawan:
+            args += ["--lorawan"]
         if profile is not None:
             args += ["--profile", str(profile)]
     if who == "store" and store_admin_dsn is not None:
@@ -66,7 +70,7 @@ def _drain(
 
 def run_ingest(procs: Processes, site: str, settings: IngestSettings) -> tuple[list[Figure], dict[str, Any]]:
     """Measure, and return the table rows plus the raw data of every round."""
-    config = load_site(site)
+    config = with_lorawan(load_site(site)) if settings.lorawan else load_site(site)
     messages = first_messages(config, settings.messages)
     filters = subscriptions(config)
     rounds: list[dict[str, Any]] = []
@@ -90,6 +94,7 @@ def run_ingest(procs: Processes, site: str, settings: IngestSettings) -> tuple[l
                     ids[who],
                     settings.messages,
                     profile,
+                    settings.lorawan,
                     settings.store_admin_dsn,
                 )
             rounds.append(runs)
@@ -102,6 +107,7 @@ def _settings_json(settings: IngestSettings) -> dict[str, Any]:
         "rounds": settings.rounds,
         "broker_max_inflight": settings.broker_inflight,
         "profiled": settings.profile is not None,
+        "lorawan": settings.lorawan,
     }
 
 
@@ -130,7 +136,9 @@ def _figures(rounds: list[dict[str, Any]], settings: IngestSettings) -> list[Fig
     return [
         Figure(
             section="ingest",
-            name=f"MQTT QoS 1 backlog of {settings.messages:,}: engine vs bare paho",
+            name=f"MQTT QoS 1 backlog of {settings.messages:,}"
+            + (" (bays as LoRaWAN uplinks)" if settings.lorawan else "")
+            + ": engine vs bare paho",
             value=best_engine["rate"],
             unit="msg/s",
             baseline=best_paho["rate"],

@@ -104,15 +104,16 @@ async def prepare(
         await mqtt.publish(topic, payload, qos=1)
     board = config.boards[0]
     lots = {lot.id: lot for lot in config.lots}
-    if config.feeds.lot is None:
+    lot_topic = next((entry.topic for entry in config.feeds if entry.format == "lot"), None)
+    if lot_topic is None:
         raise BenchError("the site has no lot status feed to publish changes on")
     deadline = time.monotonic() + POPULATE_TIMEOUT_S
     while time.monotonic() < deadline:
         for line in await _board_lines(http, url):
             spec = lots[line["lot"]]
-            if spec.feed != "spot" and line["free"] is not None:
+            if spec.sources & {"lot", "gate"} and "spot" not in spec.sources and line["free"] is not None:
                 category = board.needs[0] if board.needs else "general"
-                topic = config.feeds.lot.format(lot=spec.id)
+                topic = lot_topic.format(lot=spec.id)
                 return Target(url, spec.id, category, spec.capacities(), topic), int(line["free"])
         await asyncio.sleep(0.05)
     raise BenchError(f"board {board.id} showed no counts within {POPULATE_TIMEOUT_S:.0f}s")

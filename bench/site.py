@@ -15,9 +15,11 @@ import orjson
 from bench.errors import BenchError
 from parking.clock import Clock, ScaledClock, utc_now
 from parking.config import Config, load_config
-from parking.config.models import Lot
+from parking.config.models import LORAWAN_FORMATS, Device, FeedEntry, Lot
 from parking.errors import ConfigError
 from sensors.ingest import templates_of
+from sensors.topics import TopicTemplate
+from sensors.uplinks import uplink
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +81,41 @@ def site_clock(config: Config) -> Clock:
 
 def subscriptions(config: Config) -> list[str]:
     """The MQTT filters the engine subscribes to for this config."""
-    return [template.subscription for template in templates_of(config.feeds)]
+    return list(dict.fromkeys(template.subscription for template in templates_of(config.feeds)))
+
+
+LORAWAN_TOPICS = {
+    "ttn-v3": "v3/{app}@{tenant}/devices/{device}/up",
+    "chirpstack-v4": "application/{app}/device/{dev_eui}/event/up",
+}
+
+
+def with_lorawan(config: Config) -> Config:
+    """The site with every bay sensor reporting through a LoRaWAN network server instead of `spot`.
+
+    Bays alternate between a The Things Stack and a ChirpStack feed, so both decoders are
+    measured; their uplinks are ~0.5 kB of JSON where a `spot` message is ~60 bytes.
+    """
+    devices: dict[str, dict[str, Device]] = {"ttn-v3": {}, "chirpstack-v4": {}}
+    n = 0
+    for lot in config.lots:
+        for ids in lot.spot_ids().values():
+            for bay in ids:
+                fmt = "ttn-v3" if n % 2 == 0 else "chirpstack-v4"
+                key = f"bay-{n:05d}" if fmt == "ttn-v3" else f"{0x70B3D5000000 + n:016x}"
+                devices[fmt][key] = Device(lot=lot.id, spot=bay)
+                n += 1
+    # into the site's own LoRaWAN feed of each format where it has one (a bay keeps one device)
+    feeds = []
+    for entry in config.feeds:
+        added = devices.pop(entry.format, None)
+        if added is not None:
+            taken = {(device.lot, device.spot) for device in added.values()}
+            kept = {key: d for key, d in entry.devices.items() if (d.lot, d.spot) not in taken}
+            entry = entry.model_copy(update={"devices": {**kept, **added}})
+        feeds.append(entry)
+    feeds += [FeedEntry(format=fmt, topic=LORAWAN_TOPICS[fmt], devices=devs) for fmt, devs in devices.items()]
+    return config.model_copy(update={"feeds": feeds})
 
 
 @dataclass(slots=True)
@@ -91,22 +127,33 @@ class _Source:
     lot: Lot
     sent: int = 0
     base: dict[str, int] = field(default_factory=dict)
+    device: tuple[FeedEntry, str] | None = None  # a LoRaWAN sensor: its feed and device id
 
 
 def _sources(config: Config) -> list[_Source]:
-    templates = {t.feed: t for t in templates_of(config.feeds)}
+    templates: dict[str, TopicTemplate] = {}
+    for template in templates_of(config.feeds):
+        templates.setdefault(template.feed, template)
+    devices = {
+        (device.lot, device.spot): (entry, device_id)
+        for entry in config.feeds
+        if entry.format in LORAWAN_FORMATS
+        for device_id, device in entry.devices.items()
+    }
     out: list[_Source] = []
     for lot in config.lots:
-        template = templates.get(lot.feed)
-        if template is None:
-            continue
-        if lot.feed == "spot":
-            for ids in lot.spot_ids().values():
-                out.extend(_Source("spot", template.format(lot=lot.id, spot=s), lot) for s in ids)
-        elif lot.feed == "gate":
-            out.extend(_Source("gate", template.format(lot=lot.id, gate=g), lot) for g in lot.gates)
-        else:
-            out.append(_Source("lot", template.format(lot=lot.id), lot))
+        spot, gate, status = templates.get("spot"), templates.get("gate"), templates.get("lot")
+        for ids in lot.spot_ids().values():
+            for bay in ids:
+                device = devices.get((lot.id, bay))
+                if device is not None:
+                    out.append(_Source("lorawan", "", lot, device=device))
+                elif spot is not None:
+                    out.append(_Source("spot", spot.format(lot=lot.id, spot=bay), lot))
+        if gate is not None and "gate" in lot.sources:
+            out.extend(_Source("gate", gate.format(lot=lot.id, gate=g), lot) for g in lot.gates)
+        if status is not None and "lot" in lot.sources:
+            out.append(_Source("lot", status.format(lot=lot.id), lot))
     return out
 
 
@@ -117,6 +164,9 @@ def _payload(source: _Source, ts: datetime) -> bytes:
     stamp = ts.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if source.kind == "spot":
         return orjson.dumps({"occupied": k % 2 == 0, "ts": stamp, "seq": k})
+    if source.device is not None:
+        entry, device_id = source.device
+        return uplink(entry, device_id, k, stamp, k % 2 == 0, battery=87.0)[1]
     if source.kind == "gate":
         # first a baseline, then one entry, one exit, ...: the count never leaves 0..capacity
         return orjson.dumps({"entries": 1000 + k // 2, "exits": 1000 + (k - 1) // 2, "ts": stamp})
@@ -139,6 +189,10 @@ def feed_messages(config: Config, start: datetime | None = None) -> Iterator[tup
     sources = _sources(config)
     if not sources:
         raise ValueError("the site has no lot with an enabled feed")
+    for source in sources:
+        if source.device is not None:
+            entry, device_id = source.device
+            source.topic = uplink(entry, device_id, 0, "", False)[0]
     ts = start or datetime.now(UTC)
     step = timedelta(milliseconds=1)
     while True:

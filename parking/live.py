@@ -2,8 +2,9 @@
 
 Everything that changes what a board or the API shows goes through here:
 feed observations, the clock's tick (freshness, opening hours, trend, overrides
-that end), ops overrides, and a restore from the store (a replay of stored
-observations through `apply`, and the overrides that stood). Readers take views
+that end), what guidance expects at a lot (drivers on their way), ops
+overrides, and a restore from the store (a replay of stored observations
+through `apply`, and the overrides that stood). Readers take views
 (overrides applied) and ask which lots or boards changed after a version they
 saw; listeners are told that the version moved. Pure and synchronous: the time
 is passed in, nothing is awaited.
@@ -11,11 +12,13 @@ is passed in, nothing is awaited.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from types import MappingProxyType
 
 from parking.availability import Availability, LotView, Outcome
+from parking.availability.bays import BayView
+from parking.availability.sources import SourceView
 from parking.config.models import Config, Thresholds
 from parking.observations import Observation
 from parking.overrides import LOT_KINDS, Override, OverrideKind, overlay
@@ -29,6 +32,7 @@ class LiveSite:
     def __init__(self, config: Config, now: datetime) -> None:
         self._availability = Availability(config, now)
         self._bumps = 0  # changes of overrides: the version is availability's plus these
+        self._guidance_changes = 0  # changes to what guidance sees beyond availability (see note_guidance)
         self._changed_at: dict[str, int] = dict.fromkeys((lot.id for lot in config.lots), self.version)
         self._board_changed_at: dict[str, int] = {}
         self._listeners: list[Listener] = []
@@ -45,7 +49,7 @@ class LiveSite:
     @property
     def version(self) -> int:
         """Rises by at least one with every visible change; local to this process."""
-        return self._availability.version + self._bumps
+        return self._availability.version + self._bumps + self._guidance_changes
 
     def view(self, lot_id: str) -> LotView:
         """The current view of one lot, overrides applied (KeyError if unknown)."""
@@ -69,6 +73,14 @@ class LiveSite:
     def updated_at(self, lot_id: str) -> datetime | None:
         """When data for the lot last arrived (KeyError if unknown)."""
         return self._availability.updated_at(lot_id)
+
+    def sources(self, lot_id: str, now: datetime) -> list[SourceView]:
+        """Each source of the lot and its age at `now` (KeyError if unknown)."""
+        return self._availability.sources(lot_id, now)
+
+    def bays(self, lot_id: str) -> list[BayView]:
+        """Each bay of the lot with its sensor's state (KeyError if unknown)."""
+        return self._availability.bays(lot_id)
 
     def changed_since(self, version: int) -> frozenset[str]:
         """The lots whose view changed after `version`."""
@@ -106,6 +118,15 @@ class LiveSite:
             if override.kind in LOT_KINDS and override.target not in changed:
                 changed.append(override.target)
         return changed
+
+    def note_guidance(self, lots: Iterable[str]) -> None:
+        """Record that what guidance expects at these lots changed (drivers on their way, an override)."""
+        known = [lot for lot in lots if lot in self._changed_at]
+        if not known:
+            return
+        self._guidance_changes += 1
+        for lot in known:
+            self._changed(lot)
 
     def set_override(self, override: Override, now: datetime) -> None:
         """Make an override stand (replacing one of its kind on its target); ValueError if it cannot."""

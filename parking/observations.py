@@ -15,13 +15,22 @@ GateEvent = Literal["entry", "exit"]
 
 @dataclass(frozen=True, slots=True)
 class SpotObservation:
-    """One parking space is occupied or free."""
+    """One parking space is occupied or free; `occupied` None is a heartbeat (the sensor is alive).
+
+    LoRaWAN uplinks also carry `uplink` (the frame counter or the network server's
+    deduplication id: a repeat of the last one is a duplicate) and what the sensor's
+    radio and battery said, kept per sensor for ops.
+    """
 
     lot: str
     spot: str
-    occupied: bool
+    occupied: bool | None
     ts: datetime | None = None
     seq: int | None = None
+    uplink: str | None = None
+    battery: float | None = None
+    rssi: float | None = None
+    snr: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +57,14 @@ class GateCounterObservation:
 
 @dataclass(frozen=True, slots=True)
 class GateEventObservation:
-    """A gate reports one vehicle passing (entry or exit)."""
+    """A gate reports one vehicle passing (entry or exit), of a category when the gate knows it."""
 
     lot: str
     gate: str
     event: GateEvent
     ts: datetime | None = None
     seq: int | None = None
+    category: str | None = None
 
 
 Observation = SpotObservation | LotObservation | GateCounterObservation | GateEventObservation

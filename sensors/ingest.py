@@ -20,12 +20,12 @@ from typing import Any, Protocol
 import aiomqtt
 import paho.mqtt.client as paho
 
-from parking.config.models import FeedsConfig, MqttConfig
+from parking.config.models import FeedEntry, MqttConfig
 from parking.errors import DecodeError
 from parking.observations import GateEventObservation, Observation
 from parking.types import ConnectionState
 from sensors.backoff import Backoff, login_refused, protocol_refused
-from sensors.decoders import DECODERS
+from sensors.decoders import Decoder, decoder_for
 from sensors.paho_properties import share_property_tables
 from sensors.session import SessionClient, TakeoverWatch, announced_problems, connect_properties
 from sensors.topics import TopicTemplate
@@ -54,28 +54,29 @@ class FeedSink(Protocol):
         """Another client connected with our client id and took the session (or very likely did)."""
 
 
-def templates_of(feeds: FeedsConfig) -> list[TopicTemplate]:
-    """The configured topic templates, one per enabled feed format."""
-    out = []
-    for feed in DECODERS:
-        template = getattr(feeds, feed)
-        if template is not None:
-            out.append(TopicTemplate(feed, template))
-    return out
+def templates_of(feeds: list[FeedEntry]) -> list[TopicTemplate]:
+    """The configured topic templates, one per feed entry, in config order."""
+    return [TopicTemplate(entry.format, entry.topic) for entry in feeds]
 
 
 class Dispatcher:
-    """Route a raw MQTT message to its decoder and the sink; pure, no I/O."""
+    """Route a raw MQTT message to its decoder and the sink; pure, no I/O.
 
-    def __init__(self, feeds: FeedsConfig, sink: FeedSink, max_payload_bytes: int) -> None:
-        self._templates = templates_of(feeds)
+    The feeds are tried in config order and the first whose template matches the
+    topic decodes the message; its format is the `feed` the sink is told.
+    """
+
+    def __init__(self, feeds: list[FeedEntry], sink: FeedSink, max_payload_bytes: int) -> None:
+        self._routes: list[tuple[TopicTemplate, Decoder]] = [
+            (TopicTemplate(entry.format, entry.topic), decoder_for(entry)) for entry in feeds
+        ]
         self._sink = sink
         self._max_payload = max_payload_bytes
 
     @property
     def subscriptions(self) -> list[str]:
-        """The MQTT filters to subscribe to."""
-        return [t.subscription for t in self._templates]
+        """The MQTT filters to subscribe to (each once, though several feeds may share one)."""
+        return list(dict.fromkeys(template.subscription for template, _ in self._routes))
 
     def dispatch(self, topic: str, payload: bytes, retain: bool = False) -> None:
         """Decode one message and hand the result (or the reason it was dropped) to the sink.
@@ -85,7 +86,8 @@ class Dispatcher:
         `retained_event`, since it would be counted again on every reconnect; a retained
         state (spot, lot total, gate counters) is applied, since applying it twice is harmless.
         """
-        for template in self._templates:
+        unknown: tuple[str, DecodeError] | None = None
+        for template, decode in self._routes:
             fields = template.match(topic)
             if fields is None:
                 continue
@@ -94,12 +96,16 @@ class Dispatcher:
                 self._sink.reject(feed, "oversized", topic, payload, f"{len(payload)} bytes")
                 return
             try:
-                obs = DECODERS[feed](fields, payload)
+                obs = decode(fields, payload)
                 if retain and isinstance(obs, GateEventObservation):
                     self._sink.reject(feed, "retained_event", topic, payload, RETAINED_EVENT_DETAIL)
                 else:
                     self._sink.observe(feed, obs)
             except DecodeError as exc:
+                if exc.reason == "unknown_device":
+                    # LoRaWAN feeds may share a topic shape: a later one may have the device
+                    unknown = unknown or (feed, exc)
+                    continue
                 self._sink.reject(feed, exc.reason, topic, payload, exc.detail)
             except Exception as exc:
                 # A bug, not bad input: count and log it, and keep the session alive (raised
@@ -108,7 +114,10 @@ class Dispatcher:
                 logger.exception("error handling a %s message on %r", feed, topic)
                 self._sink.reject(feed, "internal_error", topic, payload, repr(exc))
             return
-        self._sink.reject("unknown", "bad_topic", topic, payload, "matches no feed template")
+        if unknown is not None:
+            self._sink.reject(unknown[0], "unknown_device", topic, payload, unknown[1].detail)
+        else:
+            self._sink.reject("unknown", "bad_topic", topic, payload, "matches no feed template")
 
 
 def direct_dispatch_queue(dispatcher: Dispatcher) -> type[asyncio.Queue[aiomqtt.Message]]:

@@ -14,6 +14,7 @@ import aiomqtt
 from parking.clock import Clock, utc_now
 from parking.config.models import Config
 from sensors.backoff import Backoff, login_refused
+from sensors.faults import Faults
 from sensors.simulator import Message, SiteSimulator
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ async def run_simulation(
     username: str | None = None,
     password: str | None = None,
     clock: Clock | None = None,
+    faults: Faults | None = None,
 ) -> None:
     """Publish simulated feeds for `config` to a broker every interval_s until `stop` is set.
 
@@ -48,9 +50,11 @@ async def run_simulation(
     if interval_s <= 0:
         raise ValueError(f"interval_s must be positive, got {interval_s}")
     if clock is not None:
-        simulator = SiteSimulator(config, random.Random(seed), start=clock())
+        simulator = SiteSimulator(config, random.Random(seed), start=clock(), faults=faults)
     else:
-        simulator = SiteSimulator(config, random.Random(seed), time_scale=time_scale, start=start)
+        simulator = SiteSimulator(
+            config, random.Random(seed), time_scale=time_scale, start=start, faults=faults
+        )
     publisher = _Publisher(simulator, interval_s, retain, clock)
     stop = stop if stop is not None else asyncio.Event()
     backoff = Backoff(RECONNECT_MIN_S, RECONNECT_MAX_S)

@@ -2,8 +2,11 @@
 
 `SiteSimulator` is pure (time and randomness are passed in): it keeps each lot's
 simulated occupancy and turns its changes into `(topic, payload)` pairs in the
-formats of sensors/decoders. sensors/publisher.py is the edge that publishes them
-to an MQTT broker; sensors/demand.py holds the demand curves.
+formats of sensors/decoders: a bay whose sensor is in a LoRaWAN feed's device map
+reports as that network server would (ttn-v3, chirpstack-v4), other bays as
+`spot`; lot systems as `lot`, gates as `gate`. Optional `Faults` make it misbehave
+as real feeds do. sensors/publisher.py is the edge that publishes to an MQTT
+broker; sensors/demand.py holds the demand curves.
 
 Cars arrive and leave as Poisson processes that pull each lot toward a demand
 curve (by lot kind, local time and weekday). Stays are shorter than in real life
@@ -17,17 +20,19 @@ import logging
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
 
 from parking.availability import within
-from parking.config.models import Config, Lot
+from parking.config.models import LORAWAN_FORMATS, Config, FeedEntry, Lot
 from parking.types import GENERAL
 from sensors.demand import CATEGORY_SHARE, DEFAULT_CATEGORY_SHARE, DEFAULT_KIND, MEAN_STAY_S, demand
+from sensors.faults import FaultInjector, Faults
 from sensors.topics import TopicTemplate
+from sensors.uplinks import uplink
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +115,13 @@ class SiteSimulator:
     """Simulated occupancy of every lot of a site, and the feed messages that report it."""
 
     def __init__(
-        self, config: Config, rng: random.Random, *, time_scale: float = 1.0, start: datetime | None = None
+        self,
+        config: Config,
+        rng: random.Random,
+        *,
+        time_scale: float = 1.0,
+        start: datetime | None = None,
+        faults: Faults | None = None,
     ) -> None:
         if time_scale <= 0:
             raise ValueError(f"time_scale must be positive, got {time_scale}")
@@ -122,11 +133,22 @@ class SiteSimulator:
         self._start = start
         self._clock: datetime | None = None
         self._elapsed_s = 0.0
-        feeds = config.feeds
-        self._spot_topic = TopicTemplate("spot", feeds.spot) if feeds.spot else None
-        self._lot_topic = TopicTemplate("lot", feeds.lot) if feeds.lot else None
-        self._gate_topic = TopicTemplate("gate", feeds.gate) if feeds.gate else None
+        self._spot_topic = _template(config, "spot")
+        self._lot_topic = _template(config, "lot")
+        self._gate_topic = _template(config, "gate")
+        # (lot, bay) -> the LoRaWAN feed and device id that report it
+        self._devices: dict[tuple[str, str], tuple[FeedEntry, str]] = {
+            (device.lot, device.spot): (entry, device_id)
+            for entry in config.feeds
+            if entry.format in LORAWAN_FORMATS
+            for device_id, device in entry.devices.items()
+        }
         self._lots = {spec.id: self._new_lot(spec) for spec in config.lots}
+        self._faults = FaultInjector(
+            faults or Faults(),
+            rng,
+            [(lot.spec.id, spot) for lot in self._lots.values() for spot in lot.occupied],
+        )
 
     @property
     def clock(self) -> datetime:
@@ -146,22 +168,19 @@ class SiteSimulator:
     def initial_messages(self, now: datetime) -> list[Message]:
         """A full snapshot of every feed: all bays, all lot counts, all gate counters and gate-lot truths."""
         self._begin(now)
-        ts = _iso_z(now)
         messages: list[Message | None] = []
         for lot in self._lots.values():
-            if lot.spec.feed == "spot":
-                messages.extend(
-                    self._spot_message(lot, spot, now, ts, bump=spot not in lot.seq) for spot in lot.occupied
-                )
-                lot.dirty.clear()
-            elif lot.spec.feed == "lot":
+            ts = self._faults.stamp(lot.spec.id, now)
+            messages.extend(
+                self._spot_message(lot, spot, now, ts, bump=spot not in lot.seq) for spot in lot.occupied
+            )
+            lot.dirty.clear()
+            # counters first: a truth must come after them or a delta would land on it
+            messages.extend(self._gate_message(lot, gate, ts) for gate in lot.counters)
+            lot.dirty_gates.clear()
+            if lot.spec.sources & {"lot", "gate"}:
                 messages.append(self._status_message(lot, ts))
-            else:
-                # counters first: a truth must come after them or a delta would land on it
-                messages.extend(self._gate_message(lot, gate, ts) for gate in lot.counters)
-                lot.dirty_gates.clear()
-                messages.append(self._status_message(lot, ts))
-        return [m for m in messages if m is not None]
+        return self._faults.apply([m for m in messages if m is not None])
 
     def step(self, now: datetime, dt_s: float) -> list[Message]:
         """Advance by dt_s real seconds (times time_scale simulated) and return the messages that changed."""
@@ -176,21 +195,21 @@ class SiteSimulator:
             for lot in self._lots.values():
                 self._advance(lot, local, sub_s)
         self._clock = clock
-        ts = _iso_z(now)
         messages: list[Message | None] = []
         for lot in self._lots.values():
-            if lot.spec.feed == "spot":
-                messages.extend(self._spot_changes(lot, now, ts, total_s))
-            elif lot.spec.feed == "lot":
+            ts = self._faults.stamp(lot.spec.id, now)
+            sources = lot.spec.sources
+            messages.extend(self._spot_changes(lot, now, ts, total_s))
+            messages.extend(self._gate_message(lot, gate, ts) for gate in lot.dirty_gates)
+            lot.dirty_gates.clear()
+            since_status_s = self._elapsed_s - lot.last_status_s
+            if "lot" in sources:
                 free = tuple(lot.free().values())
-                if free != lot.last_sent_free or self._elapsed_s - lot.last_status_s >= LOT_HEARTBEAT_S:
+                if free != lot.last_sent_free or since_status_s >= LOT_HEARTBEAT_S:
                     messages.append(self._status_message(lot, ts))
-            else:
-                messages.extend(self._gate_message(lot, gate, ts) for gate in lot.dirty_gates)
-                lot.dirty_gates.clear()
-                if self._elapsed_s - lot.last_status_s >= RECOUNT_S:
-                    messages.append(self._status_message(lot, ts))
-        return [m for m in messages if m is not None]
+            elif "gate" in sources and since_status_s >= RECOUNT_S:
+                messages.append(self._status_message(lot, ts))
+        return self._faults.apply([m for m in messages if m is not None])
 
     # -- simulation ----------------------------------------------------------------
 
@@ -200,13 +219,12 @@ class SiteSimulator:
             for category, capacity in spec.capacities().items()
         }
         lot = _LotSim(spec, pools, gates=list(spec.gates) or ["g1"], bias=self._rng.uniform(0.9, 1.05))
-        if spec.feed == "spot":
-            for category, ids in spec.spot_ids().items():
-                pools[category].vacant.extend(ids)
-                lot.occupied.update(dict.fromkeys(ids, False))
-            lot.beat_order = list(lot.occupied)
-            self._rng.shuffle(lot.beat_order)
-        elif spec.feed == "gate":
+        for category, ids in spec.spot_ids().items():
+            pools[category].vacant.extend(ids)
+            lot.occupied.update(dict.fromkeys(ids, False))
+        lot.beat_order = list(lot.occupied)
+        self._rng.shuffle(lot.beat_order)
+        if "gate" in spec.sources:
             lot.counters = {gate: [0, 0] for gate in lot.gates}
         return lot
 
@@ -282,6 +300,13 @@ class SiteSimulator:
             lot.seq[spot] = max(lot.seq.get(spot, 0) + 1, int(now.timestamp()))
         occupied = lot.occupied[spot]
         lot.sent[spot] = occupied
+        if self._faults.silent(lot.spec.id, spot):
+            return None
+        device = self._devices.get((lot.spec.id, spot))
+        if device is not None:
+            entry, device_id = device
+            # a LoRaWAN frame counter is 32 bits; the wall-clock seq stays far below that until 2106
+            return uplink(entry, device_id, lot.seq[spot], ts, occupied, battery=self._faults.battery(spot))
         if self._spot_topic is None:
             return None
         payload = {"occupied": occupied, "ts": ts, "seq": lot.seq[spot]}
@@ -312,6 +337,12 @@ class SiteSimulator:
         return self._gate_topic.format(lot=lot.spec.id, gate=gate), orjson.dumps(payload)
 
 
+def _template(config: Config, fmt: str) -> TopicTemplate | None:
+    """The topic template of the first feed of a plain format, or None if the config has none."""
+    entry = next((entry for entry in config.feeds if entry.format == fmt), None)
+    return None if entry is None else TopicTemplate(fmt, entry.topic)
+
+
 def _take_random(rng: random.Random, items: list[str]) -> str:
     """Remove and return a random item in O(1) (order is not kept)."""
     index = rng.randrange(len(items))
@@ -330,7 +361,3 @@ def _poisson(rng: random.Random, mean: float) -> int:
         count += 1
         product *= rng.random()
     return count
-
-
-def _iso_z(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

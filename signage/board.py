@@ -77,6 +77,8 @@ def compose_lines(decision: BoardDecision, labels: Mapping[str, str]) -> tuple[B
 
 def _line(rec: Recommendation, label: str, category: str) -> BoardLine:
     free, display = display_for(rec.view, category)
+    if rec.expected_full and display not in ("CLOSED", "--"):
+        display = "FULL"  # free now, but expected gone on arrival: the count is kept in `free`
     if rec.route is None or rec.cost is None or display in ("FULL", "CLOSED"):
         return BoardLine(rec.lot, label, free, display, None, None)
     minutes = max(1, math.ceil((rec.cost.drive_s + rec.cost.walk_s) / 60.0))

@@ -36,9 +36,8 @@ async def receive(client: aiomqtt.Client, count: int) -> list[aiomqtt.Message]:
 
 
 async def subscribe_to_feeds(client: aiomqtt.Client, config: Config) -> None:
-    for feed, template in config.feeds.model_dump().items():
-        if template is not None:
-            await client.subscribe(TopicTemplate(feed, template).subscription, qos=1)
+    for entry in config.feeds:
+        await client.subscribe(TopicTemplate(entry.format, entry.topic).subscription, qos=1)
 
 
 def decoded(config: Config, messages: list[aiomqtt.Message]) -> list[Observation]:
@@ -121,7 +120,7 @@ async def test_simulation_waits_for_a_broker_and_warns_once(
     config = site()
     port = free_port()
     stop = asyncio.Event()
-    failures = _RetryCounter(wanted=3)
+    failures = LogCounter("unavailable", wanted=3)
     sim_logger = logging.getLogger("sensors.publisher")
     sim_logger.addHandler(failures)
     try:
@@ -167,17 +166,18 @@ async def test_simulation_survives_a_broker_restart(fast_reconnect: None) -> Non
     assert {obs.lot for obs in decoded(config, messages)} == {lot.id for lot in config.lots}
 
 
-class _RetryCounter(logging.Handler):
-    """Counts the simulator's 'broker unavailable' records; `reached` is set at the wanted count."""
+class LogCounter(logging.Handler):
+    """Counts log records containing `text`; `reached` is set at the wanted count."""
 
-    def __init__(self, wanted: int) -> None:
+    def __init__(self, text: str, wanted: int) -> None:
         super().__init__(logging.DEBUG)
+        self.text = text
         self.wanted = wanted
         self.count = 0
         self.reached = asyncio.Event()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if "unavailable" in record.getMessage():
+        if self.text in record.getMessage():
             self.count += 1
             if self.count >= self.wanted:
                 self.reached.set()

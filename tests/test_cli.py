@@ -223,8 +223,8 @@ def test_run_serves_the_config_against_the_configured_broker(
     text = (ROOT / "config.yaml").read_text()
     text = text.replace("client_id: parking-guide-wulin", f"client_id: {prefix}-engine")
     text = text.replace("port: 8080", "port: 0")
-    for feed in ("spot", "lot", "gate"):
-        text = text.replace(f"  {feed}: parking/", f"  {feed}: {prefix}/parking/")
+    text = text.replace("    topic: parking/", f"    topic: {prefix}/parking/")
+    text += "store: {embedded: false}\n"  # no private PostgreSQL under /var/lib for this test
     config = tmp_path / "config.yaml"
     config.write_text(text)
     deadline = time.monotonic() + 30

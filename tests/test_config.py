@@ -120,7 +120,8 @@ def test_example_config_loads() -> None:
     assert len(config.boards) >= 4
     assert {"general/main", "general/emergency"} <= set(config.destination_ids())
     assert {lot.kind for lot in config.lots} >= {"hospital", "office", "hotel", "mall", "street"}
-    assert {lot.feed for lot in config.lots} == {"spot", "lot", "gate"}
+    assert set().union(*(lot.sources for lot in config.lots)) == {"spot", "lot", "gate"}
+    assert {entry.format for entry in config.feeds} == {"spot", "lot", "gate", "ttn-v3", "chirpstack-v4"}
 
 
 def test_example_config_takes_secrets_from_the_environment() -> None:
@@ -148,7 +149,11 @@ def test_minimal_config_loads_with_defaults() -> None:
     config = load(minimal_yaml())
     assert config.mqtt.host == "127.0.0.1"
     assert config.mqtt.port == 1883
-    assert config.feeds.spot == "parking/{lot}/spots/{spot}"
+    assert [(entry.format, entry.topic) for entry in config.feeds] == [
+        ("spot", "parking/{lot}/spots/{spot}"),
+        ("lot", "parking/{lot}/status"),
+        ("gate", "parking/{lot}/gates/{gate}"),
+    ]
     assert config.defaults.freshness_s == 900
     assert config.lot("cp").capacities() == {"general": 300}
     assert config.lot("cp").entrances[0].id == "main"
@@ -683,22 +688,52 @@ def test_lot_thresholds_replace_the_defaults() -> None:
     ("template", "message"),
     [
         ("parking/+/spots/{spot}", "not MQTT wildcards"),
-        ("parking/lot-{lot}/spots/{spot}", "whole topic level"),
+        ("parking/#", "not MQTT wildcards"),
         ("parking/spots/{spot}", "must contain {lot}"),
+        ("parking/{lot}/spots/{bay}", "unknown placeholder {bay}"),
+        ("parking/{lot}{spot}", "separated by text"),
+        ("parking/{lot/{spot}", "unbalanced braces"),
+        ("parking/{lot}/{lot}/{spot}", "appears twice"),
     ],
 )
-def test_topic_templates_use_whole_level_placeholders(template: str, message: str) -> None:
-    text = minimal_yaml() + f"feeds:\n  spot: {template}\n"
+def test_topic_templates_are_checked(template: str, message: str) -> None:
+    text = minimal_yaml() + f'feeds:\n  - format: spot\n    topic: "{template}"\n'
     [problem] = problems(text)
-    assert problem.startswith(f"line {line_of(text, 'spot: ')}: feeds.spot: ")
+    assert problem.startswith(f"line {line_of(text, '- format: spot')}: feeds[0]: ")
     assert message in problem
 
 
-def test_a_feed_format_can_be_switched_off() -> None:
-    config = load(minimal_yaml() + "feeds:\n  gate: null\n  lot: site/{lot}/free\n")
-    assert config.feeds.gate is None
-    assert config.feeds.lot == "site/{lot}/free"
-    assert config.feeds.spot == "parking/{lot}/spots/{spot}"
+def test_placeholders_may_share_a_topic_level() -> None:
+    text = minimal_yaml() + (
+        'feeds:\n  - {format: spot, topic: "site/lot-{lot}/bay-{spot}"}\n'
+        '  - {format: ttn-v3, topic: "v3/{app}@{tenant}/devices/{device}/up"}\n'
+    )
+    assert [entry.topic for entry in load(text).feeds] == [
+        "site/lot-{lot}/bay-{spot}",
+        "v3/{app}@{tenant}/devices/{device}/up",
+    ]
+
+
+def test_a_format_left_out_is_off_and_one_format_may_have_several_feeds() -> None:
+    text = minimal_yaml() + (
+        "feeds:\n"
+        '  - {format: lot, topic: "site/{lot}/free"}\n'
+        '  - {format: lot, topic: "legacy/{lot}/count"}\n'
+    )
+    assert [(e.format, e.topic) for e in load(text).feeds] == [
+        ("lot", "site/{lot}/free"),
+        ("lot", "legacy/{lot}/count"),
+    ]
+
+
+def test_an_old_style_feeds_mapping_says_how_to_write_the_list() -> None:
+    text = minimal_yaml() + "feeds:\n  gate: null\n  lot: site/{lot}/free\n"
+    [problem] = problems(text)
+    assert problem == (
+        f"line {line_of(text, 'feeds:')}: feeds: feeds is now a list, one entry per feed with its format "
+        "and topic (formats left out are off; see docs/config.md#feeds); write: "
+        'feeds: [{format: lot, topic: "site/{lot}/free"}]'
+    )
 
 
 def test_config_is_immutable() -> None:

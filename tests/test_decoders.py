@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from parking.config.models import FeedsConfig
+from parking.config.models import DEFAULT_FEEDS, FeedEntry
 from parking.errors import DecodeError, ParkingGuideError
 from parking.observations import (
     GateCounterObservation,
@@ -362,8 +362,7 @@ def test_the_subscription_has_a_single_level_wildcard_per_placeholder(
 
 
 def test_the_default_feed_templates_are_the_documented_ones() -> None:
-    feeds = FeedsConfig()
-    templates = [TopicTemplate(feed, getattr(feeds, feed)) for feed in ("spot", "lot", "gate")]
+    templates = [TopicTemplate(feed, topic) for feed, topic in DEFAULT_FEEDS]
     assert [t.subscription for t in templates] == [
         "parking/+/spots/+",
         "parking/+/status",
@@ -476,6 +475,10 @@ def test_a_key_given_twice_keeps_its_last_value(feed: str, payload: bytes, field
     assert getattr(DECODERS[feed](FIELDS[feed], payload), field) == value
 
 
+def default_feeds() -> list[FeedEntry]:
+    return [FeedEntry(format=feed, topic=topic) for feed, topic in DEFAULT_FEEDS]
+
+
 class TestDispatcher:
     """Routing raw messages to decoders and the sink."""
 
@@ -498,22 +501,22 @@ class TestDispatcher:
 
     def test_routes_by_topic_template(self) -> None:
         sink = self.Sink()
-        Dispatcher(FeedsConfig(), sink, 4096).dispatch("parking/p1/spots/a7", b"1")
+        Dispatcher(default_feeds(), sink, 4096).dispatch("parking/p1/spots/a7", b"1")
         assert sink.seen == [("spot", SpotObservation("p1", "a7", True))]
 
     def test_a_topic_of_no_template_is_bad_topic(self) -> None:
         sink = self.Sink()
-        Dispatcher(FeedsConfig(), sink, 4096).dispatch("parking/p1/weather", b"1")
+        Dispatcher(default_feeds(), sink, 4096).dispatch("parking/p1/weather", b"1")
         assert sink.rejected == [("unknown", "bad_topic")]
 
     def test_an_oversized_payload_is_not_parsed(self) -> None:
         sink = self.Sink()
-        Dispatcher(FeedsConfig(), sink, 64).dispatch("parking/p1/status", b'{"free": 1}' + b" " * 64)
+        Dispatcher(default_feeds(), sink, 64).dispatch("parking/p1/status", b'{"free": 1}' + b" " * 64)
         assert sink.rejected == [("lot", "oversized")]
 
     def test_a_bug_while_applying_is_counted_and_does_not_escape(self) -> None:
         sink = self.Sink(fail=True)
-        Dispatcher(FeedsConfig(), sink, 4096).dispatch("parking/p1/status", b'{"free": 1}')
+        Dispatcher(default_feeds(), sink, 4096).dispatch("parking/p1/status", b'{"free": 1}')
         assert sink.rejected == [("lot", "internal_error")]
 
     def test_a_bug_while_decoding_is_counted_and_does_not_escape(
@@ -524,12 +527,12 @@ class TestDispatcher:
 
         monkeypatch.setitem(DECODERS, "spot", broken)
         sink = self.Sink()
-        Dispatcher(FeedsConfig(), sink, 4096).dispatch("parking/p1/spots/a7", b"1")
+        Dispatcher(default_feeds(), sink, 4096).dispatch("parking/p1/spots/a7", b"1")
         assert sink.rejected == [("spot", "internal_error")]
 
     def test_a_retained_gate_event_is_dropped_so_reconnects_do_not_count_it_again(self) -> None:
         sink = self.Sink()
-        dispatcher = Dispatcher(FeedsConfig(), sink, 4096)
+        dispatcher = Dispatcher(default_feeds(), sink, 4096)
         dispatcher.dispatch("parking/p1/gates/west", b'{"event": "entry"}', retain=True)
         assert sink.rejected == [("gate", "retained_event")]
         assert sink.seen == []
@@ -546,13 +549,13 @@ class TestDispatcher:
     )
     def test_a_retained_state_is_applied(self, topic: str, payload: bytes) -> None:
         sink = self.Sink()
-        Dispatcher(FeedsConfig(), sink, 4096).dispatch(topic, payload, retain=True)
+        Dispatcher(default_feeds(), sink, 4096).dispatch(topic, payload, retain=True)
         assert sink.rejected == []
         assert len(sink.seen) == 1
 
     def test_a_retained_event_that_does_not_decode_keeps_its_decode_reason(self) -> None:
         sink = self.Sink()
-        Dispatcher(FeedsConfig(), sink, 4096).dispatch(
+        Dispatcher(default_feeds(), sink, 4096).dispatch(
             "parking/p1/gates/west", b'{"event": "up"}', retain=True
         )
         assert sink.rejected == [("gate", "unknown_value")]

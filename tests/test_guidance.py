@@ -92,7 +92,8 @@ class TestRanking:
         fill_all(state)
         late = T0.replace(hour=22, minute=30)  # tower closes at 22:00, mall window is over
         state.apply(LotObservation("hospital", free=0), late)
-        state.apply(SpotObservation("street", "S03", occupied=False), late)
+        for n in range(1, 11):  # the bays' heartbeats (silent for 30 minutes, a bay is unknown); S03 left
+            state.apply(SpotObservation("street", f"S{n:02d}", occupied=n > 3), late)
         state.tick(late)
         ranked = [c.route.lot for c in rank(routes.routes("north"), views(state))]
         assert ranked == ["street"]

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import jsonschema
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 
 from parking.app.factory import create_app
 from parking.app.keys import FEED, PENDING
 from parking.observations import LotObservation, SpotObservation
 from tests.site import T0, site_config
-
-Client = TestClient[web.Request, web.Application]
-MakeClient = Callable[[web.Application], Awaitable[Client]]
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.web import Client, FakeClock, MakeClient
 
 
 @pytest.fixture

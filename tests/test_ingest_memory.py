@@ -88,7 +88,7 @@ def test_an_oversized_message_is_never_read_and_never_comes_back(
     config.write_text(
         SITE_YAML
         + f"mqtt: {{port: {private_broker.port}, client_id: {prefix}-engine, reconnect_max_s: 1.0}}\n"
-        + f'feeds: {{lot: "{prefix}/parking/{{lot}}/status"}}\n'
+        + f'feeds: [{{format: lot, topic: "{prefix}/parking/{{lot}}/status"}}]\n'
         + "http: {port: 0}\n"
     )
     topic = f"{prefix}/parking/tower/status"

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from parking.app.keys import METRICS
 from parking.config import Config
-from parking.config.models import FeedsConfig
+from parking.config.models import FeedEntry
 from tests.conftest import PrivateBroker
 from tests.site import site_config
 
@@ -26,11 +26,7 @@ WAIT_S = 10.0
 def mqtt_site(prefix: str, host: str, port: int) -> Config:
     """The test site, listening on its own topic prefix and client id."""
     config = site_config()
-    feeds = FeedsConfig(
-        spot=f"{prefix}/parking/{{lot}}/spots/{{spot}}",
-        lot=f"{prefix}/parking/{{lot}}/status",
-        gate=f"{prefix}/parking/{{lot}}/gates/{{gate}}",
-    )
+    feeds = [FeedEntry(format=entry.format, topic=f"{prefix}/{entry.topic}") for entry in config.feeds]
     mqtt = config.mqtt.model_copy(
         update={"host": host, "port": port, "client_id": f"{prefix}-engine", "reconnect_max_s": 1.0}
     )

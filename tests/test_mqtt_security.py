@@ -24,6 +24,7 @@ from sensors import publisher
 from sensors.net import free_port
 from sensors.publisher import run_simulation
 from tests.conftest import PrivateBroker, _unavailable
+from tests.test_broker import LogCounter
 from tests.test_ingest_mqtt import board_first_line, eventually, mqtt_site, ready
 from tests.test_ingest_reconnect import RecordedSleep, ingest_for, records, run_until_slept
 from tests.test_simulator import site
@@ -146,7 +147,7 @@ async def test_a_refused_simulator_login_is_an_error_on_every_attempt(
 ) -> None:
     monkeypatch.setattr(publisher, "RECONNECT_MIN_S", 0.01)
     monkeypatch.setattr(publisher, "RECONNECT_MAX_S", 0.02)
-    refusals = _RefusalCounter(wanted=2)
+    refusals = LogCounter("refused the login", wanted=2)
     sim_logger = logging.getLogger("sensors.publisher")
     sim_logger.addHandler(refusals)
     stop = asyncio.Event()
@@ -173,19 +174,3 @@ async def test_a_refused_simulator_login_is_an_error_on_every_attempt(
     assert levels.count(logging.ERROR) >= 2
     assert logging.WARNING not in levels
     assert WRONG_PASSWORD not in caplog.text
-
-
-class _RefusalCounter(logging.Handler):
-    """Counts the simulator's 'refused the login' records; `reached` is set at the wanted count."""
-
-    def __init__(self, wanted: int) -> None:
-        super().__init__(logging.DEBUG)
-        self.wanted = wanted
-        self.count = 0
-        self.reached = asyncio.Event()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if "refused the login" in record.getMessage():
-            self.count += 1
-            if self.count >= self.wanted:
-                self.reached.set()

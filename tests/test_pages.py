@@ -5,13 +5,9 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-from collections.abc import Awaitable, Callable
-from datetime import datetime
 from pathlib import Path
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 
 from parking.app.factory import create_app
 from parking.app.keys import FEED, PENDING
@@ -19,21 +15,12 @@ from parking.observations import LotObservation
 from signage.i18n import choose_language
 from tests.conftest import _unavailable
 from tests.site import T0, site_config
+from tests.web import Client, FakeClock, MakeClient
 
-Client = TestClient[web.Request, web.Application]
-MakeClient = Callable[[web.Application], Awaitable[Client]]
 WECHAT_IOS = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
     "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN"
 )
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

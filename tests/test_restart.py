@@ -38,8 +38,9 @@ def config_text(prefix: str, dsn: str, http_port: int) -> str:
     hashed = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
     return SITE_YAML + (
         f"mqtt: {{port: {SHARED_BROKER[1]}, client_id: {prefix}-engine, reconnect_max_s: 1}}\n"
-        f"feeds:\n  spot: {prefix}/parking/{{lot}}/spots/{{spot}}\n  lot: {prefix}/parking/{{lot}}/status\n"
-        f"  gate: {prefix}/parking/{{lot}}/gates/{{gate}}\n"
+        f"feeds:\n  - {{format: spot, topic: '{prefix}/parking/{{lot}}/spots/{{spot}}'}}\n"
+        f"  - {{format: lot, topic: '{prefix}/parking/{{lot}}/status'}}\n"
+        f"  - {{format: gate, topic: '{prefix}/parking/{{lot}}/gates/{{gate}}'}}\n"
         f"http: {{port: {http_port}}}\n"
         f"store: {{dsn: '{dsn}', flush_interval_s: 0.05}}\n"
         f"ops: {{secure_cookies: false, session_secret: {'s' * 40}, "

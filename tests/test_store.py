@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient
 
 from parking.app.factory import create_app
 from parking.app.keys import FEED, LIVE, PENDING, SEEN, STORE
+from parking.app.store.rows import OBSERVATION_COLUMNS, observation_of, observation_row
 from parking.app.store.schema import migrate, migrations, schema_version
 from parking.clock import Clock
 from parking.config import Config
@@ -173,3 +174,19 @@ class TestWriteBehind:
             assert snapshots[-1]["free"] == 210  # clamped to the capacity, as the live site had it
         finally:
             await conn.close()
+
+
+@pytest.mark.parametrize(
+    "obs",
+    [
+        SpotObservation("street", "S01", None, T0, 3, "fcnt-9", 3.1, -90.0, 7.5),  # a LoRaWAN heartbeat
+        SpotObservation("street", "S02", True),
+        LotObservation("tower", 5, 210, {"ev": 2}, T0),
+        GateCounterObservation("hospital", "north", 5, 3, T0),
+        GateEventObservation("hospital", "south", "entry", T0, 4, "disabled"),
+    ],
+)
+def test_a_stored_row_gives_back_the_observation_it_was_made_from(obs: Any) -> None:
+    row = observation_row(obs, T0)
+    assert len(row) == len(OBSERVATION_COLUMNS)
+    assert observation_of(dict(zip(OBSERVATION_COLUMNS, row, strict=True))) == obs

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import orjson
 import pytest
-from aiohttp import ClientResponse, web
-from aiohttp.test_utils import TestClient
+from aiohttp import ClientResponse
 
 from parking.app import streams
 from parking.app.factory import create_app
 from parking.app.keys import FEED, SIGNAL
 from parking.observations import GateCounterObservation, LotObservation
 from tests.site import T0, site_config
-
-Client = TestClient[web.Request, web.Application]
-MakeClient = Callable[[web.Application], Awaitable[Client]]
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.web import Client, FakeClock, MakeClient
 
 
 @pytest.fixture

@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
-from datetime import datetime
 
 import jsonschema
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 from openapi_spec_validator import validate
 
 from parking.app.factory import create_app
 from parking.app.keys import BOARDS, FEED, METRICS, TASKS
 from parking.observations import GateCounterObservation, LotObservation, SpotObservation
 from tests.site import T0, site_config
-
-Client = TestClient[web.Request, web.Application]
-MakeClient = Callable[[web.Application], Awaitable[Client]]
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+from tests.web import Client, FakeClock, MakeClient
 
 
 @pytest.fixture

@@ -10,14 +10,21 @@ from aiohttp import web
 
 from parking.app.keys import BOARDS, CLOCK, CONFIG, GUIDANCE, LIVE, SEEN
 from parking.app.middleware import json_error
-from parking.availability import LotView
+from parking.availability import CategoryView, LotView
+from parking.availability.sources import SourceView
 from parking.config.models import Lot
 
 routes = web.RouteTableDef()
 
 
-def lot_json(spec: Lot, view: LotView, updated_at: datetime | None) -> dict[str, Any]:
-    """The API shape of one lot: config facts plus live availability."""
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def lot_json(
+    spec: Lot, view: LotView, updated_at: datetime | None, sources: list[SourceView] | None = None
+) -> dict[str, Any]:
+    """The API shape of one lot: config facts plus live availability and each source's freshness."""
     return {
         "id": spec.id,
         "name": spec.name,
@@ -28,21 +35,31 @@ def lot_json(spec: Lot, view: LotView, updated_at: datetime | None) -> dict[str,
         "capacity": view.capacity,
         "trend": view.trend,
         "fill_rate_per_h": view.fill_rate_per_h,
-        "updated_at": updated_at.isoformat().replace("+00:00", "Z") if updated_at else None,
+        "updated_at": _iso(updated_at),
+        "freshness": view.freshness,
+        "sources": {
+            source.source: {
+                "fresh": source.fresh,
+                "expected": source.expected,
+                "updated_at": _iso(source.seen_at),
+                "age_s": None if source.age_s is None else round(source.age_s, 1),
+            }
+            for source in sources or ()
+        },
         "accepts_visitors": view.accepts_visitors,
         "lat": spec.lat,
         "lon": spec.lon,
         "entrances": [{"id": e.id, "lat": e.lat, "lon": e.lon} for e in spec.entrances],
-        "categories": {
-            name: {
-                "free": cat.free,
-                "capacity": cat.capacity,
-                "status": cat.status,
-                "estimated": cat.estimated,
-            }
-            for name, cat in view.categories.items()
-        },
+        "categories": {name: _category_json(cat) for name, cat in view.categories.items()},
     }
+
+
+def _category_json(cat: CategoryView) -> dict[str, Any]:
+    out: dict[str, Any] = {"free": cat.free, "capacity": cat.capacity, "status": cat.status}
+    out["estimated"] = cat.estimated
+    if cat.unknown is not None:  # a category with bay sensors
+        out["unknown_bays"] = cat.unknown
+    return out
 
 
 def _json(data: Any) -> web.Response:
@@ -54,10 +71,14 @@ async def list_lots(request: web.Request) -> web.Response:
     """Every lot with its live availability."""
     live = request.app[LIVE]
     config = request.app[CONFIG]
+    now = request.app[CLOCK]()
     return _json(
         {
             "version": live.version,
-            "lots": [lot_json(spec, live.view(spec.id), live.updated_at(spec.id)) for spec in config.lots],
+            "lots": [
+                lot_json(spec, live.view(spec.id), live.updated_at(spec.id), live.sources(spec.id, now))
+                for spec in config.lots
+            ],
         }
     )
 
@@ -71,7 +92,33 @@ async def get_lot(request: web.Request) -> web.Response:
     except KeyError:
         return json_error(404, f"no lot {lot_id!r}")
     live = request.app[LIVE]
-    return _json(lot_json(spec, live.view(lot_id), live.updated_at(lot_id)))
+    now = request.app[CLOCK]()
+    return _json(lot_json(spec, live.view(lot_id), live.updated_at(lot_id), live.sources(lot_id, now)))
+
+
+@routes.get("/api/v1/lots/{lot_id}/bays", name="lot_bays")
+async def get_lot_bays(request: web.Request) -> web.Response:
+    """Each bay of a lot with its sensor: free, occupied, silent or never heard; battery and signal."""
+    lot_id = request.match_info["lot_id"]
+    try:
+        request.app[CONFIG].lot(lot_id)
+    except KeyError:
+        return json_error(404, f"no lot {lot_id!r}")
+    now = request.app[CLOCK]()
+    bays = [
+        {
+            "id": bay.id,
+            "category": bay.category,
+            "state": bay.state,
+            "updated_at": _iso(bay.seen_at),
+            "age_s": None if bay.seen_at is None else round((now - bay.seen_at).total_seconds(), 1),
+            "battery_pct": bay.battery,
+            "rssi_dbm": bay.rssi,
+            "snr_db": bay.snr,
+        }
+        for bay in request.app[LIVE].bays(lot_id)
+    ]
+    return _json({"lot": lot_id, "bays": bays})
 
 
 @routes.get("/api/v1/boards", name="boards")
@@ -90,7 +137,7 @@ async def list_boards(request: web.Request) -> web.Response:
                 "lon": board.lon,
                 "facing_deg": board.facing_deg,
                 "destination": board.destination,
-                "last_seen_at": last.isoformat().replace("+00:00", "Z") if last else None,
+                "last_seen_at": _iso(last),
                 "urls": {
                     "answer": f"/api/v1/boards/{board.id}",
                     "stream": f"/api/v1/boards/{board.id}/stream",

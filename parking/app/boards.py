@@ -9,10 +9,11 @@ across restarts.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from parking.app.headers import STANDARD_HEADERS
+from parking.guidance.expected import NO_OUTLOOK, Outlook
 from parking.guidance.service import GuidanceService
 from parking.live import LiveSite
 from signage.board import (
@@ -66,7 +67,11 @@ def variant(body: bytes, content_type: str, ttl_s: int) -> BoardVariant:
 
 
 class BoardCache:
-    """Rendered board answers; a board is re-rendered only when a lot it watches or its message changed."""
+    """Rendered board answers; a board is re-rendered only when a lot it watches or its message changed.
+
+    `outlook` gives, per category, what the boards read of pending arrivals and
+    overrides: a snapshot that changes only when the live site says so.
+    """
 
     def __init__(
         self,
@@ -75,9 +80,11 @@ class BoardCache:
         labels: Mapping[str, str],
         ttl_s: int,
         fallback_text: str = FALLBACK_TEXT,
+        outlook: Callable[[str], Outlook] = lambda category: NO_OUTLOOK,
     ) -> None:
         self._live = live
         self._guidance = guidance
+        self._outlook = outlook
         self._labels = labels
         self._ttl_s = ttl_s
         self._fallback = fallback_text
@@ -98,7 +105,8 @@ class BoardCache:
             if board_id not in affected and board_id not in live.boards_changed_since(seen):
                 self._rendered[board_id] = (version, rendered)
                 return rendered
-        decision = self._guidance.for_board(board_id, self._live.views())
+        outlook = self._outlook(self._guidance.board_category(board_id))
+        decision = self._guidance.for_board(board_id, self._live.views(), outlook)
         lines = compose_lines(decision, self._labels)
         message = self._live.board_message(board_id)
         if cached is not None and cached[1].lines == lines and cached[1].message == message:

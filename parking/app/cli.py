@@ -1,4 +1,5 @@
-"""The `parking-guide` command: demo, run, check, simulate, qr, migrate, hash-password."""
+"""The `parking-guide` command: demo, run, check, simulate, replay, import-osm, evaluate, qr, migrate,
+hash-password."""
 
 from __future__ import annotations
 
@@ -53,11 +54,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args.config)
         if args.command == "hash-password":
             return _hash_password(args.stdin)
+        if args.command == "import-osm":
+            return _import_osm(args)
         config = _load(args.config)
         if args.command == "run":
             check_files(config, args.config)
         if args.command == "qr":
             return _qr(config, args.config, Path(args.out_dir))
+        if args.command == "evaluate":
+            from parking.app.evaluate import report
+
+            scales = [float(s) for s in args.scales.split(",") if s]
+            seeds = [int(s) for s in str(args.seed).split(",")]
+            print(report(config, scales, seeds, args.occupancy))
+            return 0
         if args.command in ("demo", "run"):
             raise_open_file_limit()
         if args.command == "demo":
@@ -68,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_simulate(config, args))
         elif args.command == "migrate":
             return asyncio.run(_migrate(config))
+        elif args.command == "replay":
+            return _replay(config, args)
     except ConfigError as exc:
         _print_config_error(exc)
         return EXIT_ERROR if args.command == "check" else EXIT_REFUSED
@@ -119,6 +131,49 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--interval", type=float, default=1.0, help="seconds between publishing rounds")
     simulate.add_argument("--time-scale", type=float, default=1.0, help="simulated seconds per real second")
     simulate.add_argument("--seed", type=int, default=None)
+    simulate.add_argument(
+        "--faults",
+        default="",
+        help="misbehave as real feeds do, e.g. duplicate=0.05,reorder=0.02,silent=0.1,skew_s=30,garbage=0.01",
+    )
+
+    replay = sub.add_parser(
+        "replay", help="publish a recorded CSV of lot counts (timestamp,lot,free[,capacity])"
+    )
+    replay.add_argument("recording", help="the CSV file, e.g. ../shared/data/real-free-2020-06-15.csv")
+    replay.add_argument("-c", "--config", default=None, help="config file (default: the built-in example)")
+    replay.add_argument("--host", default=None, help="broker host (default: mqtt.host of the config)")
+    replay.add_argument("--port", type=int, default=None, help="broker port (default: mqtt.port)")
+    replay.add_argument("--speed", type=float, default=60.0, help="recorded seconds per real second")
+    replay.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="RECORDED=LOT",
+        help="replay a recorded lot as a configured one (repeatable; default: equal ids, then in turn)",
+    )
+
+    evaluate = sub.add_parser("evaluate", help="simulate a peak morning: guidance strategies side by side")
+    evaluate.add_argument("-c", "--config", default=None, help="config file (default: the built-in example)")
+    evaluate.add_argument("--scales", default="0.6,1.5,3", help="visitor demand multipliers, comma-separated")
+    evaluate.add_argument("--seed", default="1", help="random seed(s), comma-separated")
+    evaluate.add_argument(
+        "--occupancy",
+        type=float,
+        default=None,
+        help="also run the first demand scale (3, x1.25 ...) at which every strategy's peak area occupancy"
+        " reaches this share, e.g. 0.9",
+    )
+
+    osm = sub.add_parser("import-osm", help="read an OpenStreetMap extract into a road graph file")
+    osm.add_argument("extract", help="an .osm or .osm.pbf file")
+    osm.add_argument("-o", "--out", required=True, help="the graph file to write (.npz); roads.file names it")
+    osm.add_argument(
+        "-c", "--config", default=None, help="report how far this config's places are from the graph"
+    )
+    osm.add_argument(
+        "--lots-yaml", default=None, help="also write the extract's parking amenities as lots here"
+    )
 
     migrate = sub.add_parser("migrate", help="apply the store's schema migrations (run applies them too)")
     migrate.add_argument("-c", "--config", default="config.yaml")
@@ -172,9 +227,20 @@ def _check(path: str) -> int:
     print(f"  hospitals: {len(config.hospitals)}")
     print(f"  lots:      {len(config.lots)} ({spaces} spaces)")
     print(f"  boards:    {len(config.boards)}")
-    print(f"  roads:     {len(config.roads.nodes)} nodes, {len(config.roads.ways)} ways")
+    if config.roads.file is not None:
+        print(f"  roads:     graph file {config.roads.file}")
+    else:
+        print(f"  roads:     {len(config.roads.nodes)} nodes, {len(config.roads.ways)} ways")
     print(f"  mqtt:      {config.mqtt.host}:{config.mqtt.port} as {config.mqtt.client_id!r}")
     return 0
+
+
+def _import_osm(args: argparse.Namespace) -> int:
+    from parking.app.osm_cli import import_osm
+
+    config = load_config(args.config) if args.config else None
+    lots_yaml = Path(args.lots_yaml) if args.lots_yaml else None
+    return import_osm(Path(args.extract), Path(args.out), config, lots_yaml)
 
 
 async def _wait_for_signal() -> None:
@@ -346,7 +412,8 @@ def _demo_clock(config: Config, start: str, scale: float) -> ScaledClock:
 
 
 def _print_demo_urls(config: Config, base: str, mqtt_url: str, ops_password: str | None = None) -> None:
-    lot = next((lot for lot in config.lots if lot.feed == "lot"), config.lots[0])
+    lot = next((lot for lot in config.lots if "lot" in lot.sources), config.lots[0])
+    lot_feed = next((entry.topic for entry in config.feeds if entry.format == "lot"), "parking/{lot}/status")
     lines = [
         "",
         f"parking-guide demo: {config.site.name}",
@@ -373,7 +440,7 @@ def _print_demo_urls(config: Config, base: str, mqtt_url: str, ops_password: str
         f"  OpenAPI:   {base}/api/v1/openapi.json",
         f"  MQTT:      {mqtt_url}  (the simulator publishes here; so can you)",
         f"    e.g. mosquitto_pub -h {mqtt_url.split('//')[1].rsplit(':', 1)[0]} "
-        f"-p {mqtt_url.rsplit(':', 1)[1]} -q 1 -t {config.feeds.lot or 'parking/{lot}/status'} "
+        f"-p {mqtt_url.rsplit(':', 1)[1]} -q 1 -t {lot_feed} "
         f"-m '{{\"free\": 0}}'".replace("{lot}", lot.id),
         "",
         "Press Ctrl+C to stop.",
@@ -383,8 +450,13 @@ def _print_demo_urls(config: Config, base: str, mqtt_url: str, ops_password: str
 
 
 async def _simulate(config: Config, args: argparse.Namespace) -> None:
+    from sensors.faults import Faults
     from sensors.publisher import run_simulation
 
+    try:
+        faults = Faults.parse(args.faults)
+    except ValueError as exc:
+        raise SystemExit(f"--faults: {exc}") from exc
     stop = asyncio.Event()
     host = args.host or config.mqtt.host
     port = args.port or config.mqtt.port
@@ -397,6 +469,7 @@ async def _simulate(config: Config, args: argparse.Namespace) -> None:
             time_scale=args.time_scale,
             seed=args.seed,
             stop=stop,
+            faults=faults,
         ),
         name="simulator",
     )
@@ -408,6 +481,45 @@ async def _simulate(config: Config, args: argparse.Namespace) -> None:
         t.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await t
+
+
+def _replay(config: Config, args: argparse.Namespace) -> int:
+    """Publish a recording; print the lot mapping and what was sent."""
+    from sensors.replay import frames, lot_mapping, read_recording, run_replay
+
+    explicit = {}
+    for pair in args.map:
+        recorded, sep, lot = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--map {pair!r}: write RECORDED=LOT")
+        explicit[recorded] = lot
+    rows = read_recording(args.recording)
+    mapping = lot_mapping((lot for _, lot, _ in rows), config, explicit)
+    if not mapping:
+        print("parking-guide replay: no recorded lot maps onto a configured one; use --map", file=sys.stderr)
+        return EXIT_ERROR
+    for recorded, lot in mapping.items():
+        print(f"  {recorded} -> {lot}")
+    recording = frames(rows, mapping)
+    host = args.host or config.mqtt.host
+    port = args.port or config.mqtt.port
+    hours = (recording[-1].at - recording[0].at).total_seconds() / 3600 if recording else 0.0
+    print(
+        f"replaying {len(recording)} recorded times ({hours:.1f} h) at {args.speed:g}x to mqtt://{host}:{port}"
+    )
+    sent = asyncio.run(
+        run_replay(
+            config,
+            recording,
+            host,
+            port,
+            speed=args.speed,
+            username=config.mqtt.username or None,
+            password=config.mqtt.password or None,
+        )
+    )
+    print(f"published {sent} lot messages")
+    return 0
 
 
 def _qr(config: Config, source: str, out_dir: Path) -> int:

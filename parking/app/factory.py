@@ -2,7 +2,8 @@
 
 Order: the store, when the config has a DSN (a pool, migrations applied) → the
 live site, restored from the store, with the store's writer → routes and
-guidance, built off the event loop → MQTT ingest → the availability ticker.
+guidance, built off the event loop → MQTT ingest → the ticker (availability,
+and every guidance.refresh_s the pending arrivals boards read).
 Each resource's cleanup runs only if its start-up succeeded; the server
 accepts requests only once all of them have started, so no board answers from
 a live site that has not been restored.
@@ -14,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from importlib import resources
+from pathlib import Path
 
 import orjson
 import yaml
@@ -22,6 +24,7 @@ from aiohttp import web
 from parking.app import api, dashboard, guidance_api, history_api, ops, pages, streams
 from parking.app.boards import BoardCache
 from parking.app.feed import SiteFeed
+from parking.app.graphfile import GraphFileError, load_graph
 from parking.app.keys import (
     BOARDS,
     CLOCK,
@@ -33,6 +36,7 @@ from parking.app.keys import (
     LIVE,
     METRICS,
     OPENAPI,
+    OUTLOOK,
     PENDING,
     SEEN,
     SIGNAL,
@@ -42,6 +46,7 @@ from parking.app.keys import (
 from parking.app.links import NavLinkCache
 from parking.app.metrics import Metrics, StoreStats
 from parking.app.middleware import observe_requests
+from parking.app.outlook import GuidanceOutlook
 from parking.app.seen import BoardsSeen
 from parking.app.signals import ChangeSignal
 from parking.app.store import CONNECTION_ERRORS
@@ -51,7 +56,7 @@ from parking.app.store.writer import StoreWriter
 from parking.app.tasks import BackgroundTasks
 from parking.clock import Clock, utc_now
 from parking.config.models import Config
-from parking.guidance import RouteTable, build_road_graph
+from parking.guidance import RoadGraph, RouteTable, build_road_graph
 from parking.guidance.pending import PendingArrivals
 from parking.guidance.service import GuidanceService
 from parking.live import LiveSite
@@ -95,8 +100,23 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
 
 def build_guidance(config: Config) -> GuidanceService:
     """The road graph, every board's routes and the guidance service: CPU work, run in an executor."""
-    roads = build_road_graph(config.roads)
+    roads = load_roads(config)
     return GuidanceService(config, RouteTable(config, roads), roads)
+
+
+def load_roads(config: Config) -> RoadGraph:
+    """The road graph: built from the config's ways, or read from its graph file (GraphFileError)."""
+    if config.roads.file is None:
+        return build_road_graph(config.roads)
+    roads, _ = load_graph(Path(config.roads.file))
+    nodes = [e.node for lot in config.lots for e in lot.entrances] + [b.node for b in config.boards]
+    unknown = sorted({node for node in nodes if node is not None and node not in roads.coords})
+    if unknown:
+        raise GraphFileError(
+            f"{config.roads.file}: the config names road nodes the graph does not have: "
+            + ", ".join(unknown[:5])
+        )
+    return roads
 
 
 def _openapi_json() -> bytes:
@@ -121,6 +141,15 @@ async def _live_site(app: web.Application) -> AsyncIterator[None]:
         await _restore(store, live, app)  # before anything reads the live site
     metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
     metrics.watch_boards(lambda: seen.ages_s(clock()))
+    lot_ids = [lot.id for lot in app[CONFIG].lots]
+    metrics.watch_sources(
+        lambda: {
+            (lot_id, source.source): source.age_s
+            for lot_id in lot_ids
+            for source in live.sources(lot_id, clock())
+            if source.age_s is not None
+        }
+    )
     app[LIVE] = live
     app[METRICS] = metrics
     app[FEED] = SiteFeed(live, metrics, clock, record=store.record_observation if store else None)
@@ -162,9 +191,15 @@ async def _guidance(app: web.Application) -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
     guidance = await loop.run_in_executor(None, build_guidance, config)
     app[GUIDANCE] = guidance
+    app[OUTLOOK] = outlook = GuidanceOutlook(config, guidance, app[LIVE], app[PENDING], app[CLOCK]())
     labels = {lot.id: lot.display_label for lot in config.lots}
     app[BOARDS] = BoardCache(
-        app[LIVE], guidance, labels, config.defaults.board_ttl_s, config.signage.fallback_text
+        app[LIVE],
+        guidance,
+        labels,
+        config.defaults.board_ttl_s,
+        config.signage.fallback_text,
+        outlook.for_board,
     )
     yield
 
@@ -181,11 +216,17 @@ async def _mqtt_ingest(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _ticker(app: web.Application) -> AsyncIterator[None]:
-    live, clock = app[LIVE], app[CLOCK]
+    live, clock, outlook = app[LIVE], app[CLOCK], app[OUTLOOK]
+    refresh_s = app[CONFIG].guidance.refresh_s
 
     async def tick_forever() -> None:
+        refreshed = clock()
         while True:
-            live.tick(clock())
+            now = clock()
+            live.tick(now)
+            if (now - refreshed).total_seconds() >= refresh_s:
+                outlook.refresh(now)
+                refreshed = now
             await asyncio.sleep(TICK_S)
 
     app[TASKS].start(TICKER, tick_forever())

@@ -1,33 +1,32 @@
 """GET /api/v1/guidance: ranked lots for a driver at a board or a position, with navigation links.
 
-The ranked part of an answer from a board is composed once per change of the
-live site and reused; each request adds only what is its own (the pending
-arrivals now, the time).
+Every answer is ranked when it is asked for: it reads the drivers already sent
+(pending arrivals), which the answer before it may just have changed. What
+depends only on the config (navigation links, categories) is built once.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from parking.app.arrivals import count_arrival
-from parking.app.keys import CLOCK, CONFIG, GUIDANCE, LINKS, LIVE, PENDING
+from parking.app.arrivals import count_arrival as count_arrival_at
+from parking.app.keys import CLOCK, CONFIG, GUIDANCE, LINKS, LIVE, OUTLOOK, PENDING
 from parking.app.links import NavLinkCache
 from parking.app.middleware import json_error
 from parking.app.queries import QueryError, needs, number, text
 from parking.config.models import Config
+from parking.guidance.expected import Outlook
 from parking.guidance.service import GuidanceService, Needs, Origin, Recommendation
 from parking.live import LiveSite
 from signage.navigation import is_wechat
 
 routes = web.RouteTableDef()
-
-_ANSWER_CACHE_LIMIT = 512
-AnswerKey = tuple[str, str, Needs, bool]  # board, destination, needs, in WeChat
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,18 +37,6 @@ class Question:
     board: str | None
     destination: str
     needs: Needs
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """The part of a guidance answer that depends only on the live site: composed once per change."""
-
-    head: dict[str, Any]  # origin, destination, needs, data
-    lots: tuple[dict[str, Any], ...]  # without pending_arrivals, which each request adds
-    first: tuple[str, float] | None  # the lot recommended first and the drive there, in seconds
-
-
-_ANSWERS = web.AppKey("guidance_answers", dict[AnswerKey, tuple[int, Answer]])
 
 
 def question_from(query: Any, config: Config, guidance: GuidanceService) -> Question:
@@ -87,21 +74,35 @@ def question_from(query: Any, config: Config, guidance: GuidanceService) -> Ques
 
 
 def recommendations(
-    question: Question, live: LiveSite, guidance: GuidanceService, limit: int
+    question: Question, live: LiveSite, guidance: GuidanceService, limit: int, outlook: Outlook
 ) -> list[Recommendation]:
-    """The ranked lots that answer a question now."""
+    """The ranked lots that answer a question now, given the drivers already on their way."""
     views = live.views()
     if question.board is not None:
         return guidance.recommend_from_board(
-            question.board, question.destination, views, question.needs, limit
+            question.board, question.destination, views, question.needs, limit, outlook
         )
-    return guidance.recommend(question.origin, question.destination, views, question.needs, limit)
+    return guidance.recommend(question.origin, question.destination, views, question.needs, limit, outlook)
+
+
+def answer_now(request: web.Request, question: Question, limit: int) -> list[Recommendation]:
+    """The ranked lots for a question at the app's time, with every pending arrival recorded so far."""
+    app = request.app
+    outlook = app[OUTLOOK].for_answer(question.needs.category, app[CLOCK]())
+    return recommendations(question, app[LIVE], app[GUIDANCE], limit, outlook)
+
+
+def count_arrival(request: web.Request, question: Question, recs: list[Recommendation], source: str) -> None:
+    """A driver given this answer is on the way: a pending arrival at the lot recommended first."""
+    if recs and recs[0].cost is not None:
+        first, drive_s, category = recs[0].lot, recs[0].cost.drive_s, question.needs.category
+        count_arrival_at(request.app, first, drive_s, request.app[CLOCK](), source, question.board, category)
 
 
 def lot_answer(
-    rec: Recommendation, config: Config, category: str, links: NavLinkCache, wechat: bool
+    rec: Recommendation, config: Config, category: str, pending: float, links: NavLinkCache, in_wechat: bool
 ) -> dict[str, Any]:
-    """One ranked lot in a guidance answer, without its pending arrivals."""
+    """One ranked lot in a guidance answer."""
     assert rec.route is not None  # ranked lots always have a route and a cost
     assert rec.cost is not None
     route, cost = rec.route, rec.cost
@@ -126,8 +127,12 @@ def lot_answer(
             "drive_s": round(cost.drive_s, 1),
             "walk_s": round(cost.walk_s, 1),
             "full_risk_s": round(cost.full_risk_s, 1),
+            "search_s": round(cost.search_s, 1),
             "total_s": round(cost.total_s, 1),
         },
+        "expected_free": None if rec.expectation is None else round(rec.expectation.expected_free, 1),
+        "full_probability": None if rec.expectation is None else round(rec.expectation.full_probability, 3),
+        "pending_arrivals": round(pending, 1),
         "entrance": {"id": entrance.id, "lat": entrance.lat, "lon": entrance.lon},
         "navigation": [
             {
@@ -137,19 +142,22 @@ def lot_answer(
                 "url": link.url,
                 "kind": link.kind,
             }
-            for link in links.get(entrance.lat, entrance.lon, spec.name, wechat)
+            for link in links.get(entrance.lat, entrance.lon, spec.name, in_wechat)
         ],
     }
 
 
-def compose(question: Question, app: web.Application, wechat: bool) -> Answer:
-    """Rank the lots for a question and build everything of the answer that depends on the live site."""
-    config, guidance, live = app[CONFIG], app[GUIDANCE], app[LIVE]
-    recs = recommendations(question, live, guidance, config.guidance.answer_lots)
+def answer(
+    question: Question, recs: list[Recommendation], request: web.Request, now: datetime
+) -> dict[str, Any]:
+    """The whole JSON answer."""
+    app = request.app
+    config, guidance, live, pending = app[CONFIG], app[GUIDANCE], app[LIVE], app[PENDING]
     destination = guidance.destinations[question.destination]
     lat, lon = guidance.position(question.origin.node)
     fresh = any(view.status != "unknown" for view in live.views().values())
-    head = {
+    wechat = is_wechat(request.headers.get("User-Agent", "")[:512])
+    return {
         "origin": {
             "board": question.board,
             "node": question.origin.node,
@@ -165,53 +173,36 @@ def compose(question: Question, app: web.Application, wechat: bool) -> Answer:
         },
         "needs": {"category": question.needs.category, "height_m": question.needs.height_m},
         "data": "fresh" if fresh else "stale",
+        "generated_at": now.isoformat().replace("+00:00", "Z"),
+        "lots": [
+            lot_answer(
+                rec,
+                config,
+                question.needs.category,
+                pending.count(rec.lot, now, question.needs.category),
+                app[LINKS],
+                wechat,
+            )
+            for rec in recs
+        ],
     }
-    lots = tuple(lot_answer(rec, config, question.needs.category, app[LINKS], wechat) for rec in recs)
-    first = (recs[0].lot, recs[0].cost.drive_s) if recs and recs[0].cost is not None else None
-    return Answer(head, lots, first)
-
-
-def answer_for(question: Question, app: web.Application, wechat: bool) -> Answer:
-    """The answer to a question: from a board, reused until the live site changes."""
-    if question.board is None:
-        return compose(question, app, wechat)
-    cache = app[_ANSWERS]
-    version = app[LIVE].version
-    key = (question.board, question.destination, question.needs, wechat)
-    hit = cache.get(key)
-    if hit is not None and hit[0] == version:
-        return hit[1]
-    composed = compose(question, app, wechat)
-    if len(cache) >= _ANSWER_CACHE_LIMIT:
-        cache.clear()
-    cache[key] = (version, composed)
-    return composed
 
 
 @routes.get("/api/v1/guidance", name="guidance")
 async def get_guidance(request: web.Request) -> web.Response:
     """Ranked lots for a driver; the first one counts as a pending arrival there."""
     app = request.app
+    config, guidance = app[CONFIG], app[GUIDANCE]
     try:
-        question = question_from(request.query, app[CONFIG], app[GUIDANCE])
+        question = question_from(request.query, config, guidance)
     except QueryError as exc:
         return json_error(exc.status, exc.message)
-    wechat = is_wechat(request.headers.get("User-Agent", "")[:512])
-    answer = answer_for(question, app, wechat)
-    now = app[CLOCK]()
-    count_arrival(app, answer.first, now, "board" if question.board else "position", question.board)
-    pending = app[PENDING]
-    body = {
-        **answer.head,
-        "generated_at": now.isoformat().replace("+00:00", "Z"),
-        "lots": [{**lot, "pending_arrivals": pending.count(lot["lot"], now)} for lot in answer.lots],
-    }
-    return web.Response(
-        body=orjson.dumps(body), content_type="application/json", headers={"Cache-Control": "no-store"}
-    )
+    recs = answer_now(request, question, config.guidance.answer_lots)
+    count_arrival(request, question, recs, "board" if question.board else "position")
+    body = orjson.dumps(answer(question, recs, request, app[CLOCK]()))
+    return web.Response(body=body, content_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 def setup(app: web.Application) -> None:
-    """Add the guidance endpoint and its answer cache to an application."""
-    app[_ANSWERS] = {}
+    """Add the guidance endpoint to an application."""
     app.add_routes(routes)

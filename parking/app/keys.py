@@ -8,6 +8,7 @@ from parking.app.boards import BoardCache
 from parking.app.feed import SiteFeed
 from parking.app.links import NavLinkCache
 from parking.app.metrics import Metrics
+from parking.app.outlook import GuidanceOutlook
 from parking.app.seen import BoardsSeen
 from parking.app.signals import ChangeSignal
 from parking.app.store.store import Store
@@ -29,6 +30,7 @@ TASKS = web.AppKey("tasks", BackgroundTasks)
 GUIDANCE = web.AppKey("guidance", GuidanceService)
 BOARDS = web.AppKey("boards", BoardCache)
 PENDING = web.AppKey("pending", PendingArrivals)
+OUTLOOK = web.AppKey("outlook", GuidanceOutlook)
 SEEN = web.AppKey("seen", BoardsSeen)
 LINKS = web.AppKey("links", NavLinkCache)
 INGEST = web.AppKey("ingest", MqttIngest)

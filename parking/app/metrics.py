@@ -13,6 +13,8 @@ from prometheus_client.registry import Collector
 from parking.availability.views import LotView
 from parking.types import STATUSES
 
+FRESHNESS = ("fresh", "degraded", "stale")
+
 ANSWER_ORIGINS = ("board", "position", "go_page")
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 
@@ -74,6 +76,8 @@ class Metrics:
                 lambda: self._feed_ages(),
             )
         )
+        self._source_ages: Callable[[], dict[tuple[str, str], float]] = dict
+        self.registry.register(_SourceAgeCollector(lambda: self._source_ages()))
         self._board_ages: Callable[[], dict[str, float]] = dict
         self.registry.register(
             _AgeCollector(
@@ -100,6 +104,10 @@ class Metrics:
     def watch_feeds(self, ages: Callable[[], dict[str, float]]) -> None:
         """Expose seconds since each feed's last message, read from `ages` at scrape time."""
         self._feed_ages = ages
+
+    def watch_sources(self, ages: Callable[[], dict[tuple[str, str], float]]) -> None:
+        """Expose seconds since each lot's sources last reported, keyed (lot, source), read at scrape time."""
+        self._source_ages = ages
 
     def watch_boards(self, ages: Callable[[], dict[str, float]]) -> None:
         """Expose seconds since each board was last seen, read from `ages` at scrape time."""
@@ -248,6 +256,26 @@ class _AgeCollector(Collector):
         return iter(())
 
 
+class _SourceAgeCollector(Collector):
+    """parking_lot_source_age_seconds{lot, source}: one series per configured lot and source kind."""
+
+    def __init__(self, ages: Callable[[], dict[tuple[str, str], float]]) -> None:
+        self._ages = ages
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "parking_lot_source_age_seconds",
+            "Seconds since each source of a lot (spot: bay sensors, lot, gate) last had a message applied.",
+            labels=["lot", "source"],
+        )
+        for (lot, source), age in sorted(self._ages().items()):
+            family.add_metric([lot, source], age)
+        yield family
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        return iter(())
+
+
 class _LotCollector(Collector):
     """Free spaces, capacity and status per lot, read from the live state at scrape time."""
 
@@ -266,16 +294,32 @@ class _LotCollector(Collector):
         status = GaugeMetricFamily(
             "parking_lot_status", "1 for the lot's current status.", labels=["lot", "status"]
         )
+        freshness = GaugeMetricFamily(
+            "parking_lot_freshness",
+            "1 for the lot's freshness: fresh, degraded (a source or some bays silent) or stale.",
+            labels=["lot", "freshness"],
+        )
+        unknown = GaugeMetricFamily(
+            "parking_lot_unknown_bays",
+            "Bays with sensors per lot and category that count as unknown: silent too long, or never heard.",
+            labels=["lot", "category"],
+        )
         for view in self._views():
             for category, cat in view.categories.items():
                 capacity.add_metric([view.id, category], cat.capacity)
                 if cat.free is not None:
                     free.add_metric([view.id, category], cat.free)
+                if cat.unknown is not None:
+                    unknown.add_metric([view.id, category], cat.unknown)
             for name in STATUSES:
                 status.add_metric([view.id, name], 1.0 if view.status == name else 0.0)
+            for state in FRESHNESS:
+                freshness.add_metric([view.id, state], 1.0 if view.freshness == state else 0.0)
         yield free
         yield capacity
         yield status
+        yield freshness
+        yield unknown
 
     def describe(self) -> Iterator[GaugeMetricFamily]:
         return iter(())

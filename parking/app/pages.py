@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from parking.app.arrivals import First, count_arrival
-from parking.app.guidance_api import Question, question_from, recommendations
+from parking.app.arrivals import count_arrival
+from parking.app.guidance_api import Question, answer_now, question_from
 from parking.app.headers import STANDARD_HEADERS
 from parking.app.keys import BOARDS, CLOCK, CONFIG, GUIDANCE, LINKS, LIVE, STORE
 from parking.app.links import NavLinkCache
@@ -21,6 +22,7 @@ from parking.app.middleware import json_error
 from parking.app.queries import QueryError
 from parking.config.models import Config
 from parking.guidance.service import Needs, Recommendation
+from parking.types import GENERAL
 from signage.i18n import Language, choose_language
 from signage.navigation import is_wechat
 from signage.pages import (
@@ -40,6 +42,7 @@ routes = web.RouteTableDef()
 _PAGE_CACHE_LIMIT = 256
 
 PageKey = tuple[str, Language, bool, bool]  # board, language, in WeChat, whole page (else fragment)
+First = tuple[str, float] | None  # the lot recommended first and the drive there, in seconds
 _CACHE = web.AppKey("go_page_cache", dict[PageKey, tuple[int, bytes, First]])
 
 
@@ -107,7 +110,7 @@ def build_page(
     """What the driver's page of a board says now for a question (from the board or a position)."""
     app = request.app
     config, live, guidance = app[CONFIG], app[LIVE], app[GUIDANCE]
-    recs = recommendations(question, live, guidance, config.guidance.answer_lots)
+    recs = answer_now(request, question, config.guidance.answer_lots)
     board = next(b for b in config.boards if b.id == board_id)
     fresh = any(view.status != "unknown" for view in live.views().values())
     now = app[CLOCK]().astimezone(ZoneInfo(config.site.timezone))
@@ -148,6 +151,13 @@ def _cached(
     return body, first
 
 
+def _count_arrival(request: web.Request, first: First, board_id: str) -> None:
+    """A page view is a driver about to drive: a pending arrival at the lot recommended first."""
+    if first is not None:
+        app = request.app
+        count_arrival(app, first[0], first[1], app[CLOCK](), "go_page", board_id, GENERAL)
+
+
 def _board_question(request: web.Request, board_id: str) -> Question:
     """A driver at the board, going to its destination (one value per board, made once)."""
     questions = request.app[_QUESTIONS]
@@ -159,42 +169,54 @@ def _board_question(request: web.Request, board_id: str) -> Question:
     return question
 
 
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """Who asks for a board's driver page: the board, their language, WeChat or not, the board's question."""
+
+    board_id: str
+    lang: Language
+    wechat: bool
+    question: Question
+
+
+def _visit(request: web.Request) -> Visit | web.Response:
+    """The visit of a driver's page, or the friendly 404 page for an unknown board."""
+    board_id = request.match_info["board_id"]
+    lang = _language(request, request.app[CONFIG])
+    if not request.app[GUIDANCE].has_board(board_id):
+        return _html(render_not_found(lang), status=404)
+    wechat = is_wechat(request.headers.get("User-Agent", "")[:512])
+    return Visit(board_id, lang, wechat, _board_question(request, board_id))
+
+
 @routes.get("/go/{board_id}", name="go")
 async def go_page(request: web.Request) -> web.Response:
     """The page a driver lands on after scanning a board's QR code."""
-    app = request.app
-    config = app[CONFIG]
-    board_id = request.match_info["board_id"]
-    lang = _language(request, config)
-    if not app[GUIDANCE].has_board(board_id):
-        return _html(render_not_found(lang), status=404)
-    wechat = is_wechat(request.headers.get("User-Agent", "")[:512])
-    question = _board_question(request, board_id)
+    visit = _visit(request)
+    if isinstance(visit, web.Response):
+        return visit
+    board_id, lang, wechat, question = visit.board_id, visit.lang, visit.wechat, visit.question
 
     def render() -> tuple[bytes, First]:
         page, first = build_page(request, board_id, question, lang, wechat)
         return render_go_page(page, lang), first
 
     body, first = _cached(request, (board_id, lang, wechat, True), render)
-    now = app[CLOCK]()
-    count_arrival(app, first, now, "go_page", board_id)  # a page view is a driver about to drive
-    store = app.get(STORE)
-    if store is not None:
-        store.record_page_view(now, board_id, lang, wechat)
+    _count_arrival(request, first, board_id)
+    store = request.app.get(STORE)
+    if store is not None:  # an anonymous page view: the board, the language, in WeChat or not
+        store.record_page_view(request.app[CLOCK](), board_id, lang, wechat)
     return _html(body)
 
 
 @routes.get("/go/{board_id}/lots", name="go_lots")
 async def go_lots(request: web.Request) -> web.Response:
     """The lots part of the driver's page, refreshed in place; with lat/lon, from the phone's position."""
-    app = request.app
-    config = app[CONFIG]
-    board_id = request.match_info["board_id"]
-    lang = _language(request, config)
-    if not app[GUIDANCE].has_board(board_id):
-        return _html(render_not_found(lang), status=404)
-    wechat = is_wechat(request.headers.get("User-Agent", "")[:512])
-    board_question = _board_question(request, board_id)
+    visit = _visit(request)
+    if isinstance(visit, web.Response):
+        return visit
+    board_id, lang, wechat, board_question = visit.board_id, visit.lang, visit.wechat, visit.question
+    app, config = request.app, request.app[CONFIG]
     if "lat" not in request.query and "lon" not in request.query:
 
         def render() -> tuple[bytes, First]:
@@ -212,7 +234,7 @@ async def go_lots(request: web.Request) -> web.Response:
         page, _ = build_page(request, board_id, board_question, lang, wechat, note=exc.message)
         return _html(render_go_lots(page, lang))
     page, first = build_page(request, board_id, question, lang, wechat)
-    count_arrival(app, first, app[CLOCK](), "go_page", board_id)
+    _count_arrival(request, first, board_id)
     return _html(render_go_lots(page, lang))
 
 

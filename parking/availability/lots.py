@@ -1,8 +1,12 @@
-"""Per-feed rules: how a spot, lot or gate observation changes a lot's counts.
+"""Per-source rules: how a lot system's count or a gate's changes a lot's counts (bays: bays.py).
 
 Pure functions on a LotState; each returns a result label (applied, duplicate,
 stale, or why it was rejected) and appends any anomaly it noticed; those that
 read sequence numbers also return how many numbers the message skipped.
+
+A lot may be counted by several sources (docs/feeds.md, "Several sources per
+lot"): the lot system's total is the truth, gates move it between truths, and
+categories with bay sensors take their counts from the bays.
 """
 
 from __future__ import annotations
@@ -15,12 +19,7 @@ from parking.availability.sequence import Order, seq_order
 from parking.availability.status import Samples
 from parking.availability.views import CategoryView, LotView, Status
 from parking.config.models import Lot, Thresholds
-from parking.observations import (
-    GateCounterObservation,
-    GateEventObservation,
-    LotObservation,
-    SpotObservation,
-)
+from parking.observations import GateCounterObservation, GateEventObservation, LotObservation
 from parking.types import GENERAL
 
 # Gate counters that fall by more than this without timestamps were reset, not reordered.
@@ -32,13 +31,19 @@ Result = Literal["applied", "duplicate", "stale", "unknown_lot", "unknown_spot",
 
 @dataclass(slots=True)
 class SpotState:
-    """What the engine knows of one bay."""
+    """What the engine knows of one bay and its sensor; `live` while it is counted (not silent)."""
 
     category: str
     occupied: bool | None = None
     seq: int | None = None  # the adopted sequence number
     pending: int | None = None  # a jump not yet confirmed by the next message
     ts: datetime | None = None
+    seen_at: datetime | None = None  # receipt time of its last applied message
+    live: bool = False  # its state counts: reported, and not silent for longer than the lot's window
+    uplink: str | None = None  # LoRaWAN: the last uplink's frame counter or deduplication id
+    battery: float | None = None
+    rssi: float | None = None
+    snr: float | None = None
 
 
 @dataclass(slots=True)
@@ -64,12 +69,19 @@ class LotState:
     free: dict[str, int | None]
     capacity: int
     max_seq_jump: int
-    # spot lots, per category: bays needed before the count is known, bays heard from, of them free
+    sources: frozenset[str] = frozenset()  # the lot's `feed`: spot (bays), lot, gate
+    silence: timedelta = timedelta(minutes=30)  # a bay silent for longer is unknown
+    # per category with bays: bays needed before the count is known, live bays, of them free
     needed: dict[str, int] = field(default_factory=dict)
     reported: dict[str, int] = field(default_factory=dict)
     reported_free: dict[str, int] = field(default_factory=dict)
     spots: dict[str, SpotState] = field(default_factory=dict)
+    live_order: dict[str, None] = field(default_factory=dict)  # live bays, least recently heard first
     gates: dict[str, GateState] = field(default_factory=dict)
+    seen: dict[str, datetime] = field(default_factory=dict)  # source (spot, lot, gate) -> last applied
+    gate_moved: int = 0  # net cars the gates counted in since the last truth
+    general_from_total: bool = False  # general has no bays but another category has: general = total - rest
+    general_named: bool = False  # the last truth named general itself
     last_seen: datetime | None = None
     last_ts: datetime | None = None
     statuses: dict[str, Status] = field(default_factory=dict)
@@ -82,67 +94,46 @@ class LotState:
     general_estimated: bool = False  # general was derived from `total` without the split
     truths: int = 0  # lot-level counts applied since the start: a gate lot is unknown until one
     rate: float | None = None
-    flags: tuple[bool, bool] | None = None  # (fresh, open) at the last refresh
+    flags: tuple[bool, bool, bool, str] | None = None  # (fresh, open, split current, freshness) last refresh
     hours_at: int | None = None
     hours: tuple[bool, bool] = (True, True)
 
 
-def apply_spot(
-    state: LotState, obs: SpotObservation, ts: datetime | None, anomalies: list[str]
-) -> tuple[Result, int]:
-    """A bay sensor's report: move the category's free count when the bay changes."""
-    spot = state.spots.get(obs.spot)
-    if spot is None:
-        return ("unknown_spot" if state.spec.feed == "spot" else "wrong_feed"), 0
-    order: Order = "jump"  # a first number is not adopted until the next one follows it
-    gaps = 0
-    if obs.seq is not None and (spot.seq is not None or spot.pending is not None):
-        order, gaps = seq_order(obs.seq, spot.seq, spot.pending, state.max_seq_jump)
-        if order == "duplicate" or order == "stale":
-            return order, 0
-        if order == "jump":
-            anomalies.append("seq_jump")
-    elif ts is not None and spot.ts is not None and ts < spot.ts:
-        return "stale", 0
-    category = spot.category
-    reported_free = state.reported_free
-    if spot.occupied is None:
-        state.reported[category] += 1
-        reported_free[category] += 0 if obs.occupied else 1
-    elif spot.occupied != obs.occupied:
-        reported_free[category] += -1 if obs.occupied else 1
-    # a bay not heard from is not free; too few heard from and the count says nothing yet
-    known = state.reported[category] >= state.needed[category]
-    state.free[category] = reported_free[category] if known else None
-    spot.occupied = obs.occupied
-    if obs.seq is not None:
-        if order == "next":
-            spot.seq, spot.pending = obs.seq, None
-        else:
-            spot.pending = obs.seq
-    spot.ts = ts if ts is not None else spot.ts
-    return "applied", gaps
-
-
 def apply_lot(state: LotState, obs: LotObservation, ts: datetime | None, anomalies: list[str]) -> Result:
-    """A lot system's count: its total as sent, and the truth for every category it names."""
+    """A lot system's count: its total as sent, and the truth for every category it names.
+
+    Categories with bay sensors keep the bays' counts (the bays refine the split); the
+    message's value for one only counts, as `sources_disagree`, when the two differ.
+    """
     if ts is not None and state.last_ts is not None and ts < state.last_ts:
         return "stale"
-    if state.spec.feed == "spot":
+    if not state.sources & {"lot", "gate"}:
         return "wrong_feed"
     if obs.capacity is not None and obs.capacity != state.capacity:
         anomalies.append("capacity_mismatch")
     named = obs.categories
     if any(category not in state.capacities for category in named):
         anomalies.append("unknown_category")
+    moved = state.total
     state.total = total = _clamp(obs.free, state.capacity, anomalies)
+    if state.gate_moved and moved is not None and moved != total:
+        anomalies.append("drift_corrected")  # the gates' count since the last truth was off
+    state.gate_moved = 0
+    bays = state.needed
     for category, capacity in state.capacities.items():
-        if category != GENERAL:
+        if category in bays:
+            count = named.get(category)
+            if count is not None and state.free[category] is not None and count != state.free[category]:
+                anomalies.append("sources_disagree")
+        elif category != GENERAL:
             count = named.get(category)
             # a category the message leaves out is not known from it: never keep an old count
             state.free[category] = None if count is None else _clamp(count, capacity, anomalies)
-    if GENERAL in state.capacities:
+    state.general_named = GENERAL in named
+    if GENERAL in state.capacities and GENERAL not in bays and not state.general_from_total:
         state.free[GENERAL], state.general_estimated = _general_of(state, named, total, anomalies)
+    elif state.general_named and state.general_from_total:
+        state.free[GENERAL] = _clamp(named[GENERAL], state.capacities[GENERAL], anomalies)
     if ts is not None:
         state.last_ts = ts
     state.truths += 1  # every gate's next reading is a baseline: this count includes the cars before it
@@ -170,7 +161,7 @@ def apply_gate_counters(
     """Gate counters: a gate's first reading after a truth is a baseline, then deltas move general."""
     gate = _gate(state, obs.gate)
     if gate is None:
-        return "unknown_gate" if state.spec.feed == "gate" else "wrong_feed"
+        return "unknown_gate" if "gate" in state.sources else "wrong_feed"
     if ts is not None and gate.ts is not None and ts < gate.ts:
         return "stale"
     delta: int | None
@@ -193,7 +184,7 @@ def apply_gate_counters(
         gate.truth = state.truths
     gate.entries, gate.exits = obs.entries, obs.exits
     gate.ts = ts if ts is not None else gate.ts
-    _move_by_gates(state, delta or 0, anomalies)
+    _move_by_gates(state, delta or 0, None, anomalies)
     return "applied"
 
 
@@ -201,7 +192,7 @@ def apply_gate_event(state: LotState, obs: GateEventObservation, anomalies: list
     """One car through a gate."""
     gate = _gate(state, obs.gate)
     if gate is None:
-        return ("unknown_gate" if state.spec.feed == "gate" else "wrong_feed"), 0
+        return ("unknown_gate" if "gate" in state.sources else "wrong_feed"), 0
     gaps = 0
     if obs.seq is not None:
         order: Order = "jump"  # a first number is not adopted until the next one follows it
@@ -215,12 +206,16 @@ def apply_gate_event(state: LotState, obs: GateEventObservation, anomalies: list
             gate.seq, gate.pending = obs.seq, None
         else:
             gate.pending = obs.seq
-    _move_by_gates(state, 1 if obs.event == "entry" else -1, anomalies)
+    category = obs.category
+    if category is not None and category not in state.capacities:
+        anomalies.append("unknown_category")
+        category = None
+    _move_by_gates(state, 1 if obs.event == "entry" else -1, category, anomalies)
     return "applied", gaps
 
 
 def _gate(state: LotState, gate_id: str) -> GateState | None:
-    if state.spec.feed != "gate":
+    if "gate" not in state.sources:
         return None
     gate = state.gates.get(gate_id)
     if gate is None and not state.spec.gates and len(state.gates) < MAX_DISCOVERED_GATES:
@@ -229,16 +224,23 @@ def _gate(state: LotState, gate_id: str) -> GateState | None:
     return gate
 
 
-def _move_by_gates(state: LotState, cars_in: int, anomalies: list[str]) -> None:
-    """Gate counts move general and the lot total, once a lot-level count (a truth) has set them."""
+def _move_by_gates(state: LotState, cars_in: int, category: str | None, anomalies: list[str]) -> None:
+    """Gate counts move the lot total and one category, once a lot-level count (a truth) has set them.
+
+    The category is the car's, when the gate said it, else general. A category with bay
+    sensors is not moved (its bays see the car), nor a general derived from the total.
+    """
     if state.total is None:
         return  # never counted since the start: cars in or out of an unknown count leave it unknown
+    state.gate_moved += cars_in
     before = len(anomalies)
-    capacity = state.capacities.get(GENERAL)
-    current = state.free.get(GENERAL)
-    if capacity is not None and current is not None:
-        state.free[GENERAL] = _clamp(current - cars_in, capacity, anomalies)
-    # one car clamped in general and in the total is one anomaly, not two
+    category = category or GENERAL
+    capacity = state.capacities.get(category)
+    current = state.free.get(category)
+    moved_by_total = category == GENERAL and state.general_from_total and not state.general_named
+    if capacity is not None and current is not None and category not in state.needed and not moved_by_total:
+        state.free[category] = _clamp(current - cars_in, capacity, anomalies)
+    # one car clamped in its category and in the total is one anomaly, not two
     state.total = _clamp(state.total - cars_in, state.capacity, anomalies if len(anomalies) == before else [])
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import get_args
 from zoneinfo import ZoneInfo
 
+from parking.availability.bays import BayView, apply_spot, bay_views, expire_silent
 from parking.availability.hours import within
 from parking.availability.lots import (
     GateState,
@@ -22,13 +23,22 @@ from parking.availability.lots import (
     apply_gate_counters,
     apply_gate_event,
     apply_lot,
-    apply_spot,
+)
+from parking.availability.sources import (
+    SourceView,
+    derived_general,
+    freshness_of,
+    is_fresh,
+    lot_free,
+    source_of,
+    source_views,
 )
 from parking.availability.status import next_status, trend_of
 from parking.availability.views import CategoryView, LotView, Status
 from parking.config.models import Config
 from parking.observations import (
     GateCounterObservation,
+    GateEventObservation,
     LotObservation,
     Observation,
     SpotObservation,
@@ -74,6 +84,8 @@ class Availability:
                 free=dict.fromkeys(capacities, None),
                 capacity=sum(capacities.values()),
                 max_seq_jump=config.defaults.max_seq_jump,
+                sources=spec.sources,
+                silence=timedelta(seconds=spec.sensor_silence_s or config.defaults.sensor_silence_s),
             )
             share = spec.min_reported_share or config.defaults.min_reported_share
             for category, ids in spec.spot_ids().items():
@@ -81,6 +93,9 @@ class Availability:
                     state.spots[spot] = SpotState(category)
                 state.needed[category] = _bays_needed(share, len(ids))
                 state.reported[category] = state.reported_free[category] = 0
+            state.general_from_total = (
+                GENERAL in capacities and GENERAL not in state.needed and bool(state.needed)
+            )
             for gate in spec.gates:
                 state.gates[gate] = GateState()
             self._lots[spec.id] = state
@@ -102,6 +117,14 @@ class Availability:
         """When data for the lot last arrived (KeyError if unknown)."""
         return self._lots[lot_id].last_seen
 
+    def sources(self, lot_id: str, now: datetime) -> list[SourceView]:
+        """Each source of the lot (expected or heard from) and its age at `now` (KeyError if unknown)."""
+        return source_views(self._lots[lot_id], now)
+
+    def bays(self, lot_id: str) -> list[BayView]:
+        """Each bay of the lot with its sensor's state, battery and signal (KeyError if unknown)."""
+        return bay_views(self._lots[lot_id])
+
     # -- writing -----------------------------------------------------------------
 
     def apply(self, obs: Observation, now: datetime) -> Outcome:
@@ -117,8 +140,9 @@ class Availability:
             anomalies.append("future_timestamp")
             ts = now + self._ts_ahead
         gaps = 0
+        expired = expire_silent(state, now) if state.live_order else ()
         if isinstance(obs, SpotObservation):
-            result, gaps = apply_spot(state, obs, ts, anomalies)
+            result, gaps = apply_spot(state, obs, ts, now, anomalies)
         elif isinstance(obs, LotObservation):
             result = apply_lot(state, obs, ts, anomalies)
         elif isinstance(obs, GateCounterObservation):
@@ -126,11 +150,18 @@ class Availability:
         else:
             result, gaps = apply_gate_event(state, obs, anomalies)
         if result != "applied":
+            if expired and self._refresh(state, now, None):
+                return Outcome(result, tuple(anomalies), changed=True)
             return Outcome(result, tuple(anomalies)) if anomalies else _PLAIN[result]
         state.last_seen = now
+        state.seen[source_of(obs)] = now
         touched: tuple[str, ...] | None = None  # None: every category
-        if isinstance(obs, SpotObservation):
+        if expired or state.general_from_total:
+            pass  # silent bays went unknown, or general follows every other count
+        elif isinstance(obs, SpotObservation):
             touched = (state.spots[obs.spot].category,)
+        elif isinstance(obs, GateEventObservation) and obs.category is not None:
+            touched = None
         elif not isinstance(obs, LotObservation):
             touched = (GENERAL,) if GENERAL in state.capacities else ()
         changed = self._refresh(state, now, touched)
@@ -139,8 +170,14 @@ class Availability:
         return _APPLIED_CHANGED if changed else _PLAIN["applied"]
 
     def tick(self, now: datetime) -> list[str]:
-        """Re-evaluate time-dependent state (freshness, hours, trend); return the changed lot ids."""
-        return [lot_id for lot_id, state in self._lots.items() if self._refresh(state, now)]
+        """Re-evaluate what depends on time (freshness, silent bays, hours, trend); return changed lots."""
+        changed = []
+        for lot_id, state in self._lots.items():
+            if state.live_order:
+                expire_silent(state, now)
+            if self._refresh(state, now):
+                changed.append(lot_id)
+        return changed
 
     # -- derived view ------------------------------------------------------------
 
@@ -167,14 +204,21 @@ class Availability:
         fresh = state.last_seen is not None and now - state.last_seen <= state.freshness
         if not fresh:
             state.samples.clear()
-        if (fresh, is_open) != state.flags:
-            state.flags = (fresh, is_open)
+        # with bays, the lot system's split holds only while it (or a gate moving it) is current
+        split_current = not state.needed or is_fresh(state, "lot", now) or is_fresh(state, "gate", now)
+        freshness = freshness_of(state, fresh, now)
+        if (fresh, is_open, split_current, freshness) != state.flags:
+            state.flags = (fresh, is_open, split_current, freshness)
             touched = None
+        if state.general_from_total and not state.general_named:
+            state.free[GENERAL], state.general_estimated = derived_general(state, now)
         changed = False
         for category in state.capacities if touched is None else touched:
             capacity = state.capacities[category]
-            count = state.free[category] if fresh else None
+            count = state.free[category] if fresh and (split_current or category in state.needed) else None
             estimated = count is not None and category == GENERAL and state.general_estimated
+            live = state.reported.get(category)
+            unknown = None if live is None else capacity - live
             status: Status
             if not is_open:
                 status = "closed"
@@ -184,10 +228,16 @@ class Availability:
                 status = next_status(state.statuses.get(category, "open"), count, capacity, state.thresholds)
             state.statuses[category] = status
             old = state.categories.get(category)
-            if old is None or old.free != count or old.status != status or old.estimated != estimated:
-                state.categories[category] = CategoryView(count, capacity, status, estimated)
+            if (
+                old is None
+                or old.free != count
+                or old.status != status
+                or old.estimated != estimated
+                or old.unknown != unknown
+            ):
+                state.categories[category] = CategoryView(count, capacity, status, estimated, unknown)
                 changed = True
-        free = _lot_free(state) if fresh else None
+        free = lot_free(state, now) if fresh else None
         lot_status: Status
         general = state.categories.get(GENERAL)
         if general is not None:
@@ -216,6 +266,7 @@ class Availability:
             and view.trend == trend
             and view.fill_rate_per_h == fill_rate
             and view.accepts_visitors == accepts_visitors
+            and view.freshness == freshness
         ):
             return False
         state.view = LotView(
@@ -227,6 +278,7 @@ class Availability:
             fill_rate_per_h=fill_rate,
             categories=dict(state.categories),
             accepts_visitors=accepts_visitors,
+            freshness=freshness,
         )
         self.version += 1
         return True
@@ -236,18 +288,3 @@ def _bays_needed(share: float, bays: int) -> int:
     """Bays that must have reported before a category's count is known: at least one."""
     # rounded first, so that 0.7 * 10 == 7.000000000000001 needs 7 bays, not 8
     return max(1, math.ceil(round(share * bays, 9)))
-
-
-def _lot_free(state: LotState) -> int | None:
-    """The lot's total: a lot system's (moved by gates since), else the category sum once general is known."""
-    if state.total is not None:
-        return state.total
-    total, any_known = 0, False
-    for category, count in state.free.items():
-        if count is None:
-            if category == GENERAL:
-                return None
-        else:
-            total += count
-            any_known = True
-    return total if any_known else None

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from parking.types import GENERAL, Status, Trend
 
-__all__ = ["CategoryView", "LotView", "Status", "Trend"]
+__all__ = ["CategoryView", "Freshness", "LotView", "Status", "Trend"]
+
+Freshness = Literal["fresh", "degraded", "stale"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +25,7 @@ class CategoryView:
     capacity: int
     status: Status
     estimated: bool = False
+    unknown: int | None = None  # of a category with bay sensors: bays not live (silent, or never heard)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,7 @@ class LotView:
     fill_rate_per_h: float | None
     categories: dict[str, CategoryView]
     accepts_visitors: bool
+    freshness: Freshness = "stale"
 
     @property
     def recommendable(self) -> bool:

@@ -39,7 +39,13 @@ def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
         where = _path_at(data.decode("utf-8", errors="replace"), len(data[: exc.start].decode("utf-8")))
         problem = f"byte 0x{data[exc.start]:02x} is not UTF-8 (save the file as UTF-8)"
         raise ConfigError(source, [f"line {line}: {where}{problem}"]) from exc
-    return load_config_text(text, source=source, env=env)
+    config = load_config_text(text, source=source, env=env)
+    graph_file = config.roads.file
+    if graph_file is not None and not Path(graph_file).is_absolute():
+        # a graph file is named relative to the config that names it, wherever it is run from
+        roads = config.roads.model_copy(update={"file": str(path.parent / graph_file)})
+        config = config.model_copy(update={"roads": roads})
+    return config
 
 
 def load_config_text(text: str, source: str = "<config>", env: dict[str, str] | None = None) -> Config:

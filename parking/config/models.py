@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -54,38 +54,123 @@ class MqttConfig(Model):
         return self
 
 
-class FeedsConfig(Model):
-    """Topic templates per feed format; `{lot}`, `{spot}`, `{gate}` are single topic levels."""
+FeedFormat = Literal["spot", "lot", "gate", "ttn-v3", "chirpstack-v4"]
+FEED_FORMATS: tuple[str, ...] = ("spot", "lot", "gate", "ttn-v3", "chirpstack-v4")
+LORAWAN_FORMATS = ("ttn-v3", "chirpstack-v4")
+# The placeholders each plain format takes and needs; LoRaWAN topics may name any (ids come from the payload).
+_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "spot": ("lot", "spot"),
+    "lot": ("lot",),
+    "gate": ("lot", "gate"),
+}
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_DEV_EUI = re.compile(r"^[0-9A-Fa-f]{16}$")
+DEFAULT_FEEDS: tuple[tuple[str, str], ...] = (
+    ("spot", "parking/{lot}/spots/{spot}"),
+    ("lot", "parking/{lot}/status"),
+    ("gate", "parking/{lot}/gates/{gate}"),
+)
 
-    spot: str | None = "parking/{lot}/spots/{spot}"
-    lot: str | None = "parking/{lot}/status"
-    gate: str | None = "parking/{lot}/gates/{gate}"
 
-    @field_validator("spot", "lot", "gate")
+class DeviceProfile(Model):
+    """How a kind of LoRaWAN device reports occupancy in its decoded payload."""
+
+    occupied_field: str = Field("occupied", min_length=1, max_length=200)
+
+
+class Device(Model):
+    """One LoRaWAN device: the bay it watches, and its profile (None: the feed's own occupied_field)."""
+
+    lot: Ident
+    spot: str = Field(min_length=1, max_length=64)
+    profile: str | None = None
+
+
+class FeedEntry(Model):
+    """One feed: a format, a topic template, and the format's options (LoRaWAN: a device map)."""
+
+    format: FeedFormat
+    topic: str = Field(min_length=1, max_length=1024)
+    occupied_field: str = Field("occupied", min_length=1, max_length=200)
+    profiles: dict[str, DeviceProfile] = Field(default_factory=dict)
+    devices: dict[str, Device] = Field(default_factory=dict)
+
+    @field_validator("devices")
     @classmethod
-    def _placeholders_are_whole_levels(cls, value: str | None) -> str | None:
-        if value is None:
+    def _dev_euis_in_lower_case(cls, value: dict[str, Device]) -> dict[str, Device]:
+        # a DevEUI is hex: "0004A30B001C0530" and "0004a30b001c0530" are one device
+        if not any(_DEV_EUI.match(key) and not key.islower() for key in value):
             return value
-        for level in value.split("/"):
-            if ("{" in level or "}" in level) and not re.fullmatch(r"\{[a-z]+\}", level):
-                raise ValueError(f"placeholder must be a whole topic level: {level!r}")
-            if level in ("+", "#"):
-                raise ValueError("use {lot}/{spot}/{gate} placeholders, not MQTT wildcards")
-        if "{lot}" not in value:
-            raise ValueError("topic template must contain {lot}")
-        return value
+        out: dict[str, Device] = {}
+        for key, device in value.items():
+            key = key.lower() if _DEV_EUI.match(key) else key
+            if key in out:
+                raise ValueError(f"device {key!r} is listed twice")
+            out[key] = device
+        return out
 
     @model_validator(mode="after")
-    def _feed_placeholders(self) -> FeedsConfig:
-        for feed, needed in (("spot", "{spot}"), ("gate", "{gate}")):
-            template = getattr(self, feed)
-            if template is not None and needed not in template:
-                raise ValueError(f"the {feed} topic template must contain {needed}")
-        for template in (self.spot, self.lot, self.gate):
-            for level in (template or "").split("/"):
-                if level.startswith("{") and level not in ("{lot}", "{spot}", "{gate}"):
-                    raise ValueError(f"unknown placeholder {level} (use {{lot}}, {{spot}}, {{gate}})")
+    def _topic_fits_format(self) -> FeedEntry:
+        names = topic_placeholders(self.topic)
+        if self.format in _PLACEHOLDERS:
+            allowed = _PLACEHOLDERS[self.format]
+            for name in names:
+                if name not in allowed:
+                    braced = ", ".join(f"{{{n}}}" for n in allowed)
+                    raise ValueError(
+                        f"unknown placeholder {{{name}}} in a {self.format} topic (use {braced})"
+                    )
+            for name in allowed:
+                if name not in names:
+                    raise ValueError(f"a {self.format} topic template must contain {{{name}}}")
+            if self.devices or self.profiles or self.occupied_field != "occupied":
+                raise ValueError(
+                    f"devices, profiles and occupied_field are for LoRaWAN feeds, not {self.format}"
+                )
+        for device_id, device in self.devices.items():
+            if device.profile is not None and device.profile not in self.profiles:
+                raise ValueError(f"device {device_id!r}: unknown profile {device.profile!r}")
         return self
+
+    def occupied_field_of(self, device: Device) -> str:
+        """The decoded-payload field that says whether this device's bay is occupied."""
+        return self.occupied_field if device.profile is None else self.profiles[device.profile].occupied_field
+
+
+def topic_placeholders(template: str) -> list[str]:
+    """The placeholder names of a topic template, in order; ValueError if it is malformed.
+
+    A placeholder is `{name}`; several may share a level with literal text (`{app}@{tenant}`),
+    but not touch each other, since nothing would tell where one ends.
+    """
+    if "+" in template or "#" in template:
+        raise ValueError("use {placeholders}, not MQTT wildcards (+, #)")
+    names: list[str] = []
+    for level in template.split("/"):
+        rest = _PLACEHOLDER.sub("\0", level)
+        if "{" in rest or "}" in rest:
+            raise ValueError(f"unbalanced braces in topic level {level!r}")
+        if "\0\0" in rest:
+            raise ValueError(f"placeholders must be separated by text in topic level {level!r}")
+        for name in _PLACEHOLDER.findall(level):
+            if not re.fullmatch(r"[a-z][a-z_]*", name):
+                raise ValueError(f"placeholder {{{name}}}: names are lower-case letters and _")
+            if name in names:
+                raise ValueError(f"placeholder {{{name}}} appears twice")
+            names.append(name)
+    return names
+
+
+def _old_style_feeds(value: dict[str, Any]) -> str:
+    """The error for a `feeds:` mapping of format -> template, showing the list to write instead."""
+    entries = [
+        f'{{format: {fmt}, topic: "{topic}"}}' for fmt, topic in value.items() if isinstance(topic, str)
+    ]
+    example = ", ".join(entries) or '{format: spot, topic: "parking/{lot}/spots/{spot}"}'
+    return (
+        "feeds is now a list, one entry per feed with its format and topic (formats left out are off; "
+        f"see docs/config.md#feeds); write: feeds: [{example}]"
+    )
 
 
 class HttpConfig(Model):
@@ -129,6 +214,8 @@ class Defaults(Model):
     max_ts_ahead_s: float = Field(2.0, ge=0, le=300)
     # how far ahead a sequence number is adopted at once (docs/feeds.md, sequence numbers)
     max_seq_jump: int = Field(10, ge=1, le=999)
+    # a bay sensor silent this long counts as unknown, not free (docs/feeds.md, liveness)
+    sensor_silence_s: int = Field(1800, ge=60)
 
 
 class TimeWindow(Model):
@@ -204,7 +291,8 @@ class Lot(Model):
     name: str
     label: str | None = Field(None, max_length=24)
     kind: LotKind = "other"
-    feed: FeedKind
+    # the sources that count the lot: bay sensors (spot), a lot system (lot), gate counters (gate)
+    feed: FeedKind | list[FeedKind]
     lat: Latitude
     lon: Longitude
     capacity: dict[Category, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
@@ -213,19 +301,38 @@ class Lot(Model):
     gates: list[Ident] = Field(default_factory=list)
     freshness_s: int | None = Field(None, ge=10)
     min_reported_share: float | None = Field(None, gt=0, le=1)
+    sensor_silence_s: int | None = Field(None, ge=60)
     thresholds: Thresholds | None = None
     opening_hours: list[TimeWindow] = Field(default_factory=list)
     guidance_windows: list[TimeWindow] = Field(default_factory=list)
     height_limit_m: float | None = Field(None, gt=0)
     walk_s: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
 
+    @field_validator("feed")
+    @classmethod
+    def _sources_listed_once(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, list):
+            if not value:
+                raise ValueError("list at least one source: spot, lot or gate")
+            if len(set(value)) != len(value):
+                raise ValueError("a source is listed twice")
+        return value
+
     @model_validator(mode="after")
     def _capacity_matches_feed(self) -> Lot:
-        if self.feed == "spot":
+        sources = self.sources
+        feed = self.feed if isinstance(self.feed, str) else "/".join(self.feed)
+        if "spot" in sources:
             if not self.spots:
                 raise ValueError("a lot with feed 'spot' lists its spots (spots: {category: ids})")
-            if self.capacity:
+            if self.capacity and sources == {"spot"}:
                 raise ValueError("a lot with feed 'spot' takes its capacity from spots; drop capacity")
+            for category in self.capacity:
+                if category in self.spots:
+                    raise ValueError(
+                        f"category {category!r} has bays in spots, which give its capacity; "
+                        "drop it from capacity"
+                    )
             seen: set[str] = set()
             for ids in self.spot_ids().values():
                 for spot in ids:
@@ -234,14 +341,19 @@ class Lot(Model):
                     seen.add(spot)
         else:
             if self.spots:
-                raise ValueError(f"spots are only for feed 'spot', this lot has feed {self.feed!r}")
+                raise ValueError(f"spots are only for feed 'spot', this lot has feed {feed!r}")
             if self.min_reported_share is not None:
-                raise ValueError(
-                    f"min_reported_share is only for feed 'spot', this lot has feed {self.feed!r}"
-                )
+                raise ValueError(f"min_reported_share is only for feed 'spot', this lot has feed {feed!r}")
+            if self.sensor_silence_s is not None:
+                raise ValueError(f"sensor_silence_s is only for feed 'spot', this lot has feed {feed!r}")
             if not self.capacity or sum(self.capacity.values()) == 0:
                 raise ValueError("capacity must give at least one category with spaces")
         return self
+
+    @property
+    def sources(self) -> frozenset[str]:
+        """The kinds of source that count this lot: 'spot' (bay sensors), 'lot', 'gate'."""
+        return frozenset((self.feed,) if isinstance(self.feed, str) else self.feed)
 
     @property
     def display_label(self) -> str:
@@ -253,10 +365,11 @@ class Lot(Model):
         return {cat: _expand_spots(spec) for cat, spec in self.spots.items()}
 
     def capacities(self) -> dict[str, int]:
-        """Capacity per category, from `capacity` or from the spot list."""
-        if self.feed == "spot":
-            return {cat: len(ids) for cat, ids in self.spot_ids().items()}
-        return dict(self.capacity)
+        """Capacity per category: the number of bays of a category in `spots`, else from `capacity`."""
+        out = {cat: len(ids) for cat, ids in self.spot_ids().items()}
+        for category, capacity in self.capacity.items():
+            out.setdefault(category, capacity)
+        return out
 
 
 def _expand_spots(spec: str | list[str]) -> list[str]:
@@ -284,6 +397,8 @@ class Board(Model):
     pinned: list[Ident] = Field(default_factory=list)
     lines: int | None = Field(None, ge=1, le=12)
     needs: list[Category] = Field(default_factory=list)
+    # drivers passing the board an hour (estimated); None: guidance.board_traffic_per_h
+    traffic_per_h: float | None = Field(None, ge=0, le=100_000)
 
 
 class Way(Model):
@@ -294,11 +409,20 @@ class Way(Model):
 
 
 class Roads(Model):
-    nodes: dict[str, tuple[Latitude, Longitude]] = Field(min_length=2)
-    ways: list[Way] = Field(min_length=1)
+    """The road network: inline nodes and ways, or a graph file written by `parking-guide import-osm`."""
+
+    file: str | None = None  # relative to the config file
+    nodes: dict[str, tuple[Latitude, Longitude]] = Field(default_factory=dict)
+    ways: list[Way] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _ways_use_known_nodes(self) -> Roads:
+        if self.file is not None:
+            if self.nodes or self.ways:
+                raise ValueError("give either file (an imported graph) or nodes and ways, not both")
+            return self
+        if len(self.nodes) < 2 or not self.ways:
+            raise ValueError("roads needs at least 2 nodes and 1 way, or a graph file (roads.file)")
         for i, way in enumerate(self.ways):
             for node in way.nodes:
                 if node not in self.nodes:
@@ -322,11 +446,23 @@ class Site(Model):
 
 
 class GuidanceConfig(Model):
-    """Answers to drivers: how far a position may be from a road, how many lots, pending arrivals' slack."""
+    """Answers to drivers and the expected-space model behind every recommendation (docs/guidance.md)."""
 
     max_snap_m: float = Field(300.0, gt=0, le=10_000)
     answer_lots: int = Field(5, ge=1, le=20)
     pending_slack_s: float = Field(300.0, ge=0, le=7200)
+    # a lot expected to have fewer free spaces than max(reserve_spaces, reserve_share x capacity)
+    # on arrival is never recommended before one that is not
+    reserve_spaces: int = Field(3, ge=0, le=1000)
+    reserve_share: float = Field(0.05, ge=0, le=1)
+    street_search_s: float = Field(60.0, ge=0, le=3600)  # looking for the free bay on a street
+    no_alternative_s: float = Field(900.0, ge=0, le=7200)  # a full lot with nowhere else to go: queue
+    board_follow_rate: float = Field(0.3, ge=0, le=1)  # share of a board's traffic that follows line 1
+    board_traffic_per_h: float = Field(120.0, ge=0, le=100_000)  # drivers passing a board an hour
+    refresh_s: float = Field(5.0, ge=0.5, le=300)  # boards re-ranked for pending arrivals this often
+    # when a lot's free count falls, retire as many pending arrivals already due (ETA passed):
+    # a driver who has parked is then not counted both in the count and as pending
+    settle_pending: bool = True
 
 
 class SignageConfig(Model):
@@ -401,7 +537,9 @@ class OpsConfig(Model):
 class Config(Model):
     site: Site
     mqtt: MqttConfig = MqttConfig()
-    feeds: FeedsConfig = FeedsConfig()
+    feeds: list[FeedEntry] = Field(
+        default_factory=lambda: [FeedEntry(format=fmt, topic=topic) for fmt, topic in DEFAULT_FEEDS]
+    )
     http: HttpConfig = HttpConfig()
     defaults: Defaults = Defaults()
     hospitals: list[Hospital] = Field(min_length=1)
@@ -413,6 +551,13 @@ class Config(Model):
     store: StoreConfig = StoreConfig()
     ops: OpsConfig = Field(default_factory=OpsConfig)
 
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _feeds_are_a_list(cls, value: object) -> object:
+        if isinstance(value, dict):
+            raise ValueError(_old_style_feeds(value))
+        return value
+
     @model_validator(mode="after")
     def _references_resolve(self) -> Config:
         _unique("hospitals", [h.id for h in self.hospitals])
@@ -422,7 +567,11 @@ class Config(Model):
         destinations = self.destination_ids()
         for lot in self.lots:
             for entrance in lot.entrances:
-                if entrance.node is not None and entrance.node not in self.roads.nodes:
+                if (
+                    entrance.node is not None
+                    and self.roads.file is None
+                    and entrance.node not in self.roads.nodes
+                ):
                     raise ValueError(
                         f"lot {lot.id!r} entrance {entrance.id!r}: unknown road node {entrance.node!r}"
                     )
@@ -430,7 +579,7 @@ class Config(Model):
                 if dest not in destinations:
                     raise ValueError(f"lot {lot.id!r} walk_s: unknown destination {dest!r}")
         for board in self.boards:
-            if board.node is not None and board.node not in self.roads.nodes:
+            if board.node is not None and self.roads.file is None and board.node not in self.roads.nodes:
                 raise ValueError(f"board {board.id!r}: unknown road node {board.node!r}")
             if board.destination not in destinations:
                 raise ValueError(
@@ -440,7 +589,28 @@ class Config(Model):
             for lot_id in board.pinned:
                 if lot_id not in lot_ids:
                     raise ValueError(f"board {board.id!r}: pinned lot {lot_id!r} is not a lot")
+        self._devices_resolve()
         return self
+
+    def _devices_resolve(self) -> None:
+        """Every LoRaWAN device names a bay of a lot with bay sensors, and no bay has two devices."""
+        if not any(entry.devices for entry in self.feeds):
+            return
+        bays = {lot.id: {s for ids in lot.spot_ids().values() for s in ids} for lot in self.lots}
+        taken: dict[tuple[str, str], str] = {}
+        for entry in self.feeds:
+            for device_id, device in entry.devices.items():
+                lot_bays = bays.get(device.lot)
+                if lot_bays is None:
+                    raise ValueError(f"device {device_id!r}: unknown lot {device.lot!r}")
+                if device.spot not in lot_bays:
+                    raise ValueError(f"device {device_id!r}: lot {device.lot!r} has no spot {device.spot!r}")
+                other = taken.setdefault((device.lot, device.spot), device_id)
+                if other != device_id:
+                    raise ValueError(
+                        f"device {device_id!r}: bay {device.spot!r} of lot {device.lot!r} "
+                        f"already has device {other!r}"
+                    )
 
     def destination_ids(self) -> dict[str, Destination]:
         """All destinations by 'hospital/destination' id."""

@@ -13,58 +13,118 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Iterable, Mapping, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import networkx as nx
+import numpy as np
+import numpy.typing as npt
 
 NO_ARC = -1
+TurnKind = Literal["no", "only"]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRestriction:
+    """A turn rule at a junction: from `from_node` through `via` to `to_node`, forbidden or the only way.
+
+    As OpenStreetMap's type=restriction relations with a via node: "no" forbids
+    that turn; "only" makes it the one way on for cars coming from `from_node`.
+    """
+
+    kind: TurnKind
+    from_node: str
+    via: str
+    to_node: str
 
 
 @dataclass(frozen=True, slots=True)
 class ArcGraph:
-    """The road graph as flat tuples: nodes numbered 0..n-1, arcs grouped by their tail node."""
+    """The road graph as flat arrays: nodes numbered 0..n-1, arcs grouped by their tail node."""
 
     nodes: tuple[str, ...]
     index: Mapping[str, int]
-    first_out: tuple[int, ...]  # arcs leaving node v are first_out[v] .. first_out[v + 1] - 1
-    head: tuple[int, ...]
-    travel_s: tuple[float, ...]
-    length_m: tuple[float, ...]
-    bearing_deg: tuple[float, ...]
-    reverse: tuple[int, ...]  # the arc v -> u of each arc u -> v, or NO_ARC
+    first_out: npt.NDArray[np.int64]  # arcs leaving node v are first_out[v] .. first_out[v + 1] - 1
+    head: npt.NDArray[np.int64]
+    travel_s: npt.NDArray[np.float64]
+    length_m: npt.NDArray[np.float64]
+    bearing_deg: npt.NDArray[np.float64]
+    reverse: npt.NDArray[np.int64]  # the arc v -> u of each arc u -> v, or NO_ARC
+    banned: frozenset[tuple[int, int]] = frozenset()  # (arc in, arc out) pairs a car may not take
+    only: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))  # arc in -> the one way on
 
     @classmethod
-    def from_digraph(cls, graph: nx.DiGraph) -> ArcGraph:
-        """Flatten a DiGraph whose edges carry `travel_s`, `length_m` and `bearing`."""
+    def from_digraph(cls, graph: nx.DiGraph, restrictions: Iterable[TurnRestriction] = ()) -> ArcGraph:
+        """Flatten a DiGraph whose edges carry `travel_s`, `length_m` and `bearing`.
+
+        A restriction naming an edge the graph does not have is left out (an
+        extract cut at its edge keeps relations whose ways it lost).
+        """
         nodes = tuple(graph.nodes)
         index = {node: i for i, node in enumerate(nodes)}
         first_out = [0]
         heads: list[int] = []
         data: list[Mapping[str, Any]] = []
-        arc_of: dict[tuple[int, int], int] = {}
-        for u, node in enumerate(nodes):
+        for node in nodes:
             for succ, attrs in graph.adj[node].items():
-                arc_of[u, index[succ]] = len(heads)
                 heads.append(index[succ])
                 data.append(attrs)
             first_out.append(len(heads))
-        tails = [u for u in range(len(nodes)) for _ in range(first_out[u], first_out[u + 1])]
+        starts = np.asarray(first_out, dtype=np.int64)
+        head = np.asarray(heads, dtype=np.int64)
+        tail = np.repeat(np.arange(len(nodes), dtype=np.int64), np.diff(starts))
+        arc_of = {(int(u), int(v)): a for a, (u, v) in enumerate(zip(tail, head, strict=True))}
+        banned: set[tuple[int, int]] = set()
+        only: dict[int, int] = {}
+        for rule in restrictions:
+            ends = [index.get(rule.from_node), index.get(rule.via), index.get(rule.to_node)]
+            if None in ends:
+                continue
+            u, via, w = (int(e) for e in ends if e is not None)
+            arc_in, arc_out = arc_of.get((u, via)), arc_of.get((via, w))
+            if arc_in is None or arc_out is None:
+                continue
+            if rule.kind == "no":
+                banned.add((arc_in, arc_out))
+            else:
+                only[arc_in] = arc_out
         return cls(
             nodes=nodes,
             index=MappingProxyType(index),
-            first_out=tuple(first_out),
-            head=tuple(heads),
-            travel_s=tuple(float(d["travel_s"]) for d in data),
-            length_m=tuple(float(d["length_m"]) for d in data),
-            bearing_deg=tuple(float(d["bearing"]) for d in data),
-            reverse=tuple(arc_of.get((v, u), NO_ARC) for u, v in zip(tails, heads, strict=True)),
+            first_out=starts,
+            head=head,
+            travel_s=np.fromiter((float(d["travel_s"]) for d in data), np.float64, len(data)),
+            length_m=np.fromiter((float(d["length_m"]) for d in data), np.float64, len(data)),
+            bearing_deg=np.fromiter((float(d["bearing"]) for d in data), np.float64, len(data)),
+            reverse=np.fromiter(
+                (arc_of.get((int(v), int(u)), NO_ARC) for u, v in zip(tail, head, strict=True)),
+                np.int64,
+                len(heads),
+            ),
+            banned=frozenset(banned),
+            only=MappingProxyType(only),
         )
 
     def out_arcs(self, node: int) -> range:
         """The arcs leaving a node."""
-        return range(self.first_out[node], self.first_out[node + 1])
+        return range(int(self.first_out[node]), int(self.first_out[node + 1]))
+
+    def may_follow(self, arc: int, nxt: int) -> bool:
+        """True if a car that arrived on `arc` may leave its head by `nxt` (which must leave it).
+
+        No U-turn unless the way back is the only way out (a dead end), no banned
+        turn, and where an "only" rule applies, only its turn.
+        """
+        if (
+            nxt == self.reverse[arc]
+            and self.first_out[self.head[arc] + 1] - self.first_out[self.head[arc]] > 1
+        ):
+            return False
+        if (arc, nxt) in self.banned:
+            return False
+        one = self.only.get(arc)
+        return one is None or one == nxt
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +150,7 @@ class DriveTree:
     def path(self, arcs: Iterable[int]) -> tuple[str, ...]:
         """Node ids along a drive from the origin over these arcs."""
         graph = self.graph
-        return (graph.nodes[self.origin], *(graph.nodes[graph.head[arc]] for arc in arcs))
+        return (graph.nodes[self.origin], *(graph.nodes[int(graph.head[arc])] for arc in arcs))
 
 
 def quickest_drives(
@@ -101,11 +161,13 @@ def quickest_drives(
 
     Pure: reads the graph and builds its own state, so any number may run at once.
     """
-    head, travel_s, reverse, first_out = graph.head, graph.travel_s, graph.reverse, graph.first_out
+    head, travel_s, first_out = graph.head.tolist(), graph.travel_s.tolist(), graph.first_out.tolist()
+    restricted = bool(graph.banned or graph.only)
+    reverse = graph.reverse.tolist()
     best: dict[int, float] = {}  # arc -> quickest time to the end of it
     previous: dict[int, int] = {}
     heap: list[tuple[float, int]] = []
-    for arc in first_arcs:
+    for arc in map(int, first_arcs):
         if travel_s[arc] < best.get(arc, math.inf):
             best[arc] = travel_s[arc]
             previous[arc] = NO_ARC
@@ -128,6 +190,8 @@ def quickest_drives(
         for nxt in range(start, stop):
             if nxt == back and stop - start > 1:
                 continue  # no U-turn unless the way back is the only way out
+            if restricted and not graph.may_follow(arc, nxt):
+                continue
             arrive = t + travel_s[nxt]
             if arrive < best.get(nxt, math.inf):
                 best[nxt] = arrive

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 import networkx as nx
 
 from parking.config.models import Roads
 from parking.geo import bearing_deg, distance_m
-from parking.guidance.drive import ArcGraph
+from parking.guidance.drive import ArcGraph, TurnRestriction
 from parking.guidance.spatial import NodeIndex
 
 
@@ -23,16 +23,22 @@ class RoadGraph:
     spatial index for the nearest node and the flat arcs the route search runs on.
     """
 
-    __slots__ = ("_arcs", "_coords", "_graph", "_index")
+    __slots__ = ("_arcs", "_coords", "_graph", "_index", "_restrictions")
 
-    def __init__(self, graph: nx.DiGraph, coords: Mapping[str, tuple[float, float]]) -> None:
+    def __init__(
+        self,
+        graph: nx.DiGraph,
+        coords: Mapping[str, tuple[float, float]],
+        restrictions: Iterable[TurnRestriction] = (),
+    ) -> None:
         missing = [node for node in graph if node not in coords]
         if missing:
             raise ValueError(f"road nodes without coordinates: {missing[:5]}")
         self._graph: nx.DiGraph = nx.freeze(graph)
         self._coords: Mapping[str, tuple[float, float]] = MappingProxyType({n: coords[n] for n in graph})
         self._index = NodeIndex(self._coords)
-        self._arcs = ArcGraph.from_digraph(graph)
+        self._restrictions = tuple(restrictions)
+        self._arcs = ArcGraph.from_digraph(graph, self._restrictions)
 
     @property
     def graph(self) -> nx.DiGraph:
@@ -43,6 +49,11 @@ class RoadGraph:
     def coords(self) -> Mapping[str, tuple[float, float]]:
         """Node id -> (lat, lon), read-only."""
         return self._coords
+
+    @property
+    def restrictions(self) -> tuple[TurnRestriction, ...]:
+        """The turn restrictions the routes obey (from an OpenStreetMap extract)."""
+        return self._restrictions
 
     @property
     def arcs(self) -> ArcGraph:

@@ -1,8 +1,10 @@
 """Drivers already sent to a lot and not yet arrived: the memory guidance needs to avoid herding.
 
-Every guidance answer adds one pending arrival at the lot it recommends first,
-forgotten once its ETA plus a slack has passed. Nothing about the driver is
-kept: a lot id and a time. Pure: the time is passed in.
+Every guidance answer adds one pending arrival at the lot it recommends first;
+a board adds the share of its passing traffic that follows its first line
+(a fraction of a driver per refresh). Each is forgotten once its ETA plus a
+slack has passed. Nothing about the driver is kept: a lot, a category, a
+weight and a time. Pure: the time is passed in.
 """
 
 from __future__ import annotations
@@ -10,35 +12,71 @@ from __future__ import annotations
 import heapq
 from datetime import datetime, timedelta
 
+from parking.types import GENERAL
+
 MAX_PENDING_PER_LOT = 10_000  # memory bound under a flood of answers: the soonest to expire go first
+
+_Key = tuple[str, str]  # lot, category
 
 
 class PendingArrivals:
-    """Pending arrivals per lot, each expiring at its ETA plus the slack."""
+    """Pending arrivals per lot and category, each with a weight, expiring at its ETA plus the slack."""
 
     def __init__(self, slack_s: float) -> None:
         self._slack = timedelta(seconds=slack_s)
-        self._expiries: dict[str, list[datetime]] = {}
+        self._expiries: dict[_Key, list[tuple[datetime, float]]] = {}
+        self._totals: dict[_Key, float] = {}
 
-    def add(self, lot: str, now: datetime, eta_s: float) -> datetime:
-        """Record that a driver was sent to `lot` at `now`, due in `eta_s` seconds; return when it expires."""
+    def add(
+        self, lot: str, now: datetime, eta_s: float, weight: float = 1.0, category: str = GENERAL
+    ) -> datetime:
+        """Record `weight` drivers sent to `lot` at `now`, due in `eta_s` seconds; return when they expire."""
         expires = now + timedelta(seconds=eta_s) + self._slack
-        heap = self._expiries.setdefault(lot, [])
-        heapq.heappush(heap, expires)
+        key = (lot, category)
+        heap = self._expiries.setdefault(key, [])
+        heapq.heappush(heap, (expires, weight))
+        self._totals[key] = self._totals.get(key, 0.0) + weight
         if len(heap) > MAX_PENDING_PER_LOT:
-            heapq.heappop(heap)
+            self._totals[key] -= heapq.heappop(heap)[1]
         return expires
 
-    def count(self, lot: str, now: datetime) -> int:
-        """Drivers sent to `lot` who are still on their way at `now`."""
-        heap = self._expiries.get(lot)
-        if not heap:
-            return 0
-        while heap and heap[0] <= now:
-            heapq.heappop(heap)
-        return len(heap)
+    def settle(self, lot: str, now: datetime, parked: float, category: str = GENERAL) -> float:
+        """The count fell by `parked`: retire that many arrivals already due (ETA passed), earliest first.
 
-    def counts(self, now: datetime) -> dict[str, int]:
-        """Pending arrivals of every lot that has any, at `now`."""
-        out = {lot: self.count(lot, now) for lot in list(self._expiries)}
+        A driver who has parked is in the lot's free count; kept pending until ETA + slack,
+        they would be counted twice. Only arrivals whose ETA has passed can be the ones
+        who parked (the lot's own drivers may be the rest: then nothing is left due).
+        Returns the weight retired.
+        """
+        key = (lot, category)
+        heap = self._expiries.get(key)
+        retired = 0.0
+        while heap and parked - retired > 1e-9 and heap[0][0] - self._slack <= now:
+            expires, weight = heap[0]
+            take = min(weight, parked - retired)
+            retired += take
+            if take >= weight - 1e-9:
+                heapq.heappop(heap)
+            else:
+                heap[0] = (expires, weight - take)  # the smallest key is unchanged: still a heap
+        if retired:
+            self._totals[key] -= retired
+        return retired
+
+    def count(self, lot: str, now: datetime, category: str = GENERAL) -> float:
+        """Drivers (weighted) sent to `lot` for `category` who are still on their way at `now`."""
+        key = (lot, category)
+        heap = self._expiries.get(key)
+        if not heap:
+            return 0.0
+        while heap and heap[0][0] <= now:
+            self._totals[key] -= heapq.heappop(heap)[1]
+        if not heap:
+            del self._expiries[key], self._totals[key]  # also resets the float sum's rounding error
+            return 0.0
+        return max(0.0, self._totals[key])
+
+    def counts(self, now: datetime, category: str = GENERAL) -> dict[str, float]:
+        """Pending arrivals of every lot that has any for `category`, at `now`."""
+        out = {lot: self.count(lot, now, cat) for lot, cat in list(self._expiries) if cat == category}
         return {lot: n for lot, n in out.items() if n}

@@ -1,12 +1,42 @@
-"""Rank lots for a driver: drive time plus walk time, over lots that can take them."""
+"""Rank lots for a driver: drive, walk, search, and the expected cost of finding the lot full.
+
+Without a model this is the plain ranking (drive + walk over lots with a free
+space now), which the evaluation keeps as the baseline. With one, each lot's
+expected space on arrival decides: a lot expected to have fewer spaces than its
+reserve comes after every lot that is not, one predicted full (not one space
+expected) after every lot with a space, and a lot that may be full on arrival
+costs the chance of that times the detour to the best other lot.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from parking.availability.views import LotView
-from parking.guidance.routes import Route
+from parking.config.models import GuidanceConfig
+from parking.guidance.expected import NO_OUTLOOK, Expectation, Outlook, expect, usable_free
+
+NEGLIGIBLE_RISK = 1e-4  # below this chance of a full lot, its detour is not worth computing
+
+
+class Leg(Protocol):
+    """What ranking needs of a way to a lot: which lot, and the drive and walk times."""
+
+    @property
+    def lot(self) -> str: ...
+    @property
+    def drive_s(self) -> float: ...
+    @property
+    def walk_s(self) -> float: ...
+
+
+L = TypeVar("L", bound=Leg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,22 +45,24 @@ class Cost:
 
     drive_s: float
     walk_s: float
-    full_risk_s: float = 0.0  # expected cost of finding the lot full on arrival (not modelled yet)
+    full_risk_s: float = 0.0  # expected cost of finding the lot full on arrival
+    search_s: float = 0.0  # finding the free bay once there (street bays)
 
     @property
     def total_s(self) -> float:
-        """Drive, walk and risk together: what the ranking orders by."""
-        return self.drive_s + self.walk_s + self.full_risk_s
+        """Drive, walk, search and risk together: what the ranking orders by."""
+        return self.drive_s + self.walk_s + self.search_s + self.full_risk_s
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
-    """A lot worth recommending, with the cost that ranked it."""
+class Candidate(Generic[L]):
+    """A lot worth recommending, with the cost that ranked it and, with a model, what to expect there."""
 
-    route: Route
+    route: L
     view: LotView
     free: int
     cost: Cost
+    expectation: Expectation | None = None
 
     @property
     def cost_s(self) -> float:
@@ -38,18 +70,69 @@ class Candidate:
         return self.cost.total_s
 
 
-def cost_of(route: Route) -> Cost:
+@dataclass(frozen=True, slots=True)
+class RankingModel:
+    """The fixed part of the expected-space model: parameters, search times, drives between lots."""
+
+    params: GuidanceConfig
+    search_s: Mapping[str, float]  # lot -> seconds to find the free bay once there
+    lots: Mapping[str, int]  # lot -> its row and column in between_s
+    between_s: npt.NDArray[np.float64]  # drive from lot i's entrance to lot j (inf: none, or i == j)
+
+
+def cost_of(route: Leg) -> Cost:
     """The cost of driving a route and walking on to the destination."""
     return Cost(drive_s=route.drive_s, walk_s=route.walk_s)
 
 
-def rank(routes: Iterable[Route], views: Mapping[str, LotView], category: str = "general") -> list[Candidate]:
-    """Lots in their guidance window with a free space in `category`, cheapest (drive + walk) first.
+def rank(
+    routes: Iterable[L],
+    views: Mapping[str, LotView],
+    category: str = "general",
+    *,
+    model: RankingModel | None = None,
+    outlook: Outlook = NO_OUTLOOK,
+) -> list[Candidate[L]]:
+    """Lots in their guidance window with a free space in `category`, cheapest first.
 
     A lot full for general visitors is still a candidate for a category with room
-    (a disabled bay at a full hospital car park).
+    (a disabled bay at a full hospital car park). With a model, lots expected
+    below their reserve on arrival come last, and risk and search count in the cost.
     """
-    candidates: list[Candidate] = []
+    if model is None:
+        return _plain(routes, views, category)
+    usable: list[tuple[L, LotView, int, Expectation]] = []
+    for route in routes:
+        view = views.get(route.lot)
+        if view is None or not view.recommendable_for(category):
+            continue
+        expectation = expect(view, category, route.drive_s, outlook, model.params)
+        if expectation is None:
+            continue
+        free = view.categories[category].free
+        assert free is not None  # recommendable_for says so
+        usable.append((route, view, free, expectation))
+    onward = _onward_s(usable, category, model, outlook)
+    candidates: list[Candidate[L]] = []
+    for route, view, free, expectation in usable:
+        risk_s = 0.0
+        if expectation.full_probability > NEGLIGIBLE_RISK:
+            risk_s = expectation.full_probability * _detour_s(route, onward, model)
+        search_s = model.search_s.get(route.lot, 0.0)
+        cost = Cost(route.drive_s, route.walk_s, risk_s, search_s)
+        candidates.append(Candidate(route, view, free, cost, expectation))
+    candidates.sort(key=_order)
+    return candidates
+
+
+def _order(candidate: Candidate[L]) -> tuple[int, float, str]:
+    """By tier (reserve expected, a space expected, predicted full), then cost, then lot id."""
+    tier = 0 if candidate.expectation is None else candidate.expectation.tier
+    return tier, candidate.cost_s, candidate.route.lot
+
+
+def _plain(routes: Iterable[L], views: Mapping[str, LotView], category: str) -> list[Candidate[L]]:
+    candidates: list[Candidate[L]] = []
     for route in routes:
         view = views.get(route.lot)
         if view is None or not view.recommendable_for(category):
@@ -59,3 +142,41 @@ def rank(routes: Iterable[Route], views: Mapping[str, LotView], category: str = 
         candidates.append(Candidate(route, view, free, cost_of(route)))
     candidates.sort(key=lambda c: (c.cost_s, c.route.lot))
     return candidates
+
+
+def _onward_s(
+    usable: list[tuple[L, LotView, int, Expectation]],
+    category: str,
+    model: RankingModel,
+    outlook: Outlook,
+) -> npt.NDArray[np.float64] | None:
+    """For every lot, the quickest way on from it to another lot a driver who found it full could take.
+
+    Drive from its entrance, plus that lot's walk and search. The lots counted
+    are those with at least their reserve free now once drivers already sent are
+    counted (their fill over the detour is left out: it is short and second
+    order). None when no lot may be found full (nothing to compute).
+    """
+    if not any(e.full_probability > NEGLIGIBLE_RISK for _, _, _, e in usable):
+        return None
+    then = np.full(len(model.lots), np.inf)
+    for route, view, _, expectation in usable:
+        free = usable_free(view, category, outlook)
+        column = model.lots.get(route.lot)
+        if (
+            column is not None
+            and free is not None
+            and free - outlook.pending.get(route.lot, 0.0) >= expectation.reserve
+        ):
+            then[column] = route.walk_s + model.search_s.get(route.lot, 0.0)
+    best: npt.NDArray[np.float64] = np.min(model.between_s + then[None, :], axis=1)
+    return best
+
+
+def _detour_s(route: Leg, onward: npt.NDArray[np.float64] | None, model: RankingModel) -> float:
+    """What finding this lot full adds: on to the best other lot and its walk, less this lot's walk."""
+    row = model.lots.get(route.lot)
+    best = math.inf if onward is None or row is None else float(onward[row])
+    if best == math.inf:
+        return model.params.no_alternative_s
+    return max(0.0, best - route.walk_s)

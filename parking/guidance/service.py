@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from parking.availability.views import LotView
 from parking.config.models import Board, Config, Lot
+from parking.guidance.expected import NO_OUTLOOK, Expectation, Outlook
 from parking.guidance.graph import RoadGraph
-from parking.guidance.ranking import Cost, cost_of, rank
-from parking.guidance.routes import Route, RouteTable
+from parking.guidance.ranking import Candidate, Cost, RankingModel, cost_of, rank
+from parking.guidance.routes import Reach, Route, RouteTable
 from parking.types import GENERAL
 
 
@@ -26,6 +27,10 @@ class Recommendation:
     route: Route | None  # None: the lot cannot be reached by road from here
     cost: Cost | None
     pinned: bool = False
+    expectation: Expectation | None = None  # what a driver sent now can expect there (ranked lots)
+    # a pinned lot the model expects below its reserve on arrival while the board sends drivers
+    # to another lot: the board shows it FULL (no arrow, no minutes), not a count that invites them
+    expected_full: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +57,11 @@ class BoardDecision:
     board: str
     category: str
     lines: tuple[Recommendation, ...]
+    best: Recommendation | None = None  # what the guidance endpoint answers first for a driver here
 
 
 class GuidanceService:
-    """Decides recommendations for boards and for any set of routes."""
+    """Decides recommendations for boards and for any origin, with the expected-space model."""
 
     def __init__(self, config: Config, routes: RouteTable, roads: RoadGraph) -> None:
         self._routes = routes
@@ -65,9 +71,16 @@ class GuidanceService:
         self.destinations = config.destination_ids()
         self._boards: dict[str, Board] = {board.id: board for board in config.boards}
         self._default_lines = config.defaults.board_lines
+        lots, between_s = routes.between_lots()
+        self._model = RankingModel(
+            params=config.guidance,
+            search_s={lot.id: config.guidance.street_search_s for lot in config.lots if lot.kind == "street"},
+            lots=lots,
+            between_s=between_s,
+        )
         # the lots whose state can change what each board shows
         self._board_lots: dict[str, frozenset[str]] = {
-            board.id: frozenset(route.lot for route in routes.routes(board.id)) | frozenset(board.pinned)
+            board.id: frozenset(reach.lot for reach in routes.reaches(board.id)) | frozenset(board.pinned)
             for board in config.boards
         }
 
@@ -75,6 +88,21 @@ class GuidanceService:
     def board_ids(self) -> list[str]:
         """Every configured board id, in config order."""
         return list(self._boards)
+
+    @property
+    def lots(self) -> Mapping[str, Lot]:
+        """Every lot by id."""
+        return self._lots
+
+    @property
+    def model(self) -> RankingModel:
+        """The fixed part of the expected-space model."""
+        return self._model
+
+    @property
+    def routes(self) -> RouteTable:
+        """The route table every answer reads."""
+        return self._routes
 
     def has_board(self, board_id: str) -> bool:
         """True if the board is configured."""
@@ -85,25 +113,39 @@ class GuidanceService:
         changed = frozenset(lots)
         return frozenset(board for board, watched in self._board_lots.items() if watched & changed)
 
-    def for_board(self, board_id: str, views: Mapping[str, LotView]) -> BoardDecision:
+    def board_category(self, board_id: str) -> str:
+        """The category of space a board guides to (KeyError if unknown)."""
+        board = self._boards[board_id]
+        return board.needs[0] if board.needs else GENERAL
+
+    def for_board(
+        self, board_id: str, views: Mapping[str, LotView], outlook: Outlook = NO_OUTLOOK
+    ) -> BoardDecision:
         """Pinned lots first (whatever their state), then the best lots (KeyError if unknown board)."""
         board = self._boards[board_id]
-        routes = self._routes.routes(board_id)
-        category = board.needs[0] if board.needs else GENERAL
-        by_lot = {route.lot: route for route in routes}
+        reaches = self._routes.reaches(board_id)
+        category = self.board_category(board_id)
+        by_lot = {reach.lot: reach for reach in reaches}
         wanted = max(board.lines or self._default_lines, len(board.pinned))
+        ranked = rank(reaches, views, category, model=self._model, outlook=outlook)
+        first = ranked[0].route.lot if ranked else None
+        expectations = {c.route.lot: c.expectation for c in ranked}
         lines: list[Recommendation] = []
         for lot in board.pinned:
-            route = by_lot.get(lot)
+            reach = by_lot.get(lot)
+            route = self._routes.route(reach) if reach is not None else None
             cost = cost_of(route) if route is not None else None
-            lines.append(Recommendation(lot, views[lot], route, cost, pinned=True))
-        for candidate in rank(routes, views, category):
+            expectation = expectations.get(lot)
+            full = pinned_expected_full(lot, expectation, first)
+            lines.append(Recommendation(lot, views[lot], route, cost, True, expectation, full))
+        for candidate in ranked:
             if len(lines) >= wanted:
                 break
             if candidate.route.lot in board.pinned:
                 continue
-            lines.append(Recommendation(candidate.route.lot, candidate.view, candidate.route, candidate.cost))
-        return BoardDecision(board_id, category, tuple(lines))
+            lines.append(self._recommendation(candidate))
+        best = self._recommendation(ranked[0]) if ranked else None
+        return BoardDecision(board_id, category, tuple(lines), best)
 
     def board_origin(self, board_id: str) -> Origin:
         """Where a board stands on the road graph, facing its way (KeyError if unknown)."""
@@ -133,14 +175,15 @@ class GuidanceService:
         views: Mapping[str, LotView],
         needs: Needs = Needs(),
         limit: int = 5,
+        outlook: Outlook = NO_OUTLOOK,
     ) -> list[Recommendation]:
         """The best lots from an origin to a destination for a vehicle's needs, cheapest first.
 
         Lots whose height limit is below the vehicle's are left out. KeyError for an
         unknown destination.
         """
-        routes = self._routes.routes_from(origin.node, origin.heading_deg, destination_id)
-        return self._ranked(routes, views, needs, limit)
+        reaches = self._routes.reaches_from(origin.node, origin.heading_deg, destination_id)
+        return self._ranked(reaches, views, needs, limit, outlook)
 
     def recommend_from_board(
         self,
@@ -149,22 +192,41 @@ class GuidanceService:
         views: Mapping[str, LotView],
         needs: Needs = Needs(),
         limit: int = 5,
+        outlook: Outlook = NO_OUTLOOK,
     ) -> list[Recommendation]:
-        """As `recommend`, from where a board stands; its own destination uses the precomputed routes."""
+        """As `recommend`, from where a board stands; its own destination uses the precomputed reaches."""
         if destination_id == self._boards[board_id].destination:
-            return self._ranked(self._routes.routes(board_id), views, needs, limit)
-        return self.recommend(self.board_origin(board_id), destination_id, views, needs, limit)
+            return self._ranked(self._routes.reaches(board_id), views, needs, limit, outlook)
+        return self.recommend(self.board_origin(board_id), destination_id, views, needs, limit, outlook)
 
     def _ranked(
-        self, routes: list[Route], views: Mapping[str, LotView], needs: Needs, limit: int
+        self, reaches: list[Reach], views: Mapping[str, LotView], needs: Needs, limit: int, outlook: Outlook
     ) -> list[Recommendation]:
         if needs.height_m is not None:
             height = needs.height_m
-            routes = [r for r in routes if not _too_low(self._lots[r.lot], height)]
-        return [
-            Recommendation(c.route.lot, c.view, c.route, c.cost)
-            for c in rank(routes, views, needs.category)[:limit]
-        ]
+            reaches = [r for r in reaches if not _too_low(self._lots[r.lot], height)]
+        ranked = rank(reaches, views, needs.category, model=self._model, outlook=outlook)
+        return [self._recommendation(c) for c in ranked[:limit]]
+
+    def _recommendation(self, candidate: Candidate[Reach]) -> Recommendation:
+        reach = candidate.route
+        return Recommendation(
+            reach.lot,
+            candidate.view,
+            self._routes.route(reach),
+            candidate.cost,
+            expectation=candidate.expectation,
+        )
+
+
+def pinned_expected_full(lot: str, expectation: Expectation | None, first: str | None) -> bool:
+    """A pinned lot shows FULL if expected below its reserve on arrival while its board sends drivers on.
+
+    Its free count is still true now, but the drivers already sent there will take
+    it; a number on the board would draw more. When no other lot is better (the
+    board's first choice is this lot, or there is none), the count stays.
+    """
+    return expectation is not None and expectation.below_reserve and first is not None and first != lot
 
 
 def _too_low(lot: Lot, height_m: float) -> bool:

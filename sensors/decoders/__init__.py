@@ -2,8 +2,10 @@
 
 from collections.abc import Callable
 
+from parking.config.models import LORAWAN_FORMATS, FeedEntry
 from parking.observations import Observation
 from sensors.decoders.gate import decode_gate
+from sensors.decoders.lorawan import LorawanDecoder
 from sensors.decoders.lot import decode_lot
 from sensors.decoders.spot import decode_spot
 
@@ -15,4 +17,12 @@ DECODERS: dict[str, Decoder] = {
     "gate": decode_gate,
 }
 
-__all__ = ["DECODERS", "Decoder", "decode_gate", "decode_lot", "decode_spot"]
+
+def decoder_for(entry: FeedEntry) -> Decoder:
+    """The decoder of one feed: a plain format's function, or a LoRaWAN decoder with its device map."""
+    if entry.format in LORAWAN_FORMATS:
+        return LorawanDecoder(entry)
+    return DECODERS[entry.format]
+
+
+__all__ = ["DECODERS", "Decoder", "LorawanDecoder", "decode_gate", "decode_lot", "decode_spot", "decoder_for"]

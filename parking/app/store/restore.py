@@ -29,11 +29,11 @@ logger = logging.getLogger(__name__)
 
 _OBSERVATIONS = """
 SELECT observation_id AS id, received_at, lot, kind, source, occupied, free, capacity, categories,
-       entries, exits, event, ts, seq
+       entries, exits, event, ts, seq, uplink, battery, rssi, snr, category
 FROM latest_observations WHERE kind IN ('spot', 'lot')
 UNION ALL
 SELECT o.id, o.received_at, o.lot, o.kind, o.source, o.occupied, o.free, o.capacity, o.categories,
-       o.entries, o.exits, o.event, o.ts, o.seq
+       o.entries, o.exits, o.event, o.ts, o.seq, o.uplink, o.battery, o.rssi, o.snr, o.category
 FROM latest_observations t
 JOIN observations o ON o.lot = t.lot AND o.id > t.observation_id
 WHERE t.kind = 'lot' AND o.kind IN ('gate_counters', 'gate_event')
@@ -72,7 +72,7 @@ async def restore(
                 applied += 1
         overrides = await conn.fetch("SELECT * FROM overrides ORDER BY set_at")
         answers = await conn.fetch(
-            "SELECT lot, at, drive_s FROM guidance_answers WHERE expires_at > $1 ORDER BY at", now
+            "SELECT lot, at, drive_s, category FROM guidance_answers WHERE expires_at > $1 ORDER BY at", now
         )
         boards = await conn.fetch("SELECT board, last_seen_at FROM board_seen")
     live.tick(now)
@@ -96,7 +96,7 @@ async def restore(
         except ValueError as exc:  # ended while the engine was down, or its lot or board left the config
             logger.info("store: override %s %s not restored: %s", override.kind, override.target, exc)
     for row in answers:
-        pending.add(row["lot"], row["at"], float(row["drive_s"]))
+        pending.add(row["lot"], row["at"], float(row["drive_s"]), category=row["category"])
     for row in boards:
         seen.touch(row["board"], row["last_seen_at"])
     result = Restored(replayed, applied, standing, len(answers), len(boards), time.perf_counter() - started)

@@ -49,10 +49,17 @@ class Store:
         self.buffer.add("observations", observation_row(obs, received_at))
 
     def record_answer(
-        self, at: datetime, lot: str, drive_s: float, origin: str, board: str | None, expires_at: datetime
+        self,
+        at: datetime,
+        lot: str,
+        drive_s: float,
+        origin: str,
+        board: str | None,
+        category: str,
+        expires_at: datetime,
     ) -> None:
-        """A guidance answer that sent a driver to `lot`."""
-        self.buffer.add("guidance_answers", (at, lot, drive_s, origin, board, expires_at))
+        """A guidance answer that sent a driver to `lot` for a space of `category`."""
+        self.buffer.add("guidance_answers", (at, lot, drive_s, origin, board, category, expires_at))
 
     def record_page_view(self, at: datetime, board: str, lang: str, wechat: bool) -> None:
         """A view of a board's driver page (nothing about the viewer)."""

@@ -51,17 +51,18 @@ FOLD_EVERY_S = 2.0  # latest_observations trails the observations by at most thi
 _FOLD = """
 INSERT INTO latest_observations AS l
     (lot, kind, source, observation_id, received_at, occupied, free, capacity, categories,
-     entries, exits, event, ts, seq)
+     entries, exits, event, ts, seq, uplink, battery, rssi, snr, category)
 SELECT DISTINCT ON (lot, kind, source)
     lot, kind, source, id, received_at, occupied, free, capacity, categories,
-    entries, exits, event, ts, seq
+    entries, exits, event, ts, seq, uplink, battery, rssi, snr, category
 FROM observations WHERE id > $1 AND id <= $2
 ORDER BY lot, kind, source, id DESC
 ON CONFLICT (lot, kind, source) DO UPDATE SET
     observation_id = EXCLUDED.observation_id, received_at = EXCLUDED.received_at,
     occupied = EXCLUDED.occupied, free = EXCLUDED.free, capacity = EXCLUDED.capacity,
     categories = EXCLUDED.categories, entries = EXCLUDED.entries, exits = EXCLUDED.exits,
-    event = EXCLUDED.event, ts = EXCLUDED.ts, seq = EXCLUDED.seq
+    event = EXCLUDED.event, ts = EXCLUDED.ts, seq = EXCLUDED.seq, uplink = EXCLUDED.uplink,
+    battery = EXCLUDED.battery, rssi = EXCLUDED.rssi, snr = EXCLUDED.snr, category = EXCLUDED.category
 WHERE EXCLUDED.observation_id > l.observation_id
 """
 

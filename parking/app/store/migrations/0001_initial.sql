@@ -7,7 +7,7 @@ CREATE TABLE observations (
     lot         text        NOT NULL,
     kind        text        NOT NULL CHECK (kind IN ('spot', 'lot', 'gate_counters', 'gate_event')),
     source      text        NOT NULL,  -- the spot or gate id; '' for a lot system
-    occupied    boolean,               -- spot
+    occupied    boolean,               -- spot (null: a heartbeat)
     free        integer,               -- lot
     capacity    integer,               -- lot, when sent
     categories  text,                  -- lot: JSON object of free counts by category, when sent
@@ -15,7 +15,12 @@ CREATE TABLE observations (
     exits       bigint,                -- gate_counters
     event       text,                  -- gate_event: entry or exit
     ts          timestamptz,           -- the message's own time, when it had one
-    seq         bigint                 -- spot, gate_event
+    seq         bigint,                -- spot, gate_event
+    uplink      text,                  -- spot over LoRaWAN: frame counter or deduplication id
+    battery     real,                  -- spot over LoRaWAN: what the sensor said of itself
+    rssi        real,
+    snr         real,
+    category    text                   -- gate_event: the category of space, when the gate knows it
 );
 CREATE INDEX observations_received_at ON observations USING brin (received_at);
 -- a restart replays each gate lot's gate readings since its latest lot-level count
@@ -38,6 +43,11 @@ CREATE TABLE latest_observations (
     event          text,
     ts             timestamptz,
     seq            bigint,
+    uplink         text,
+    battery        real,
+    rssi           real,
+    snr            real,
+    category       text,
     PRIMARY KEY (lot, kind, source)
 );
 
@@ -61,6 +71,7 @@ CREATE TABLE guidance_answers (
     drive_s    real        NOT NULL,
     origin     text        NOT NULL,  -- board, position or go_page
     board      text,
+    category   text        NOT NULL DEFAULT 'general',  -- the space the driver needs
     expires_at timestamptz NOT NULL
 );
 CREATE INDEX guidance_answers_at ON guidance_answers USING brin (at);

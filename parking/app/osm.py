@@ -1,0 +1,347 @@
+"""Read an OpenStreetMap extract (.osm XML or .osm.pbf) into the directed road graph cars can drive.
+
+pyosmium (libosmium) reads the file in one pass with node locations cached:
+drivable ways become edges (one-way streets, `oneway=-1`, roundabouts and
+motorways in their direction only), each with a travel time from its
+`maxspeed` or a default for its highway type; turn restrictions with a via node
+become turn rules; ways are cut where the extract lost their nodes; and only
+the largest strongly connected component is kept, so every node can reach every
+other. Parking amenities (`amenity=parking`) are collected as candidate lots.
+docs/guidance.md has the rules and defaults.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import osmium
+
+from parking.errors import ParkingGuideError
+from parking.geo import EARTH_RADIUS_M, bearing_deg, distance_m
+from parking.guidance.drive import TurnKind, TurnRestriction
+from parking.guidance.graph import RoadGraph
+
+logger = logging.getLogger(__name__)
+
+# km/h where a way has no usable maxspeed; links drive like their road's lower end
+DEFAULT_SPEED_KMH: Mapping[str, float] = {
+    "motorway": 100.0,
+    "trunk": 80.0,
+    "primary": 50.0,
+    "secondary": 50.0,
+    "tertiary": 40.0,
+    "unclassified": 30.0,
+    "residential": 30.0,
+    "road": 30.0,
+    "living_street": 10.0,
+    "service": 15.0,
+    "motorway_link": 60.0,
+    "trunk_link": 50.0,
+    "primary_link": 40.0,
+    "secondary_link": 40.0,
+    "tertiary_link": 30.0,
+}
+# maxspeed zones as written in OSM (country:zone), where a number is not given
+ZONE_SPEED_KMH: Mapping[str, float] = {
+    "urban": 50.0,
+    "rural": 80.0,
+    "motorway": 120.0,
+    "trunk": 100.0,
+    "living_street": 10.0,
+    "walk": 7.0,
+    "zone30": 30.0,
+    "zone:30": 30.0,
+}
+NO_CARS = frozenset({"no", "private", "agricultural", "forestry", "delivery", "emergency", "destination_no"})
+SKIPPED_SERVICE = frozenset({"driveway", "emergency_access", "drive-through"})
+SPACE_M2 = 25.0  # one parking space with its share of aisle, for amenities without a capacity tag
+# spaces assumed for a parking mapped as a point without a capacity tag, by its parking=* type
+POINT_CAPACITY: Mapping[str, int] = {"underground": 200, "multi-storey": 200, "rooftop": 100}
+POINT_CAPACITY_DEFAULT = 20
+_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh)?\s*$")
+
+
+class OsmImportError(ParkingGuideError):
+    """An extract cannot be read, or holds no drivable road."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParkingFeature:
+    """An `amenity=parking` of the extract: a candidate lot."""
+
+    osm_id: str  # "n123" or "w456"
+    name: str
+    lat: float
+    lon: float
+    capacity: int
+    capacity_estimated: bool  # from the area, no capacity tag
+    parking: str  # surface, multi-storey, underground, street_side, ...
+
+
+@dataclass(slots=True)
+class ImportStats:
+    """What the import found and kept."""
+
+    ways: int = 0
+    oneway_ways: int = 0
+    reversed_ways: int = 0  # oneway=-1
+    roundabout_ways: int = 0
+    cut_ways: int = 0  # ways the extract had lost nodes of, cut there
+    restrictions_read: int = 0
+    restrictions_kept: int = 0
+    nodes_before_scc: int = 0
+    nodes_dropped_scc: int = 0
+    parking: int = 0
+
+
+@dataclass(slots=True)
+class OsmRoads:
+    """The drivable graph of an extract, with its turn rules and parking amenities."""
+
+    graph: nx.DiGraph
+    coords: dict[str, tuple[float, float]]
+    restrictions: list[TurnRestriction]
+    parking: list[ParkingFeature]
+    stats: ImportStats = field(default_factory=ImportStats)
+
+    def road_graph(self) -> RoadGraph:
+        """The graph as guidance reads it."""
+        return RoadGraph(self.graph, self.coords, self.restrictions)
+
+
+def read_osm(path: Path) -> OsmRoads:
+    """Read an extract (.osm, .osm.pbf, .osm.bz2, ...) into the largest strongly connected drivable graph."""
+    if not path.is_file():
+        raise OsmImportError(f"{path}: no such file")
+    stats = ImportStats()
+    graph = nx.DiGraph()
+    coords: dict[str, tuple[float, float]] = {}
+    way_nodes: dict[int, list[int]] = {}
+    rules: list[tuple[TurnKind, int, int, int]] = []
+    parking: list[ParkingFeature] = []
+    processor = osmium.FileProcessor(str(path)).with_locations()
+    processor = processor.with_filter(osmium.filter.KeyFilter("highway", "amenity", "type"))
+    try:
+        for obj in processor:
+            if isinstance(obj, osmium.osm.Way):
+                if obj.tags.get("amenity") == "parking":
+                    feature = _parking_way(obj)
+                    if feature is not None:
+                        parking.append(feature)
+                if "highway" in obj.tags:
+                    _add_way(obj, graph, coords, way_nodes, stats)
+            elif isinstance(obj, osmium.osm.Node):
+                if obj.tags.get("amenity") == "parking" and obj.location.valid():
+                    parking.append(_parking_node(obj))
+            elif isinstance(obj, osmium.osm.Relation) and obj.tags.get("type") == "restriction":
+                stats.restrictions_read += 1
+                rules.extend(_restriction(obj, way_nodes))
+    except RuntimeError as exc:  # libosmium's errors (a corrupt or truncated file) arrive as RuntimeError
+        raise OsmImportError(f"{path}: {exc}") from exc
+    if graph.number_of_nodes() == 0:
+        raise OsmImportError(f"{path}: no drivable road in the extract")
+    stats.nodes_before_scc = graph.number_of_nodes()
+    largest = max(nx.strongly_connected_components(graph), key=len)
+    graph = graph.subgraph(largest).copy()
+    stats.nodes_dropped_scc = stats.nodes_before_scc - graph.number_of_nodes()
+    coords = {node: coords[node] for node in graph}
+    restrictions = [
+        TurnRestriction(kind, str(a), str(via), str(b))
+        for kind, a, via, b in rules
+        if graph.has_edge(str(a), str(via)) and graph.has_edge(str(via), str(b))
+    ]
+    stats.restrictions_kept = len(restrictions)
+    stats.parking = len(parking)
+    return OsmRoads(graph, coords, restrictions, parking, stats)
+
+
+def drivable(tags: Mapping[str, str]) -> bool:
+    """True for a way a car may drive along (a road type we know, not closed to cars)."""
+    highway = tags.get("highway", "")
+    if highway not in DEFAULT_SPEED_KMH or tags.get("area") == "yes":
+        return False
+    if highway == "service" and tags.get("service") in SKIPPED_SERVICE:
+        return False
+    for key in ("motorcar", "motor_vehicle", "vehicle", "access"):
+        value = tags.get(key)
+        if value is not None:
+            return value not in NO_CARS  # the most specific key that is set decides
+    return True
+
+
+def direction(tags: Mapping[str, str]) -> int:
+    """1: only in the way's order; -1: only against it; 0: both ways."""
+    oneway = tags.get("oneway", "")
+    if oneway in ("yes", "true", "1"):
+        return 1
+    if oneway in ("-1", "reverse"):
+        return -1
+    if oneway in ("no", "false", "0", "reversible", "alternating"):
+        return 0  # reversible lanes change direction by the hour: neither is safe to assume
+    if tags.get("junction") in ("roundabout", "circular") or tags.get("highway") == "motorway":
+        return 1
+    return 0
+
+
+def speed_kmh(tags: Mapping[str, str]) -> float:
+    """The way's maxspeed if it is a number or a known zone, else the default for its highway type."""
+    value = tags.get("maxspeed", "")
+    match = _NUMBER.match(value)
+    if match:
+        speed = float(match[1]) * (1.609344 if match[2] == "mph" else 1.0)
+        if speed > 0:
+            return speed
+    zone = value.split(":", 1)[-1].lower() if ":" in value else ""
+    if zone in ZONE_SPEED_KMH:
+        return ZONE_SPEED_KMH[zone]
+    return DEFAULT_SPEED_KMH.get(tags.get("highway", ""), 30.0)
+
+
+def _add_way(
+    way: osmium.osm.Way,
+    graph: nx.DiGraph,
+    coords: dict[str, tuple[float, float]],
+    way_nodes: dict[int, list[int]],
+    stats: ImportStats,
+) -> None:
+    tags = {tag.k: tag.v for tag in way.tags}
+    if not drivable(tags):
+        return
+    stats.ways += 1
+    way_dir = direction(tags)
+    stats.oneway_ways += way_dir != 0
+    stats.reversed_ways += way_dir == -1
+    stats.roundabout_ways += tags.get("junction") in ("roundabout", "circular")
+    speed_mps = speed_kmh(tags) / 3.6
+    name = tags.get("name", "")
+    refs: list[int] = []
+    cut = False
+    for node in way.nodes:
+        if not node.location.valid():
+            cut = True  # outside the extract: the way is cut here, its pieces stay
+            refs.append(-1)
+            continue
+        refs.append(node.ref)
+        coords.setdefault(str(node.ref), (node.location.lat, node.location.lon))
+    stats.cut_ways += cut
+    way_nodes[way.id] = refs
+    for a, b in itertools.pairwise(refs):
+        if a < 0 or b < 0 or a == b:
+            continue
+        pairs = {1: [(a, b)], -1: [(b, a)], 0: [(a, b), (b, a)]}[way_dir]
+        for u, v in pairs:
+            (lat1, lon1), (lat2, lon2) = coords[str(u)], coords[str(v)]
+            length = distance_m(lat1, lon1, lat2, lon2)
+            travel = length / speed_mps
+            current = graph.get_edge_data(str(u), str(v))
+            if current is not None and current["travel_s"] <= travel:
+                continue  # two ways between one pair of nodes: the quicker one
+            graph.add_edge(
+                str(u),
+                str(v),
+                travel_s=travel,
+                length_m=length,
+                bearing=bearing_deg(lat1, lon1, lat2, lon2),
+                name=name,
+            )
+
+
+def _restriction(
+    relation: osmium.osm.Relation, way_nodes: Mapping[int, list[int]]
+) -> Iterable[tuple[TurnKind, int, int, int]]:
+    """The (kind, from node, via node, to node) turns of a restriction relation with a via node."""
+    value = relation.tags.get("restriction") or relation.tags.get("restriction:motorcar") or ""
+    kind: TurnKind
+    if value.startswith("no_"):
+        kind = "no"
+    elif value.startswith("only_"):
+        kind = "only"
+    else:
+        return []
+    members: dict[str, list[tuple[str, int]]] = {"from": [], "via": [], "to": []}
+    for member in relation.members:
+        if member.role in members:
+            members[member.role].append((member.type, member.ref))
+    if len(members["from"]) != 1 or len(members["to"]) != 1 or len(members["via"]) != 1:
+        return []
+    (from_type, from_way), (to_type, to_way), (via_type, via) = (
+        members["from"][0],
+        members["to"][0],
+        members["via"][0],
+    )
+    if from_type != "w" or to_type != "w" or via_type != "n":
+        return []  # via a way: rare, and not modelled
+    before = _next_to(way_nodes.get(from_way, []), via)
+    after = _next_to(way_nodes.get(to_way, []), via)
+    if kind == "only" and (len(before) != 1 or len(after) != 1):
+        return []  # an "only" through the middle of a way is ambiguous: leave it out
+    return [(kind, a, via, b) for a in before for b in after]
+
+
+def _next_to(refs: list[int], via: int) -> list[int]:
+    """The nodes beside `via` on a way (one at an end of the way, two in its middle)."""
+    out: list[int] = []
+    for i, ref in enumerate(refs):
+        if ref == via:
+            out.extend(
+                n for n in (refs[i - 1] if i else -1, refs[i + 1] if i + 1 < len(refs) else -1) if n >= 0
+            )
+    return out
+
+
+def _parking_node(node: osmium.osm.Node) -> ParkingFeature:
+    kind = node.tags.get("parking") or "surface"
+    capacity, estimated = _capacity(
+        node.tags.get("capacity"), POINT_CAPACITY.get(kind, POINT_CAPACITY_DEFAULT) * SPACE_M2
+    )
+    return ParkingFeature(
+        f"n{node.id}",
+        node.tags.get("name") or "",
+        node.location.lat,
+        node.location.lon,
+        capacity,
+        estimated,
+        kind,
+    )
+
+
+def _parking_way(way: osmium.osm.Way) -> ParkingFeature | None:
+    points = [(n.location.lat, n.location.lon) for n in way.nodes if n.location.valid()]
+    if len(points) < 3:
+        return None
+    lat = sum(p[0] for p in points) / len(points)
+    lon = sum(p[1] for p in points) / len(points)
+    capacity, estimated = _capacity(way.tags.get("capacity"), _area_m2(points))
+    return ParkingFeature(
+        f"w{way.id}",
+        way.tags.get("name") or "",
+        lat,
+        lon,
+        capacity,
+        estimated,
+        way.tags.get("parking") or "surface",
+    )
+
+
+def _capacity(tag: str | None, area_m2: float) -> tuple[int, bool]:
+    if tag is not None and tag.strip().isdigit() and int(tag) > 0:
+        return int(tag), False
+    return max(1, round(area_m2 / SPACE_M2)), True
+
+
+def _area_m2(points: list[tuple[float, float]]) -> float:
+    """Area of a small polygon given in degrees (shoelace on a local flat projection)."""
+    lat0 = math.radians(sum(p[0] for p in points) / len(points))
+    xy = [
+        (math.radians(lon) * EARTH_RADIUS_M * math.cos(lat0), math.radians(lat) * EARTH_RADIUS_M)
+        for lat, lon in points
+    ]
+    twice = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in itertools.pairwise([*xy, xy[0]]))
+    return abs(twice) / 2.0

@@ -1,0 +1,120 @@
+"""What guidance knows beyond availability: drivers on their way (answers, page views, boards) and overrides.
+
+Answers to drivers read the pending arrivals as they are at that moment, so ten
+drivers asking in a row see each other. Boards read a snapshot taken every
+`guidance.refresh_s`: each refresh adds, for every board, the share of its
+passing traffic that follows its first line since the last refresh (as
+fractional pending arrivals at that lot), then tells the live site which lots
+now look different, so board answers are re-ranked once per refresh at most,
+never per request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from types import MappingProxyType
+
+from parking.availability.views import LotView
+from parking.config.models import Config
+from parking.guidance.expected import LotOverride, Outlook
+from parking.guidance.pending import PendingArrivals
+from parking.guidance.service import GuidanceService
+from parking.live import LiveSite
+
+logger = logging.getLogger(__name__)
+
+MAX_FLOW_GAP_S = 60.0  # after a stall (a suspended process), board traffic is not made up for longer
+CHANGE_EPSILON = 0.05  # of a driver: smaller moves of a lot's pending count do not re-rank boards
+
+
+class GuidanceOutlook:
+    """Pending arrivals and overrides, as the ranking reads them, for answers and for boards."""
+
+    def __init__(
+        self,
+        config: Config,
+        guidance: GuidanceService,
+        live: LiveSite,
+        pending: PendingArrivals,
+        now: datetime,
+    ) -> None:
+        self._guidance = guidance
+        self._live = live
+        self._pending = pending
+        follow = config.guidance.board_follow_rate
+        default = config.guidance.board_traffic_per_h
+        self._follow_per_h = {
+            b.id: follow * (default if b.traffic_per_h is None else b.traffic_per_h) for b in config.boards
+        }
+        self._categories = frozenset(guidance.board_category(b.id) for b in config.boards)
+        self._overrides: Mapping[str, LotOverride] = MappingProxyType({})
+        self._snapshot: dict[str, Outlook] = {}
+        self._refreshed_at = now
+        self._settle = config.guidance.settle_pending
+        self._last_free: dict[tuple[str, str], int] = {}
+        self._take_snapshot(now)
+
+    def for_answer(self, category: str, now: datetime) -> Outlook:
+        """The outlook for a driver's answer now: every pending arrival recorded so far."""
+        return Outlook(MappingProxyType(self._pending.counts(now, category)), self._overrides)
+
+    def for_board(self, category: str) -> Outlook:
+        """The outlook boards read: as of the last refresh."""
+        outlook = self._snapshot.get(category)
+        return outlook if outlook is not None else Outlook(overrides=self._overrides)
+
+    def set_overrides(self, overrides: Mapping[str, LotOverride], now: datetime) -> None:
+        """Hold-backs and closures from ops; boards follow at once."""
+        changed = set(overrides) ^ set(self._overrides)
+        changed |= {lot for lot in overrides if overrides[lot] != self._overrides.get(lot)}
+        self._overrides = MappingProxyType(dict(overrides))
+        self._take_snapshot(now, force=changed)
+
+    def refresh(self, now: datetime) -> None:
+        """Add the board traffic that followed each board since the last refresh; re-snapshot."""
+        elapsed_s = min(MAX_FLOW_GAP_S, (now - self._refreshed_at).total_seconds())
+        self._refreshed_at = now
+        views = self._live.views()
+        if self._settle:
+            self._settle_arrivals(views, now)
+        if elapsed_s > 0:
+            for board_id, per_h in self._follow_per_h.items():
+                if per_h <= 0:
+                    continue
+                category = self._guidance.board_category(board_id)
+                best = self._guidance.for_board(board_id, views, self.for_board(category)).best
+                if best is not None and best.cost is not None:
+                    weight = per_h * elapsed_s / 3600.0
+                    self._pending.add(best.lot, now, best.cost.drive_s, weight, category)
+        self._take_snapshot(now)
+
+    def _settle_arrivals(self, views: Mapping[str, LotView], now: datetime) -> None:
+        """Retire pending arrivals already due at lots whose free count fell since the last refresh."""
+        for lot, view in views.items():
+            for category in self._categories:
+                cat = view.categories.get(category)
+                if cat is None or cat.free is None:
+                    continue
+                before = self._last_free.get((lot, category))
+                self._last_free[(lot, category)] = cat.free
+                if before is not None and cat.free < before:
+                    self._pending.settle(lot, now, before - cat.free, category)
+
+    def _take_snapshot(self, now: datetime, force: set[str] | None = None) -> None:
+        changed = set(force or ())
+        snapshot: dict[str, Outlook] = {}
+        for category in self._categories:
+            counts = self._pending.counts(now, category)
+            before = self._snapshot.get(category)
+            old = before.pending if before is not None else {}
+            changed |= {
+                lot
+                for lot in set(counts) | set(old)
+                if abs(counts.get(lot, 0.0) - old.get(lot, 0.0)) > CHANGE_EPSILON
+            }
+            snapshot[category] = Outlook(MappingProxyType(counts), self._overrides)
+        self._snapshot = snapshot
+        if changed:
+            self._live.note_guidance(changed)

@@ -1,0 +1,114 @@
+"""Several sources per lot: each source's freshness, and how their counts are fused.
+
+Precedence (docs/feeds.md, "Several sources per lot"):
+- the lot's total is the lot system's, as sent, moved by the gates since (the
+  truth), while the lot system or a gate has reported within the freshness
+  window; otherwise the sum of the categories, once general is known;
+- a category with bay sensors takes the bays' count; another category the lot
+  system's split (moved by gate events that name it); general, when it has no
+  bays but another category has, is the total minus the other categories.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from parking.availability.lots import LotState
+from parking.availability.views import Freshness
+from parking.observations import LotObservation, Observation, SpotObservation
+from parking.types import GENERAL
+
+Source = Literal["spot", "lot", "gate"]
+SOURCES: tuple[Source, ...] = ("spot", "lot", "gate")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceView:
+    """One source of a lot, at a moment: when it last reported and whether that is recent enough."""
+
+    source: Source
+    seen_at: datetime | None
+    age_s: float | None
+    fresh: bool
+    expected: bool  # listed in the lot's `feed`
+
+
+def source_of(obs: Observation) -> Source:
+    """Which kind of source sent an observation: bay sensors, a lot system or a gate."""
+    if isinstance(obs, SpotObservation):
+        return "spot"
+    if isinstance(obs, LotObservation):
+        return "lot"
+    return "gate"
+
+
+def is_fresh(state: LotState, source: str, now: datetime) -> bool:
+    """The source has reported within the lot's freshness window."""
+    seen = state.seen.get(source)
+    return seen is not None and now - seen <= state.freshness
+
+
+def total_is_current(state: LotState, now: datetime) -> bool:
+    """A truth has set the total and the lot system or a gate keeps it current."""
+    return state.total is not None and (is_fresh(state, "lot", now) or is_fresh(state, "gate", now))
+
+
+def freshness_of(state: LotState, fresh: bool, now: datetime) -> Freshness:
+    """Stale without any fresh source; degraded when an expected source is not fresh or bays are unknown."""
+    if not fresh:
+        return "stale"
+    for source in state.sources:
+        if not is_fresh(state, source, now):
+            return "degraded"
+    for category, live in state.reported.items():
+        if live < state.capacities[category]:
+            return "degraded"
+    return "fresh"
+
+
+def derived_general(state: LotState, now: datetime) -> tuple[int | None, bool]:
+    """General as the total minus every other category; estimated where one is unknown (taken as free)."""
+    if not total_is_current(state, now):
+        return None, False
+    assert state.total is not None
+    rest, estimated = 0, False
+    for category, capacity in state.capacities.items():
+        if category == GENERAL:
+            continue
+        count = state.free[category]
+        if count is None:
+            rest += capacity
+            estimated = True
+        else:
+            rest += count
+    return max(0, min(state.total - rest, state.capacities[GENERAL])), estimated
+
+
+def lot_free(state: LotState, now: datetime) -> int | None:
+    """The lot's total: the truth while current, else the category sum once general is known."""
+    if state.total is not None and (not state.needed or total_is_current(state, now)):
+        return state.total
+    total, any_known = 0, False
+    for category, count in state.free.items():
+        if count is None:
+            if category == GENERAL:
+                return None
+        else:
+            total += count
+            any_known = True
+    return total if any_known else None
+
+
+def source_views(state: LotState, now: datetime) -> list[SourceView]:
+    """Every source the lot expects or has heard from, with its age at `now`."""
+    out = []
+    for source in SOURCES:
+        seen = state.seen.get(source)
+        expected = source in state.sources
+        if seen is None and not expected:
+            continue
+        age_s = None if seen is None else (now - seen).total_seconds()
+        out.append(SourceView(source, seen, age_s, is_fresh(state, source, now), expected))
+    return out

@@ -1,0 +1,107 @@
+"""Expected space on arrival: what a lot will have left when a driver sent now gets there.
+
+free now - the lot's fill over the drive - drivers already sent and not arrived -
+spaces held back. From that, the chance the lot is full on arrival, and what that
+costs: driving on to the best other lot (docs/guidance.md). Pure: values in, values out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from parking.availability.views import LotView
+from parking.config.models import GuidanceConfig
+
+COUNT_SIGMA = 1.0  # spaces: the error of a free count itself (a bay taken as the count was sent)
+FULL_BELOW = 0.5  # a lot is full on arrival when the spaces left round to none
+
+
+@dataclass(frozen=True, slots=True)
+class LotOverride:
+    """An operator's word on a lot: spaces held back (not for visitors) and whether it is closed."""
+
+    held: int = 0
+    closed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outlook:
+    """What the ranking knows beyond the live views, at one moment: drivers on their way and overrides.
+
+    `pending` is per lot, for the category being ranked (weighted: a board adds
+    fractions of a driver).
+    """
+
+    pending: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    overrides: Mapping[str, LotOverride] = field(default_factory=lambda: MappingProxyType({}))
+
+
+NO_OUTLOOK = Outlook()
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """A lot as a driver sent now would find it: expected free spaces, and the chance it is full."""
+
+    expected_free: float
+    reserve: float
+    full_probability: float
+
+    @property
+    def below_reserve(self) -> bool:
+        """Fewer spaces expected than the reserve: not to be recommended before a lot with more."""
+        return self.expected_free < self.reserve
+
+    @property
+    def predicted_full(self) -> bool:
+        """Not one space expected for this driver: recommended only after every lot that has one."""
+        return self.expected_free < 1.0
+
+    @property
+    def tier(self) -> int:
+        """0: the reserve is expected; 1: a space but not the reserve; 2: predicted full."""
+        return 2 if self.predicted_full else int(self.below_reserve)
+
+
+def reserve_for(capacity: int, params: GuidanceConfig) -> float:
+    """Spaces a lot should still have on arrival to be recommended first: max(spaces, share x capacity)."""
+    return max(float(params.reserve_spaces), params.reserve_share * capacity)
+
+
+def usable_free(view: LotView, category: str, outlook: Outlook) -> int | None:
+    """Free spaces a visitor may take now: the category's count less hold-backs; None if closed or unknown."""
+    override = outlook.overrides.get(view.id)
+    cat = view.categories.get(category)
+    if cat is None or cat.free is None or (override is not None and override.closed):
+        return None
+    return cat.free - (override.held if override is not None else 0)
+
+
+def expect(
+    view: LotView, category: str, drive_s: float, outlook: Outlook, params: GuidanceConfig
+) -> Expectation | None:
+    """What a driver arriving in `drive_s` can expect at a lot (None: nothing usable now)."""
+    free = usable_free(view, category, outlook)
+    if free is None or free < 1:
+        return None
+    cat = view.categories[category]
+    rate = view.fill_rate_per_h or 0.0
+    share = cat.capacity / view.capacity if view.capacity else 1.0
+    # only filling counts: a lot emptying may fill again before the driver gets there
+    consumed = max(0.0, -rate) * share * drive_s / 3600.0
+    pending = outlook.pending.get(view.id, 0.0)
+    expected = free - consumed - pending
+    # arrivals over the drive and drivers already sent are both counts of independent drivers:
+    # Poisson-like, so their spread grows with the square root of how many there are
+    sigma = math.sqrt(COUNT_SIGMA**2 + consumed + pending)
+    return Expectation(
+        expected, reserve_for(cat.capacity, params), normal_cdf((FULL_BELOW - expected) / sigma)
+    )
+
+
+def normal_cdf(z: float) -> float:
+    """P(Z <= z) for a standard normal Z."""
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))

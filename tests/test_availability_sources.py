@@ -1,0 +1,173 @@
+"""Several sources per lot, and liveness: what is shown when bays, gates and a lot system all count a lot."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from parking.availability import Availability
+from parking.observations import (
+    GateCounterObservation,
+    GateEventObservation,
+    LotObservation,
+    SpotObservation,
+)
+from tests.site import T0, site_config
+
+GENERAL_BAYS = [f"S{n:02d}" for n in range(1, 11)]
+
+
+def s(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds)
+
+
+def mixed() -> Availability:
+    """The hospital car park with gates, its lot system and a sensor in each of its 4 disabled bays;
+    the street bays with a lot system beside their sensors."""
+    config = site_config(
+        **{
+            "    feed: gate\n": "    feed: [gate, lot, spot]\n",
+            "capacity: {general: 100, disabled: 4}": "capacity: {general: 100}\n    spots: {disabled: D1-D4}",
+            "    feed: spot\n": "    feed: [spot, lot]\n",
+        }
+    )
+    return Availability(config, T0)
+
+
+def bays(state: Availability, lot: str, ids: list[str], occupied: bool, at: float = 0) -> None:
+    for bay in ids:
+        state.apply(SpotObservation(lot, bay, occupied), T0 + s(at))
+
+
+class TestALotSystemBesideBaySensors:
+    def test_a_lot_system_total_for_a_lot_with_bay_sensors_is_applied_and_shown_as_sent(self) -> None:
+        state = mixed()
+        bays(state, "street", [*GENERAL_BAYS, "E1", "E2"], occupied=False)
+        assert state.view("street").free == 12
+        outcome = state.apply(LotObservation("street", free=9), T0 + s(1))
+        assert outcome.result == "applied"
+        assert state.view("street").free == 9  # the lot system's total is the truth while fresh
+
+    def test_where_bays_and_the_lot_system_disagree_the_bays_give_the_split(self) -> None:
+        state = mixed()
+        bays(state, "street", GENERAL_BAYS, occupied=False)
+        bays(state, "street", ["E1", "E2"], occupied=True)
+        outcome = state.apply(LotObservation("street", free=11, categories={"ev": 2}), T0 + s(1))
+        assert "sources_disagree" in outcome.anomalies
+        view = state.view("street")
+        assert (view.free, view.categories["general"].free, view.categories["ev"].free) == (11, 10, 0)
+
+    def test_when_the_lot_system_goes_silent_the_bays_give_the_total(self) -> None:
+        state = mixed()
+        bays(state, "street", [*GENERAL_BAYS, "E1", "E2"], occupied=False)
+        state.apply(LotObservation("street", free=3), T0)
+        late = 901  # the street's freshness window is 900 s
+        bays(state, "street", [*GENERAL_BAYS, "E1", "E2"], occupied=False, at=late)
+        view = state.view("street")
+        assert (view.free, view.freshness) == (12, "degraded")  # lot system expected, but silent
+
+    def test_a_spot_only_lot_still_refuses_lot_messages(self) -> None:
+        state = Availability(site_config(), T0)
+        assert state.apply(LotObservation("street", free=3), T0).result == "wrong_feed"
+
+
+class TestGatesBesideBaysAndTruths:
+    def test_general_is_the_total_less_the_bays_of_other_categories(self) -> None:
+        state = mixed()
+        state.apply(LotObservation("hospital", free=60), T0)
+        bays(state, "hospital", ["D1", "D2", "D3", "D4"], occupied=False)
+        view = state.view("hospital")
+        assert (view.free, view.categories["general"].free, view.categories["disabled"].free) == (60, 56, 4)
+        assert not view.categories["general"].estimated
+
+    def test_a_car_in_a_disabled_bay_does_not_drift_general(self) -> None:
+        state = mixed()
+        state.apply(LotObservation("hospital", free=60), T0)
+        bays(state, "hospital", ["D1", "D2", "D3", "D4"], occupied=False)
+        state.apply(GateEventObservation("hospital", "north", "entry"), T0 + s(1))
+        bays(state, "hospital", ["D1"], occupied=True, at=2)  # it parks in a disabled bay
+        view = state.view("hospital")
+        assert (view.free, view.categories["general"].free, view.categories["disabled"].free) == (59, 56, 3)
+
+    def test_a_gate_event_naming_its_category_moves_that_category(self) -> None:
+        state = Availability(site_config(), T0)  # the plain gate lot: no bay sensors
+        state.apply(LotObservation("hospital", free=60, categories={"disabled": 4}), T0)
+        state.apply(GateEventObservation("hospital", "north", "entry", category="disabled"), T0 + s(1))
+        view = state.view("hospital")
+        assert (view.free, view.categories["general"].free, view.categories["disabled"].free) == (59, 56, 3)
+
+    def test_a_truer_count_corrects_the_gates_drift_and_says_so(self) -> None:
+        state = mixed()
+        state.apply(LotObservation("hospital", free=60), T0)
+        for n in range(5):
+            state.apply(GateEventObservation("hospital", "north", "entry"), T0 + s(n + 1))
+        assert state.view("hospital").free == 55
+        outcome = state.apply(LotObservation("hospital", free=58), T0 + s(10))
+        assert outcome.anomalies == ("drift_corrected",)
+        assert state.view("hospital").free == 58
+        # a truth agreeing with the gates corrects nothing
+        state.apply(GateEventObservation("hospital", "north", "exit"), T0 + s(11))
+        assert state.apply(LotObservation("hospital", free=59), T0 + s(12)).anomalies == ()
+
+    def test_a_gate_counter_that_resets_moves_nothing_and_counting_goes_on(self) -> None:
+        state = mixed()
+        state.apply(LotObservation("hospital", free=60), T0)
+        state.apply(GateCounterObservation("hospital", "north", 500, 400, T0), T0 + s(1))
+        state.apply(GateCounterObservation("hospital", "north", 503, 400, T0 + s(2)), T0 + s(2))
+        assert state.view("hospital").free == 57
+        reset = state.apply(GateCounterObservation("hospital", "north", 2, 0, T0 + s(3)), T0 + s(3))
+        assert reset.anomalies == ("counter_reset",)
+        assert state.view("hospital").free == 57
+        state.apply(GateCounterObservation("hospital", "north", 4, 1, T0 + s(4)), T0 + s(4))
+        assert state.view("hospital").free == 56  # 2 in, 1 out since the reset
+
+    def test_missed_counter_messages_cost_nothing(self) -> None:
+        state = mixed()
+        state.apply(LotObservation("hospital", free=60), T0)
+        state.apply(GateCounterObservation("hospital", "north", 500, 400, T0), T0 + s(1))
+        # readings 501..509 were lost: the next cumulative reading still has every car
+        state.apply(GateCounterObservation("hospital", "north", 510, 402, T0 + s(9)), T0 + s(9))
+        assert state.view("hospital").free == 52
+
+
+class TestSilentSensors:
+    def test_a_silent_bay_goes_unknown_not_free_and_comes_back(self) -> None:
+        state = Availability(site_config(), T0)
+        bays(state, "street", GENERAL_BAYS, occupied=False)
+        assert state.view("street").categories["general"].free == 10
+        # every bay but S01 keeps reporting; S01 falls silent past defaults.sensor_silence_s (1800 s)
+        for at in (600, 1200, 1800):
+            bays(state, "street", GENERAL_BAYS[1:], occupied=False, at=at)
+        state.tick(T0 + s(1801))
+        general = state.view("street").categories["general"]
+        assert (general.free, general.unknown) == (9, 1)  # not counted free: unknown
+        assert [bay.state for bay in state.bays("street") if bay.id == "S01"] == ["silent"]
+        bays(state, "street", ["S01"], occupied=False, at=1802)
+        general = state.view("street").categories["general"]
+        assert (general.free, general.unknown) == (10, 0)
+
+    def test_too_many_silent_bays_make_the_category_unknown(self) -> None:
+        state = Availability(site_config(), T0)
+        bays(state, "street", GENERAL_BAYS, occupied=False)
+        bays(state, "street", GENERAL_BAYS[:8], occupied=False, at=1000)
+        state.tick(T0 + s(1801))  # S09, S10 silent: 8 of 10 live, below 0.9
+        assert state.view("street").categories["general"].free is None
+
+    def test_after_a_restart_a_spot_lot_shows_which_bays_are_unknown(self) -> None:
+        state = Availability(site_config(), T0)
+        bays(state, "street", GENERAL_BAYS[:9], occupied=False)
+        view = state.view("street")
+        assert (view.free, view.categories["general"].unknown, view.freshness) == (9, 1, "degraded")
+        assert [bay.id for bay in state.bays("street") if bay.state == "never"] == ["S10", "E1", "E2"]
+
+    def test_a_lot_is_fresh_degraded_and_stale(self) -> None:
+        state = mixed()
+        state.apply(LotObservation("hospital", free=60), T0)
+        assert state.view("hospital").freshness == "degraded"  # gates and bays not heard yet
+        state.apply(GateCounterObservation("hospital", "north", 1, 1), T0)
+        bays(state, "hospital", ["D1", "D2", "D3", "D4"], occupied=False)
+        assert state.view("hospital").freshness == "fresh"
+        state.tick(T0 + s(601))  # the test site's freshness window is 600 s
+        assert state.view("hospital").freshness == "stale"
+        sources = {source.source: source for source in state.sources("hospital", T0 + s(601))}
+        assert sources["gate"].age_s == 601
+        assert not sources["gate"].fresh

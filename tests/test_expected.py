@@ -1,0 +1,202 @@
+"""Expected space on arrival, by hand on the small test site (tests/site.py).
+
+From board `north` (n1, facing east): hospital 31.1 s drive + 105.0 s walk, mall
+and street 44.3 s (+ 219.4 s / 296.8 s), tower 53.2 s (+ 256.0 s). Pure: lot
+views are built as values, no event loop.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from types import MappingProxyType
+
+import pytest
+
+from parking.app.factory import build_guidance
+from parking.availability.views import CategoryView, LotView
+from parking.guidance.expected import NO_OUTLOOK, LotOverride, Outlook, expect, normal_cdf, reserve_for
+from parking.guidance.pending import PendingArrivals
+from parking.guidance.service import GuidanceService, Needs
+from parking.types import GENERAL, Status
+from tests.site import T0, site_config
+
+CAPACITY = {"hospital": 104, "tower": 210, "street": 12, "mall": 500}
+
+
+def view(lot: str, free: int | None, rate_per_h: float | None = None, status: Status = "open") -> LotView:
+    capacity = CAPACITY[lot]
+    return LotView(
+        id=lot,
+        status=status,
+        free=free,
+        capacity=capacity,
+        trend="unknown",
+        fill_rate_per_h=rate_per_h,
+        categories={GENERAL: CategoryView(free, capacity, status)},
+        accepts_visitors=True,
+    )
+
+
+def views(**free: int | None) -> dict[str, LotView]:
+    return {
+        lot: view(lot, free.get(lot, 0), status="open" if free.get(lot, 0) else "full") for lot in CAPACITY
+    }
+
+
+def outlook(pending: dict[str, float] | None = None, **overrides: LotOverride) -> Outlook:
+    return Outlook(MappingProxyType(pending or {}), MappingProxyType(overrides))
+
+
+@pytest.fixture(scope="module")
+def guidance() -> GuidanceService:
+    return build_guidance(site_config())
+
+
+def first(guidance: GuidanceService, lots: dict[str, LotView], seen: Outlook = NO_OUTLOOK) -> list[str]:
+    recs = guidance.recommend_from_board("north", "general/main", lots, outlook=seen)
+    return [rec.lot for rec in recs]
+
+
+class TestExpectedFree:
+    def test_free_less_fill_over_the_drive_less_pending_less_held(self) -> None:
+        params = site_config().guidance
+        lot = view("tower", 40, rate_per_h=-360.0)  # filling by 6 a minute
+        seen = outlook({"tower": 5.0}, tower=LotOverride(held=10))
+        got = expect(lot, GENERAL, 120.0, seen, params)
+        assert got is not None
+        assert got.expected_free == pytest.approx(40 - 12 - 5 - 10)
+        assert got.reserve == pytest.approx(max(3, 0.05 * 210))
+        # spread: the count's own error, the fill and the drivers already sent, Poisson-like
+        assert got.full_probability == pytest.approx(normal_cdf((0.5 - 13) / math.sqrt(1 + 12 + 5)))
+
+    def test_an_emptying_lot_is_not_counted_on_to_empty_further(self) -> None:
+        got = expect(view("tower", 40, rate_per_h=+600.0), GENERAL, 300.0, Outlook(), site_config().guidance)
+        assert got is not None
+        assert got.expected_free == 40
+
+    def test_reserve_is_the_larger_of_spaces_and_share(self) -> None:
+        params = site_config().guidance
+        assert reserve_for(12, params) == 3
+        assert reserve_for(500, params) == 25
+
+    def test_held_or_closed_leaves_nothing_usable(self) -> None:
+        params = site_config().guidance
+        assert expect(view("tower", 8), GENERAL, 60, outlook(tower=LotOverride(held=8)), params) is None
+        assert expect(view("tower", 80), GENERAL, 60, outlook(tower=LotOverride(closed=True)), params) is None
+
+
+class TestRanking:
+    def test_with_room_everywhere_the_quickest_to_the_door_wins(self, guidance: GuidanceService) -> None:
+        assert first(guidance, views(hospital=60, tower=80, street=10, mall=300)) == [
+            "hospital",
+            "mall",
+            "tower",
+            "street",  # 44.3 + 296.8 + a minute's search for the bay
+        ]
+
+    def test_a_lot_expected_full_on_arrival_is_not_first(self, guidance: GuidanceService) -> None:
+        lots = views(tower=80, mall=300)
+        # 10 free, filling at 2,000 an hour: 31.1 s away, 17.3 of them go before the driver arrives
+        lots["hospital"] = view("hospital", 10, rate_per_h=-2000.0)
+        recs = guidance.recommend_from_board("north", "general/main", lots)
+        assert [rec.lot for rec in recs] == ["mall", "tower", "hospital"]
+        hospital = recs[-1]
+        assert hospital.expectation is not None
+        assert hospital.expectation.expected_free == pytest.approx(10 - 2000 * 31.1 / 3600, abs=0.1)
+        assert hospital.expectation.predicted_full
+        # finding it full costs the detour: on to the mall (53.2 s) and its walk, less the hospital's
+        assert hospital.cost is not None
+        detour = 53.2 + 219.4 - 105.0
+        p_full = hospital.expectation.full_probability
+        assert hospital.cost.full_risk_s == pytest.approx(p_full * detour, rel=0.01)
+
+    def test_a_lot_below_its_reserve_comes_after_every_lot_with_it(self, guidance: GuidanceService) -> None:
+        # the hospital has 5 free: a space, but its reserve is max(3, 5 % of 104) = 5.2
+        assert first(guidance, views(hospital=5, tower=80, mall=300)) == ["mall", "tower", "hospital"]
+        assert first(guidance, views(hospital=6, tower=80, mall=300))[0] == "hospital"
+
+    def test_one_free_street_bay_is_never_line_one(self, guidance: GuidanceService) -> None:
+        lots = views(street=1, mall=300)
+        assert first(guidance, lots) == ["mall", "street"]
+
+    def test_closed_and_stale_lots_are_not_recommended(self, guidance: GuidanceService) -> None:
+        lots = views(hospital=60, tower=80, mall=300)
+        lots["tower"] = view("tower", None, status="unknown")
+        assert "tower" not in first(guidance, lots)
+        lots["tower"] = view("tower", 80, status="closed")
+        assert "tower" not in first(guidance, lots)
+        # an operator's closure: the lot reports free spaces but takes nobody
+        assert first(guidance, views(hospital=60, mall=300), outlook(hospital=LotOverride(closed=True))) == [
+            "mall"
+        ]
+
+    def test_held_spaces_count_against_the_lot(self, guidance: GuidanceService) -> None:
+        lots = views(hospital=20, mall=300)
+        assert first(guidance, lots)[0] == "hospital"
+        assert first(guidance, lots, outlook(hospital=LotOverride(held=16)))[0] == "mall"
+
+    def test_ten_drivers_in_a_row_for_the_last_two_spaces(self) -> None:
+        # no reserve, so only pending arrivals keep the others away: two go, eight go on
+        config = site_config(
+            **{
+                "site: {name: Test site, timezone: UTC}": "site: {name: Test site, timezone: UTC}\n"
+                "guidance: {reserve_spaces: 0, reserve_share: 0}"
+            }
+        )
+        guidance = build_guidance(config)
+        lots = views(hospital=2, mall=300)
+        pending = PendingArrivals(slack_s=300)
+        sent = []
+        for _ in range(10):
+            seen = outlook(pending.counts(T0))
+            rec = guidance.recommend_from_board("north", "general/main", lots, limit=1, outlook=seen)[0]
+            assert rec.cost is not None
+            pending.add(rec.lot, T0, rec.cost.drive_s)
+            sent.append(rec.lot)
+        assert sent == ["hospital"] * 2 + ["mall"] * 8
+
+    def test_with_the_default_reserve_nobody_is_sent_to_the_last_two(self, guidance: GuidanceService) -> None:
+        assert first(guidance, views(hospital=2, mall=300))[0] == "mall"
+
+    def test_pending_arrivals_move_line_one_and_expire(self, guidance: GuidanceService) -> None:
+        lots = views(hospital=12, mall=300)
+        pending = PendingArrivals(slack_s=60)
+        assert first(guidance, lots, outlook(pending.counts(T0)))[0] == "hospital"
+        pending.add("hospital", T0, 31.1, weight=7.5)  # a board's followers: fractions of drivers
+        assert first(guidance, lots, outlook(pending.counts(T0)))[0] == "mall"
+        later = T0 + timedelta(seconds=31.1 + 60 + 1)
+        assert pending.count("hospital", later) == 0
+        assert first(guidance, lots, outlook(pending.counts(later)))[0] == "hospital"
+
+
+class TestNeeds:
+    def test_category_height_and_window_filter_lots(self) -> None:
+        capacity = "    capacity: {general: 100, disabled: 4}"
+        guidance = build_guidance(site_config(**{capacity: capacity + "\n    height_limit_m: 2.0"}))
+        lots = views(hospital=60, mall=300)
+        lots["hospital"] = LotView(
+            "hospital",
+            "open",
+            62,
+            104,
+            "stable",
+            0.0,
+            {GENERAL: CategoryView(60, 100, "open"), "disabled": CategoryView(2, 4, "open")},
+            True,
+        )
+        recommend = guidance.recommend_from_board
+        assert [r.lot for r in recommend("north", "general/main", lots, Needs("disabled"))] == ["hospital"]
+        assert "hospital" not in [
+            r.lot for r in recommend("north", "general/main", lots, Needs(height_m=2.3))
+        ]
+        outside_window = dict(lots, mall=LotView("mall", "open", 300, 500, "stable", 0.0, {}, False))
+        assert [r.lot for r in recommend("north", "general/main", outside_window)] == ["hospital"]
+
+    def test_the_destination_changes_the_walk(self, guidance: GuidanceService) -> None:
+        lots = views(hospital=60, mall=300)
+        main = {r.lot: r for r in guidance.recommend_from_board("north", "general/main", lots)}
+        emergency = {r.lot: r for r in guidance.recommend_from_board("north", "general/emergency", lots)}
+        assert emergency["mall"].cost is not None
+        assert main["mall"].cost is not None
+        assert emergency["mall"].cost.walk_s < main["mall"].cost.walk_s  # the mall is beside emergency
