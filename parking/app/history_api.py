@@ -16,6 +16,7 @@ from parking.app.middleware import json_error
 from parking.app.queries import QueryError, text
 from parking.app.store import STORE_ERRORS
 from parking.app.store.history import Bucket, lot_history
+from parking.app.store.rows import ROLLUP_ORIGIN
 
 routes = web.RouteTableDef()
 
@@ -57,8 +58,12 @@ def step_of(value: str) -> timedelta:
 def history_query(query: Any, now: datetime) -> tuple[datetime, datetime, timedelta, str]:
     """Check from, to, step and format (QueryError on any bad value)."""
     end = instant("to", query["to"]) if "to" in query else now
-    start = instant("from", query["from"]) if "from" in query else end - DEFAULT_SPAN
     step = step_of(query["step"]) if "step" in query else DEFAULT_STEP
+    if "from" in query:
+        start = instant("from", query["from"])
+    else:  # the day before `to`, from a whole step (and so on the five-minute summaries)
+        start = end - DEFAULT_SPAN
+        start -= (start - ROLLUP_ORIGIN) % step
     fmt = query.get("format", "json")
     if fmt not in ("json", "csv"):
         raise QueryError(400, f"format must be 'json' or 'csv', not {fmt[:40]!r}")
