@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench mutation install clean
 
 $(BIN)/parking-guide: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,5 +27,9 @@ test: lint  ## lint, type-check, then the whole test suite (needs Mosquitto on 1
 bench: install  ## benchmarks: ingest, board endpoint, publish-to-board latency
 	$(BIN)/python -m bench
 
+mutation: install  ## mutation testing of the domain (config in pyproject.toml [tool.mutmut]); then `mutmut results`
+	$(BIN)/pip install --quiet -e '.[dev,mutation]'
+	$(BIN)/mutmut run --max-children 2
+
 clean:
-	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache mutants
