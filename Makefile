@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench install clean evaluate-helsinki
+.PHONY: demo test lint bench mutation install clean evaluate-helsinki
 
 $(BIN)/parking-guide: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,5 +31,11 @@ evaluate-helsinki: install  ## guidance strategies on central Helsinki (OSM, ODb
 	$(BIN)/parking-guide import-osm tests/data/helsinki-centre.osm.pbf -o examples/helsinki/roads.npz
 	$(BIN)/parking-guide evaluate -c examples/helsinki/config.yaml --scales 1 --seed 1,2,3 --occupancy 0.9
 
+mutation: install  ## mutation testing of the domain (docs/testing.md); lists the mutants that survived
+	$(BIN)/pip install --quiet -e '.[dev,mutation]'
+	rm -rf mutants
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results | grep -v ': caught by type check$$' || true
+
 clean:
-	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache mutants

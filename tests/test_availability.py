@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from parking.availability import Availability, CategoryView
+from parking.availability import Availability, CategoryView, within
+from parking.availability.status import Samples, trend_of
+from parking.config.models import TimeWindow
 from parking.observations import (
     GateCounterObservation,
     GateEventObservation,
@@ -71,6 +73,12 @@ class TestBeforeAnyData:
             assert view.status == "unknown"
             assert view.free is None
             assert not view.recommendable
+
+    def test_a_spot_lot_of_special_bays_only_is_unknown_never_zero(self) -> None:
+        state = Availability(site_config(**{'general: "S01-S10", ev: [E1, E2]': "ev: [E1, E2]"}), T0)
+        state.apply(SpotObservation("street", "E1", occupied=False), T0)  # 1 of the 2 bays needed
+        view = state.view("street")
+        assert (view.free, view.status) == (None, "unknown")
 
 
 class TestLotFeed:
@@ -184,6 +192,10 @@ class TestLotFeed:
             assert (outcome.anomalies, view.free) == ((), free), at
             assert view.categories["general"].free == max(free - 60, 0), at
 
+    def test_a_category_the_lot_does_not_have_is_an_anomaly(self, state: Availability) -> None:
+        outcome = state.apply(LotObservation("tower", free=40, categories={"disabled": 2}), T0)
+        assert (outcome.result, outcome.anomalies) == ("applied", ("unknown_category",))
+
     def test_unknown_lot_is_rejected(self, state: Availability) -> None:
         assert state.apply(LotObservation("nowhere", free=1), T0).result == "unknown_lot"
 
@@ -221,6 +233,30 @@ class TestSpotFeed:
         state.apply(SpotObservation("street", "S01", occupied=True, ts=T0), T0)
         outcome = state.apply(SpotObservation("street", "S01", occupied=False, ts=T0 - s(5)), T0)
         assert outcome.result == "stale"
+
+    def test_a_report_with_the_same_timestamp_as_the_last_is_applied(self, state: Availability) -> None:
+        state.apply(SpotObservation("street", "S01", occupied=True, ts=T0), T0)
+        assert state.apply(SpotObservation("street", "S01", occupied=False, ts=T0), T0).accepted
+
+    def test_a_report_without_a_timestamp_keeps_the_last_one_for_ordering(self, state: Availability) -> None:
+        state.apply(SpotObservation("street", "S01", occupied=True, ts=T0 + s(10)), T0 + s(10))
+        assert state.apply(SpotObservation("street", "S01", occupied=False), T0 + s(11)).accepted
+        outcome = state.apply(SpotObservation("street", "S01", occupied=True, ts=T0), T0 + s(12))
+        assert outcome.result == "stale"
+
+    def test_a_category_of_one_bay_is_known_and_open_once_that_bay_reports_free(self) -> None:
+        state = Availability(site_config(**{"ev: [E1, E2]": "ev: [E1]"}), T0)
+        state.apply(SpotObservation("street", "E1", occupied=False), T0)
+        assert state.view("street").categories["ev"] == CategoryView(1, 1, "open", unknown=0)
+
+    def test_a_stale_lot_that_hears_again_shows_every_count_it_holds(self, state: Availability) -> None:
+        for bay in [f"S{n:02d}" for n in range(1, 11)] + ["E1", "E2"]:
+            state.apply(SpotObservation("street", bay, occupied=bay in ("S01", "E1")), T0)
+        state.tick(T0 + s(901))  # past the street's freshness: every count unknown
+        assert state.view("street").categories["ev"].free is None
+        state.apply(SpotObservation("street", "S01", occupied=True), T0 + s(1000))
+        view = state.view("street")
+        assert (view.categories["general"].free, view.categories["ev"].free) == (9, 1)
 
     def test_a_rebooted_sensor_restarting_its_seq_is_accepted(self, state: Availability) -> None:
         others_occupied(state)
@@ -340,6 +376,49 @@ class TestGateFeed:
         assert state.apply(GateEventObservation("hospital", "north", "entry"), T0).accepted
         assert state.view("hospital").categories["ev"].free is None
 
+    def test_a_reading_with_the_same_timestamp_as_the_last_is_applied(self, state: Availability) -> None:
+        state.apply(EMPTY_HOSPITAL, T0)
+        state.apply(GateCounterObservation("hospital", "north", 10, 0, ts=T0), T0)
+        assert state.apply(GateCounterObservation("hospital", "north", 12, 0, ts=T0), T0).accepted
+        assert state.view("hospital").categories["general"].free == 98
+
+    def test_a_reading_without_a_timestamp_keeps_the_last_one_for_ordering(self, state: Availability) -> None:
+        state.apply(EMPTY_HOSPITAL, T0)
+        state.apply(GateCounterObservation("hospital", "north", 10, 0, ts=T0 + s(10)), T0 + s(10))
+        assert state.apply(GateCounterObservation("hospital", "north", 20, 0), T0 + s(11)).accepted
+        outcome = state.apply(GateCounterObservation("hospital", "north", 30, 0, ts=T0), T0 + s(12))
+        assert outcome.result == "stale"
+
+    def test_lower_counters_without_a_timestamp_are_late_even_after_timestamped_ones(
+        self, state: Availability
+    ) -> None:
+        state.apply(EMPTY_HOSPITAL, T0)
+        state.apply(GateCounterObservation("hospital", "north", 10, 0, ts=T0), T0)
+        state.apply(GateCounterObservation("hospital", "north", 20, 0, ts=T0 + s(10)), T0 + s(10))
+        assert state.apply(GateCounterObservation("hospital", "north", 15, 0), T0 + s(11)).result == "stale"
+        assert state.view("hospital").categories["general"].free == 90
+
+    def test_a_fall_of_up_to_100_is_a_late_reading_and_more_a_reset(self, state: Availability) -> None:
+        state.apply(EMPTY_HOSPITAL, T0)
+        state.apply(GateCounterObservation("hospital", "north", 5000, 4990), T0)
+        state.apply(GateCounterObservation("hospital", "north", 5010, 4990), T0)
+        assert state.apply(GateCounterObservation("hospital", "north", 4910, 4990), T0).result == "stale"
+        outcome = state.apply(GateCounterObservation("hospital", "north", 4909, 4990), T0)
+        assert (outcome.result, outcome.anomalies) == ("applied", ("counter_reset",))
+
+    def test_gate_readings_for_a_lot_without_gates_are_the_wrong_feed(self, state: Availability) -> None:
+        assert state.apply(GateCounterObservation("tower", "north", 1, 0), T0).result == "wrong_feed"
+        assert state.apply(GateEventObservation("tower", "north", "entry"), T0).result == "wrong_feed"
+
+    def test_a_total_clamped_at_capacity_is_reported_when_the_lot_has_no_general_spaces(self) -> None:
+        state = Availability(
+            site_config(**{"capacity: {general: 100, disabled: 4}": "capacity: {ev: 4}"}), T0
+        )
+        state.apply(LotObservation("hospital", free=4), T0)
+        outcome = state.apply(GateEventObservation("hospital", "north", "exit"), T0)
+        assert outcome.anomalies == ("clamped_above_capacity",)
+        assert state.view("hospital").free == 4
+
     def test_unconfigured_gate_is_rejected(self, state: Availability) -> None:
         outcome = state.apply(GateCounterObservation("hospital", "west", 1, 0), T0)
         assert outcome.result == "unknown_gate"
@@ -360,6 +439,33 @@ class TestStatus:
         assert status_at(0) == "full"
         assert status_at(2) == "full"  # leaves full only at 3 free
         assert status_at(3) == "almost_full"
+
+    def test_at_exactly_the_exit_threshold_an_almost_full_lot_stays_almost_full(
+        self, state: Availability
+    ) -> None:
+        state.apply(LotObservation("mall", free=50), T0)
+        state.apply(LotObservation("mall", free=100), T0)  # 20% of 500: the exit is above it
+        assert state.view("mall").status == "almost_full"
+
+    def test_a_full_lot_that_frees_up_short_of_the_almost_full_exit_is_almost_full(
+        self, state: Availability
+    ) -> None:
+        state.apply(LotObservation("mall", free=0), T0)
+        state.apply(LotObservation("mall", free=60), T0)  # out of full, but 12% is under the 20% exit
+        assert state.view("mall").status == "almost_full"
+
+    def test_an_almost_full_lot_is_still_recommended(self, state: Availability) -> None:
+        state.apply(LotObservation("mall", free=50), T0)
+        view = state.view("mall")
+        assert view.status == "almost_full"
+        assert view.recommendable
+
+    def test_a_category_with_no_bays_is_full_never_an_error(self) -> None:
+        state = Availability(
+            site_config(**{"capacity: {general: 200, ev: 10}": "capacity: {general: 200, ev: 0}"}), T0
+        )
+        state.apply(LotObservation("tower", free=50, categories={"ev": 0}), T0)
+        assert state.view("tower").categories["ev"] == CategoryView(0, 0, "full")
 
     def test_the_lot_status_is_what_a_general_visitor_finds(self) -> None:
         state = Availability(site_config(**HOSPITAL_26), T0)
@@ -410,6 +516,20 @@ class TestStatus:
         assert state.view("tower").status == "closed"
         assert not state.view("tower").recommendable
 
+    def test_a_lot_closes_at_its_closing_time_while_its_count_is_fresh(self, state: Availability) -> None:
+        state.apply(LotObservation("tower", free=100), T0.replace(hour=21, minute=59, second=30))
+        assert state.view("tower").status == "open"
+        state.tick(T0.replace(hour=22))
+        view = state.view("tower")
+        assert (view.status, view.categories["general"].status) == ("closed", "closed")
+
+    def test_opening_hours_are_read_on_the_site_clock(self) -> None:
+        state = Availability(site_config(**{"timezone: UTC": "timezone: Asia/Shanghai"}), T0)
+        state.apply(LotObservation("tower", free=100), T0)  # 16:00 in Shanghai
+        assert state.view("tower").status == "open"
+        state.tick(T0.replace(hour=14, minute=30))  # 22:30 in Shanghai, after the tower closes
+        assert state.view("tower").status == "closed"
+
     def test_partner_lot_outside_its_guidance_window_is_not_recommended(self, state: Availability) -> None:
         state.apply(LotObservation("mall", free=400), T0)
         assert state.view("mall").recommendable
@@ -438,6 +558,99 @@ class TestTrend:
         state.apply(LotObservation("mall", free=100), T0)
         state.apply(LotObservation("mall", free=50), T0 + s(30))
         assert state.view("mall").trend == "unknown"
+
+    def test_the_fill_rate_is_given_to_one_decimal(self, state: Availability) -> None:
+        state.apply(LotObservation("mall", free=400), T0)
+        state.apply(LotObservation("mall", free=390), T0 + s(7 * 60))
+        assert state.view("mall").fill_rate_per_h == -85.7  # -10 in 7 minutes
+
+    @pytest.mark.parametrize(
+        ("rate_per_h", "capacity", "trend"),
+        [
+            (-40.0, 500, "filling"),  # 8% of capacity an hour is a trend ...
+            (-39.9, 500, "stable"),
+            (40.0, 500, "emptying"),
+            (39.9, 500, "stable"),
+            (-4.0, 20, "filling"),  # ... and never less than 4 spaces an hour
+            (-3.9, 20, "stable"),
+            (4.0, 20, "emptying"),
+        ],
+    )
+    def test_a_trend_is_a_move_of_8_percent_of_capacity_an_hour_and_at_least_4(
+        self, rate_per_h: float, capacity: int, trend: str
+    ) -> None:
+        assert trend_of(rate_per_h, capacity) == trend
+
+
+class TestSamples:
+    def test_a_sample_less_than_30_s_after_the_slot_before_replaces_the_latest(self) -> None:
+        samples = Samples()
+        opened = [samples.add(T0 + s(at), 100 - at) for at in (0, 10, 20, 30)]
+        assert opened == [True, True, False, True]  # 30 s after the slot before: a new slot
+
+    def test_the_rate_uses_the_latest_count_of_a_slot(self) -> None:
+        samples = Samples()
+        for at, free in ((0, 100), (60, 100), (70, 90), (80, 80)):
+            samples.add(T0 + s(at), free)
+        assert samples.rate_per_h(T0 + s(240)) == pytest.approx(-300.0)  # -20 in 4 minutes
+
+    def test_three_minutes_of_history_are_enough_for_a_rate(self) -> None:
+        samples = Samples()
+        samples.add(T0, 100)
+        samples.add(T0 + s(180), 91)
+        assert samples.rate_per_h(T0 + s(180)) == pytest.approx(-180.0)
+
+    def test_the_rate_runs_from_the_last_sample_before_the_window(self) -> None:
+        samples = Samples()
+        for minute, free in ((0, 100), (5, 90), (20, 80)):
+            samples.add(T0 + s(60 * minute), free)
+        # the window opens at 5 min: the sample there is inside it, so the rate runs from 0 min
+        assert samples.rate_per_h(T0 + s(20 * 60)) == pytest.approx(-60.0)
+
+    def test_a_sample_just_before_the_window_is_kept_for_the_rate(self) -> None:
+        samples = Samples()
+        for at, free in ((0, 100), (60, 90), (15 * 60 + 45, 60)):
+            samples.add(T0 + s(at), free)
+        assert samples.rate_per_h(T0 + s(15 * 60 + 45)) == pytest.approx(-40 * 3600 / 945)
+
+
+FRIDAY = datetime(2026, 11, 27)  # T0's week: Wednesday the 25th, Friday the 27th
+
+
+def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    """Local time on a day of T0's week, counted from Friday (0) on."""
+    return FRIDAY + timedelta(days=day, hours=hour, minutes=minute, seconds=second)
+
+
+def window(days: str, start: str, end: str) -> TimeWindow:
+    return TimeWindow.model_validate({"days": days, "from": start, "to": end})
+
+
+class TestTimeWindows:
+    def test_a_window_includes_its_start_and_excludes_its_end(self) -> None:
+        hours = [window("mon-fri", "06:00", "22:00")]
+        assert [within(hours, t) for t in (at(0, 5, 59, 59), at(0, 6), at(0, 21, 59, 59), at(0, 22))] == [
+            False,
+            True,
+            True,
+            False,
+        ]
+
+    def test_a_window_crossing_midnight_runs_from_its_day_into_the_next_morning(self) -> None:
+        # docs/config.md: open from Friday 22:00 to Saturday 02:00
+        hours = [window("fri", "22:00", "02:00")]
+        assert within(hours, at(0, 22))
+        assert within(hours, at(0, 23))
+        assert within(hours, at(1, 1, 59, 59))
+        assert not within(hours, at(0, 21, 59, 59))
+        assert not within(hours, at(1, 2))
+        assert not within(hours, at(0, 1))  # Thursday night is not in it
+        assert not within(hours, at(1, 23))  # nor Saturday night
+
+    def test_a_window_whose_end_equals_its_start_is_empty(self) -> None:
+        hours = [window("daily", "08:00", "08:00")]
+        assert not any(within(hours, at(0, hour)) for hour in range(24))
+        assert not within(hours, at(0, 7, 59, 59))
 
 
 class TestVersion:

@@ -166,6 +166,16 @@ class TestSpotLotAfterARestart:
         report(state, ["S055"])  # 0.55 * 100 is 55.00000000000001 in floats: still 55 bays
         assert general(state, "street") == 55
 
+    def test_a_share_that_ends_in_part_of_a_bay_needs_the_whole_bay(self) -> None:
+        config = site_config(
+            **{"    freshness_s: 900\n": "    freshness_s: 900\n    min_reported_share: 0.52\n"}
+        )
+        state = Availability(config, T0)
+        report(state, ALL_GENERAL[:5])
+        assert general(state, "street") is None  # 5.2 bays needed: 6
+        report(state, ALL_GENERAL[5:6])
+        assert general(state, "street") == 6
+
     def test_a_later_replica_never_shows_more_free_than_an_earlier_one(self) -> None:
         first, second = Availability(site_config(), T0), Availability(site_config(), T0)
         report(first, ALL_GENERAL, occupied=False)  # heard only by the first replica

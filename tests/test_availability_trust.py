@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from parking.availability import Availability
-from parking.observations import GateEventObservation, LotObservation, SpotObservation
+from parking.availability.sequence import seq_order
+from parking.observations import GateCounterObservation, GateEventObservation, LotObservation, SpotObservation
 from tests.site import T0, site_config
 
 
@@ -53,6 +54,11 @@ class TestFutureTimestamps:
         )
         assert state.apply(LotObservation("tower", free=12, ts=T0 + AHEAD), T0 + s(1)).accepted
         assert state.view("tower").free == 12
+
+    def test_a_rejected_message_still_reports_its_anomalies(self, state: Availability) -> None:
+        state.apply(SpotObservation("street", "S01", False, seq=1), T0)
+        outcome = state.apply(SpotObservation("street", "S01", False, seq=1, ts=T0 + s(3600)), T0)
+        assert (outcome.result, outcome.anomalies) == ("duplicate", ("future_timestamp",))
 
     def test_the_tolerance_is_configurable(self) -> None:
         state = Availability(site_config(**{"freshness_s: 600": "freshness_s: 600\n  max_ts_ahead_s: 0"}), T0)
@@ -106,6 +112,16 @@ class TestSequenceJumps:
         for seq in range(2, 6):
             assert event(state, seq) == "applied"
         assert state.view("hospital").categories["general"].free == 50 - 6
+
+    def test_a_gate_event_far_ahead_is_a_seq_jump_and_the_next_in_order_is_not(
+        self, state: Availability
+    ) -> None:
+        counted(state)
+        anomalies = [
+            state.apply(GateEventObservation("hospital", "south", "entry", seq=n), T0).anomalies
+            for n in (1, 2, 2 + 999)
+        ]
+        assert anomalies == [(), (), ("seq_jump",)]
 
     def test_a_jump_of_the_bound_is_adopted_at_once(self, state: Availability) -> None:
         bay(state, 1)
@@ -215,6 +231,24 @@ class TestGaps:
         outcome = state.apply(SpotObservation("street", "S01", False, seq=1 + 2 * JUMP + 1), T0)
         assert (outcome.gaps, outcome.anomalies) == (0, ("seq_jump",))
         assert state.apply(SpotObservation("street", "S01", False, seq=1 + 2 * JUMP + 3), T0).gaps == 1
+
+    def test_messages_without_sequence_numbers_show_no_gaps(self, state: Availability) -> None:
+        counted(state)
+        outcomes = [
+            state.apply(LotObservation("tower", free=10), T0),
+            state.apply(GateCounterObservation("hospital", "north", 0, 0), T0),
+            state.apply(GateEventObservation("hospital", "north", "entry"), T0),
+            state.apply(SpotObservation("street", "S01", False, ts=T0 + s(3600)), T0),  # with an anomaly
+        ]
+        assert [outcome.gaps for outcome in outcomes] == [0, 0, 0, 0]
+
+    def test_only_a_message_in_order_counts_skipped_numbers(self) -> None:
+        # (seq, adopted, pending): duplicates and late messages skip nothing, whatever lies between
+        assert seq_order(5, 5, None, JUMP) == ("duplicate", 0)
+        assert seq_order(500, 5, 500, JUMP) == ("duplicate", 0)
+        assert seq_order(3, 8, None, JUMP) == ("stale", 0)
+        assert seq_order(495, None, 500, JUMP) == ("stale", 0)
+        assert seq_order(8, 5, None, JUMP) == ("next", 2)
 
     def test_duplicates_stale_messages_and_restarts_are_not_gaps(self, state: Availability) -> None:
         gaps = [

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import orjson
 import pytest
 
 from parking.app.factory import build_guidance
 from parking.availability import Availability
-from parking.guidance.service import GuidanceService
+from parking.guidance.ranking import cost_of
+from parking.guidance.routes import Route
+from parking.guidance.service import BoardDecision, GuidanceService, Recommendation
 from parking.observations import GateCounterObservation, LotObservation, SpotObservation
 from signage.board import (
     WALK_SHOWN_FROM_M,
@@ -27,7 +30,7 @@ CONFIG = site_config()
 LABELS = {lot.id: lot.display_label for lot in CONFIG.lots}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def guidance() -> GuidanceService:
     return build_guidance(CONFIG)
 
@@ -81,6 +84,17 @@ class TestDecision:
         assert guidance.boards_affected({"tower"}) == {"north"}
         assert guidance.boards_affected({"no-such-lot"}) == frozenset()
         assert guidance.boards_affected(()) == frozenset()
+
+    def test_a_board_for_a_need_shows_and_ranks_that_category(self) -> None:
+        config = site_config(
+            **{"pinned: [hospital], lines: 3}": "pinned: [hospital], lines: 3, needs: [disabled]}"}
+        )
+        state = Availability(config, T0)
+        fill_all(state)
+        decision = build_guidance(config).for_board("north", {view.id: view for view in state.views()})
+        assert decision.category == "disabled"
+        assert [rec.lot for rec in decision.lines] == ["hospital"]  # no other lot has disabled bays
+        assert compose_lines(decision, LABELS)[0].display == "4"
 
     def test_unknown_board_is_a_key_error(self, guidance: GuidanceService, state: Availability) -> None:
         assert not guidance.has_board("nope")
@@ -151,6 +165,41 @@ class TestLines:
         assert long_walks, "the test site should have a lot with a long walk on the board"
         for lot in long_walks:
             assert lines[lot].walk_m == round(routes[lot].walk_m)
+
+    def test_a_full_line_still_carries_its_count(
+        self, guidance: GuidanceService, state: Availability
+    ) -> None:
+        fill_all(state)
+        state.apply(LotObservation("hospital", free=0), T0)
+        state.apply(LotObservation("hospital", free=6, categories={"general": 2, "disabled": 4}), T0)
+        line = lines_of(guidance, state)[0]  # 2 general spaces: still full, under the exit at 3
+        assert (line.lot, line.free, line.display) == ("hospital", 2, "FULL")
+
+
+TOWER_ROUTE = Route(
+    "tower", "main", drive_s=20.0, drive_m=200.0, walk_s=10.0, walk_m=12.0, arrow="ahead", path=()
+)
+
+
+def line_for(route: Route, state: Availability) -> BoardLine:
+    """The board line of the tower reached by this route."""
+    fill_all(state)
+    view = state.view("tower")
+    decision = BoardDecision("north", "general", (Recommendation("tower", view, route, cost_of(route)),))
+    (line,) = compose_lines(decision, LABELS)
+    return line
+
+
+class TestMinutesAndWalks:
+    def test_a_lot_less_than_a_minute_away_shows_1_min_never_0(self, state: Availability) -> None:
+        assert line_for(TOWER_ROUTE, state).minutes == 1  # 30 s
+
+    def test_minutes_are_rounded_up(self, state: Availability) -> None:
+        assert line_for(replace(TOWER_ROUTE, drive_s=51.0), state).minutes == 2  # 61 s
+
+    def test_a_walk_of_exactly_300_m_is_named(self, state: Availability) -> None:
+        assert line_for(replace(TOWER_ROUTE, walk_m=300.0), state).walk_m == 300
+        assert line_for(replace(TOWER_ROUTE, walk_m=299.9), state).walk_m is None
 
 
 class TestRendering:
@@ -223,6 +272,20 @@ class TestRendering:
         # fixed columns: a Chinese character takes two, so the counts line up
         first, second = text.splitlines()
         assert columns(first[: first.index("12") + 2]) == columns(second[: second.index("FULL") + 4]) == 19
+
+    def test_the_label_takes_16_columns_unless_told(self) -> None:
+        line = BoardLine("hospital", "Hospital", 5, "5", "left", 3)
+        label, count, arrow, minutes = "Hospital" + " " * 8, "     5", "← ", " 3min"
+        assert render_text((line,)).decode() == f"{label} {count} {arrow} {minutes}\n"
+
+    def test_characters_the_charset_cannot_encode_become_question_marks(self) -> None:
+        line = BoardLine("a", "医院", 12, "12", "left", 4)
+        assert render_text((line,), "ascii", width=4).decode("ascii") == "??     12 <-  4min\n"
+
+    def test_full_width_characters_take_two_columns(self) -> None:
+        # full-width Latin and punctuation, as on Chinese signs
+        text = "\N{FULLWIDTH LATIN CAPITAL LETTER A}\N{FULLWIDTH DIGIT ONE}\N{FULLWIDTH LEFT PARENTHESIS}"
+        assert columns(text) == 6
 
     def test_labels_are_cut_and_padded_by_display_columns(self) -> None:
         assert fit("医院停车场", 6) == "医院停"

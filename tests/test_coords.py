@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from parking.coords import (
+    GCJ02_INVERSE_TOLERANCE_DEG,
     bd09_to_gcj02,
     gcj02_to_bd09,
     gcj02_to_wgs84,
@@ -86,6 +87,15 @@ class TestRoundTrips:
     def test_wgs84_gcj02_wgs84(self, lat: float, lon: float) -> None:
         back = gcj02_to_wgs84(*wgs84_to_gcj02(lat, lon))
         assert back == pytest.approx((lat, lon), abs=1e-9)
+
+    @pytest.mark.parametrize(("lat", "lon"), [(30.2741, 120.1551), (34.8769, 113.7728), (45.7, 126.6)])
+    def test_gcj02_to_wgs84_is_exact_to_the_tolerance_in_both_coordinates(
+        self, lat: float, lon: float
+    ) -> None:
+        # Hangzhou, Zhengzhou, Harbin: the iteration stops only once latitude and longitude both agree
+        forward = wgs84_to_gcj02(*gcj02_to_wgs84(lat, lon))
+        assert abs(forward.lat - lat) < GCJ02_INVERSE_TOLERANCE_DEG
+        assert abs(forward.lon - lon) < GCJ02_INVERSE_TOLERANCE_DEG
 
     @pytest.mark.parametrize(("lat", "lon"), [(30.2741, 120.1551), (39.9087, 116.3975), (45.7, 126.6)])
     def test_gcj02_bd09_gcj02_within_the_closed_form_error(self, lat: float, lon: float) -> None:

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
-from parking.availability import Availability
+from parking.availability import Availability, LotView
+from parking.config import Config
 from parking.guidance import RouteTable, build_road_graph, rank
+from parking.guidance.pending import MAX_PENDING_PER_LOT, PendingArrivals
 from parking.guidance.routes import arrow_for
+from parking.guidance.service import GuidanceService, Needs, Origin
 from parking.observations import GateCounterObservation, LotObservation, SpotObservation
 from tests.site import T0, site_config
 
 CONFIG = site_config()
+# the board north stands at n1; these put it 11 m north of the road, on the node or not
+BOARD_AT_N1 = "lat: 30.0, lon: 120.0, facing_deg: 90, node: n1,"
+BESIDE_N1 = "lat: 30.0001, lon: 120.0, facing_deg: 90, node: n1,"
+BESIDE_N1_NO_NODE = "lat: 30.0001, lon: 120.0, facing_deg: 90,"
 
 
 @pytest.fixture
@@ -23,8 +32,17 @@ def state() -> Availability:
     return Availability(CONFIG, T0)
 
 
-def views(state: Availability) -> dict[str, object]:
+def views(state: Availability) -> dict[str, LotView]:
     return {v.id: v for v in state.views()}
+
+
+def service(config: Config = CONFIG) -> GuidanceService:
+    roads = build_road_graph(config.roads)
+    return GuidanceService(config, RouteTable(config, roads), roads)
+
+
+def s(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds)
 
 
 def fill_all(state: Availability) -> None:
@@ -65,7 +83,16 @@ class TestRoutes:
         [
             (0, "ahead"),
             (20, "ahead"),
+            (34.9, "ahead"),
+            (35, "ahead_right"),
+            (-35, "ahead_left"),
             (45, "ahead_right"),
+            (67.4, "ahead_right"),
+            (67.5, "right"),
+            (-67.5, "left"),
+            (149.9, "right"),
+            (150, "back"),
+            (-150, "back"),
             (90, "right"),
             (-90, "left"),
             (-50, "ahead_left"),
@@ -114,3 +141,109 @@ class TestRanking:
         state.apply(SpotObservation("street", "E2", occupied=True), T0)  # both ev bays known
         ranked = [c.route.lot for c in rank(routes.routes("north"), views(state), category="ev")]
         assert ranked == ["street"]
+
+
+class TestService:
+    def test_a_board_on_a_node_stands_there_facing_its_way(self) -> None:
+        guidance = service(site_config(**{BOARD_AT_N1: BESIDE_N1}))
+        assert guidance.board_origin("north") == Origin("n1", 0.0, 90.0)
+
+    def test_a_board_without_a_node_stands_at_the_nearest_one(self) -> None:
+        origin = service(site_config(**{BOARD_AT_N1: BESIDE_N1_NO_NODE})).board_origin("north")
+        assert (origin.node, origin.heading_deg) == ("n1", 90.0)
+        assert origin.snap_m == pytest.approx(11.1, abs=0.1)
+
+    def test_a_position_snaps_to_the_nearest_node_with_no_heading(self) -> None:
+        origin = service().snap(30.0001, 120.0023)
+        assert (origin.node, origin.heading_deg) == ("n3", None)
+        assert origin.snap_m == pytest.approx(11.1, abs=0.1)
+
+    def test_recommendations_are_the_ranked_lots_from_the_origin(
+        self, routes: RouteTable, state: Availability
+    ) -> None:
+        fill_all(state)
+        guidance = service()
+        recs = guidance.recommend(Origin("n1", 0.0, 90.0), "general/main", views(state))
+        expected = rank(routes.routes_from("n1", 90.0, "general/main"), views(state), model=guidance.model)
+        assert [(r.lot, r.view, r.route, r.cost) for r in recs] == [
+            (c.route.lot, c.view, c.route, c.cost) for c in expected
+        ]
+        assert len(recs) == 4
+
+    def test_a_limit_keeps_the_cheapest(self, state: Availability) -> None:
+        fill_all(state)
+        guidance = service()
+        every = guidance.recommend(Origin("n1", 0.0, 90.0), "general/main", views(state))
+        assert guidance.recommend(Origin("n1", 0.0, 90.0), "general/main", views(state), limit=2) == every[:2]
+
+    def test_a_heading_closes_the_way_behind_for_the_first_move(self, state: Availability) -> None:
+        fill_all(state)
+        guidance = service()
+
+        def hospital_path(heading: float | None) -> tuple[str, ...]:
+            recs = guidance.recommend(Origin("n3", 0.0, heading), "general/main", views(state))
+            route = next(r.route for r in recs if r.lot == "hospital")
+            assert route is not None
+            return route.path
+
+        assert hospital_path(None) == ("n3", "n2", "n6")
+        assert hospital_path(90.0) == ("n3", "n4", "n5", "n4", "n3", "n2", "n6")  # facing east
+
+    def test_a_need_for_a_category_ranks_lots_by_that_category(self, state: Availability) -> None:
+        fill_all(state)
+        state.apply(SpotObservation("street", "E1", occupied=False), T0)
+        state.apply(SpotObservation("street", "E2", occupied=True), T0)
+        recs = service().recommend(Origin("n1", 0.0, 90.0), "general/main", views(state), Needs("ev"))
+        assert [r.lot for r in recs] == ["street"]
+
+    def test_lots_lower_than_the_vehicle_are_left_out(self) -> None:
+        tower = "capacity: {general: 200, ev: 10}"
+        config = site_config(**{tower: f"{tower}\n    height_limit_m: 2.0"})
+        state = Availability(config, T0)
+        fill_all(state)
+        guidance = service(config)
+
+        def lots(needs: Needs) -> list[str]:
+            return [
+                r.lot
+                for r in guidance.recommend(Origin("n1", 0.0, 90.0), "general/main", views(state), needs)
+            ]
+
+        assert "tower" in lots(Needs())
+        assert "tower" in lots(Needs(height_m=2.0))  # exactly the limit fits
+        assert "tower" not in lots(Needs(height_m=2.1))
+        assert len(lots(Needs(height_m=2.1))) == 3
+
+    def test_from_a_board_any_destination_is_routed_from_where_it_stands(self, state: Availability) -> None:
+        fill_all(state)
+        guidance = service()
+        origin, lots = guidance.board_origin("north"), views(state)
+        for destination in ("general/main", "general/emergency"):  # its own one, and another
+            assert guidance.recommend_from_board("north", destination, lots, Needs(), limit=2) == (
+                guidance.recommend(origin, destination, lots, Needs(), limit=2)
+            ), destination
+        own = guidance.recommend_from_board("north", "general/main", lots, limit=2)
+        other = guidance.recommend_from_board("north", "general/emergency", lots, limit=2)
+        assert [r.route for r in own] != [r.route for r in other]  # the walks end at different doors
+
+
+class TestPendingArrivals:
+    def test_a_driver_sent_to_a_lot_is_on_the_way_until_the_eta_plus_the_slack(self) -> None:
+        pending = PendingArrivals(slack_s=60)
+        assert pending.add("tower", T0, eta_s=120) == T0 + s(180)
+        assert [pending.count("tower", T0 + s(at)) for at in (0, 179.999, 180)] == [1, 1, 0]
+
+    def test_counts_name_only_lots_with_drivers_on_their_way(self) -> None:
+        pending = PendingArrivals(slack_s=0)
+        for lot, eta_s in (("tower", 60), ("tower", 600), ("mall", 300)):
+            pending.add(lot, T0, eta_s)
+        assert pending.counts(T0) == {"tower": 2, "mall": 1}
+        assert pending.counts(T0 + s(400)) == {"tower": 1}
+        assert pending.count("street", T0) == 0
+
+    def test_a_flood_of_answers_keeps_the_cap_dropping_the_soonest_to_expire(self) -> None:
+        pending = PendingArrivals(slack_s=0)
+        for eta_s in range(1, MAX_PENDING_PER_LOT + 2):
+            pending.add("tower", T0, eta_s)
+        assert pending.count("tower", T0) == MAX_PENDING_PER_LOT
+        assert pending.count("tower", T0 + s(1)) == MAX_PENDING_PER_LOT  # the one due at 1 s was dropped

@@ -60,6 +60,13 @@ class TestChanges:
         live.apply(LotObservation("tower", free=70), T0)
         assert len(heard) == 1
 
+    def test_a_lot_and_when_it_last_heard_are_read_through_the_live_site(self, live: LiveSite) -> None:
+        heard = T0 + timedelta(seconds=5)
+        live.apply(LotObservation("tower", free=80), heard)
+        assert live.view("tower") == live.views()["tower"]
+        assert live.view("tower").free == 80
+        assert (live.updated_at("tower"), live.updated_at("mall")) == (heard, None)
+
     def test_views_are_one_read_only_mapping_per_version(self, live: LiveSite) -> None:
         first = live.views()
         assert live.views() is first

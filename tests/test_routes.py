@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 import random
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,9 +16,10 @@ import networkx as nx
 import pytest
 
 from parking.config import Config, load_config, load_config_text
-from parking.geo import distance_m
+from parking.geo import EARTH_RADIUS_M, distance_m
 from parking.guidance import RoadGraph, Route, RouteTable, build_road_graph
-from parking.guidance.routes import first_turn
+from parking.guidance.drive import quickest_drives
+from parking.guidance.routes import NO_TURN_BACK_DEG, first_turn, walk_of, walk_seconds
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.yaml"
 
@@ -159,6 +161,21 @@ class TestNoUTurn:
         )
 
 
+class TestQuickestDrives:
+    def test_a_search_for_targets_stops_once_they_are_reached(self) -> None:
+        arcs = build_road_graph(block().roads).arcs
+        a, w = arcs.index["A"], arcs.index["W"]
+        tree = quickest_drives(arcs, a, arcs.out_arcs(a), {w})
+        assert w in tree.time_s
+        assert arcs.index["K"] not in tree.time_s  # ~480 m further than W: never needed
+
+    def test_a_search_without_targets_reaches_every_node_it_can(self) -> None:
+        arcs = build_road_graph(block().roads).arcs
+        a = arcs.index["A"]
+        tree = quickest_drives(arcs, a, arcs.out_arcs(a))
+        assert {arcs.nodes[node] for node in tree.time_s} == {"W", "A", "J", "K", "M", "N"}
+
+
 class TestRoutesFrom:
     def test_no_heading_lets_the_first_move_go_any_way(self) -> None:
         routes = table(block())
@@ -170,6 +187,54 @@ class TestRoutesFrom:
         east = depot(routes.routes_from("A", 90.0, "h/main"))
         assert east.path == ("A", "J", "N", "M", "A", "W")
         assert east.drive_s > free.drive_s
+
+    def test_an_edge_exactly_the_no_turn_back_angle_off_the_heading_is_behind_the_car(self) -> None:
+        config = block()
+        roads = build_road_graph(config.roads)
+        west = roads.graph.edges["A", "W"]["bearing"]
+        route = depot(RouteTable(config, roads).routes_from("A", west - NO_TURN_BACK_DEG, "h/main"))
+        assert route.path == ("A", "J", "N", "M", "A", "W")  # A -> W is 135 degrees off: closed
+
+    def test_with_a_heading_the_arrow_is_relative_to_it(self) -> None:
+        route = depot(table(block()).routes_from("A", 0.0, "h/main"))  # facing north
+        assert (route.path, route.arrow) == (("A", "W"), "left")
+
+    def test_an_unreachable_lot_is_left_out_and_the_lots_after_it_are_not(self) -> None:
+        island = (
+            "lots:\n"
+            "  - id: island\n"
+            "    name: Island\n"
+            "    feed: lot\n"
+            "    lat: 30.0020\n"
+            "    lon: 119.9990\n"
+            "    capacity: {general: 10}\n"
+            "    entrances: [{lat: 30.0020, lon: 119.9990, node: Z}]\n"
+        )
+        config = block(
+            **{
+                "lots:\n": island,
+                "    M: [30.0010, 120.0000]\n": "    M: [30.0010, 120.0000]\n    Z: [30.0020, 119.9990]\n",
+                "  ways:\n": "  ways:\n    - {name: Exit Lane, nodes: [Z, W], speed_kmh: 36, oneway: true}\n",
+            }
+        )
+        assert [route.lot for route in table(config).routes_from("A", None, "h/main")] == ["depot"]
+
+    @pytest.mark.parametrize("order", [("west", "far"), ("far", "west")])
+    def test_the_entrance_with_the_quickest_drive_and_walk_is_chosen_in_any_order(
+        self, order: tuple[str, str]
+    ) -> None:
+        entrances = {
+            "west": "{id: west, lat: 30.0000, lon: 119.9990, node: W}",
+            "far": "{id: far, lat: 30.0000, lon: 120.0060, node: K}",  # a longer drive and walk
+        }
+        config = block(
+            **{
+                "entrances: [{lat: 30.0000, lon: 119.9990, node: W}]": (
+                    f"entrances: [{entrances[order[0]]}, {entrances[order[1]]}]"
+                )
+            }
+        )
+        assert depot(table(config).routes_from("A", None, "h/main")).entrance == "west"
 
     def test_a_board_gets_the_routes_of_its_node_facing_and_destination(
         self, example: tuple[Config, RoadGraph, RouteTable]
@@ -205,6 +270,11 @@ class TestRoutesFrom:
         # a configured walk time wins, and its distance is that time at walking speed
         assert by_lot["general-cp"].walk_s == 150
         assert by_lot["general-cp"].walk_m == pytest.approx(150 * config.defaults.walk_speed_mps)
+        walk = walk_of(config, config.lot("wulin-garage"), entrance.lat, entrance.lon, "general/emergency")
+        assert walk == (garage.walk_s, garage.walk_m)
+        assert walk_seconds(
+            config, config.lot("wulin-garage"), entrance.lat, entrance.lon, "general/emergency"
+        ) == (garage.walk_s)
 
     def test_unknown_origin_or_destination_is_a_key_error(self) -> None:
         routes = table(block())
@@ -245,6 +315,19 @@ class TestConcurrency:
             roads.coords["extra"] = (0.0, 0.0)  # type: ignore[index]
 
 
+class TestRoadGraph:
+    def test_a_road_node_without_coordinates_is_an_error_naming_it(self) -> None:
+        graph = nx.DiGraph()
+        graph.add_edge("a", "b", travel_s=1.0, length_m=10.0, bearing=0.0)
+        with pytest.raises(ValueError, match=r"road nodes without coordinates: \['b'\]"):
+            RoadGraph(graph, {"a": (30.0, 120.0)})
+
+    def test_every_edge_carries_its_ways_name(self) -> None:
+        edges = build_road_graph(block().roads).graph.edges
+        assert (edges["A", "J"]["name"], edges["J", "A"]["name"]) == ("Main Street", "Main Street")
+        assert edges["M", "A"]["name"] == "West Lane"
+
+
 class TestSnap:
     @staticmethod
     def brute_force(coords: dict[str, tuple[float, float]], lat: float, lon: float) -> tuple[str, float]:
@@ -280,6 +363,13 @@ class TestSnap:
             assert node == expected
             assert dist_m == pytest.approx(expected_m, rel=0.01)
 
+    def test_the_antipode_of_a_node_is_half_the_earth_round_away(self) -> None:
+        graph = nx.DiGraph()
+        graph.add_node("x")
+        roads = RoadGraph(graph, {"x": (45.0, 45.0)})
+        # the chord is a hair longer than the diameter in floating point here
+        assert roads.snap(-45.0, -135.0) == ("x", pytest.approx(math.pi * EARTH_RADIUS_M))
+
     def test_a_node_snaps_to_itself(self, example: tuple[Config, RoadGraph, RouteTable]) -> None:
         config, roads, _ = example
         for node, (lat, lon) in config.roads.nodes.items():
@@ -295,6 +385,7 @@ class TestArrow:
             ([(90.0, 300.5), (0.0, 100.0)], 90.0, "ahead"),  # beyond the look-ahead
             ([(90.0, 100.0), (120.0, 100.0), (200.0, 100.0)], 90.0, "right"),  # 30 deg is no turn
             ([(45.0, 100.0)], 90.0, "ahead_left"),
+            ([(90.0, 100.0), (125.0, 100.0)], 90.0, "ahead_right"),  # 35 deg is a turn
             ([(0.0, 100.0), (90.0, 100.0)], None, "right"),  # no facing: the first edge sets it
         ],
     )
