@@ -188,12 +188,13 @@ async def recovery(dsn: str, settings: StoreSettings) -> tuple[Figure, dict[str,
     try:
         await migrate(conn)
         await _reset(conn)
-        columns = ("lot", "kind", "source", "observation_id", *COLUMNS["observations"][4:], "received_at")
+        columns = ("lot", "kind", "source", "observation_id", "received_at", *COLUMNS["observations"][4:])
         records = []
         for i in range(spots):
             lot, bay = f"l{i // settings.bays_per_lot}", f"B{i % settings.bays_per_lot + 1:04d}"
             at = T0 + timedelta(milliseconds=i)
-            records.append((lot, "spot", bay, i + 1, i % 3 != 0, *([None] * 6), at, 7, at))
+            row = observation_row(SpotObservation(lot, bay, i % 3 != 0, at, 7), at)
+            records.append((lot, "spot", bay, i + 1, at, *row[4:]))
         await conn.copy_records_to_table("latest_observations", records=records, columns=columns)
         await conn.execute("ANALYZE latest_observations")
         built = time.perf_counter()

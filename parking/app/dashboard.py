@@ -24,7 +24,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from parking.app.auth import LOGIN_COOKIE, SESSION_COOKIE, Authenticator, Session
 from parking.app.dashboard_view import dashboard_state, iso, override_json
 from parking.app.headers import STANDARD_HEADERS
-from parking.app.history_api import instant
+from parking.app.history_api import instant, lot_of
 from parking.app.keys import CLOCK, CONFIG, LIVE, METRICS, SIGNAL, STORE
 from parking.app.middleware import json_error
 from parking.app.ops_forms import MAX_FORM_BYTES, FormError, override_request
@@ -87,6 +87,16 @@ def _check_size(request: web.Request) -> None:
     length = request.content_length
     if length is None or length > MAX_FORM_BYTES:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_FORM_BYTES, actual_size=length or 0)
+
+
+async def _form(request: web.Request) -> tuple[Session, Any]:
+    """A dashboard form: its session (else to the login form), its size checked, its CSRF token checked."""
+    session = _session(request, api=False)
+    _check_size(request)
+    form = await request.post()
+    token = form.get("csrf")
+    _check_csrf(request, session, token if isinstance(token, str) else None)
+    return session, form
 
 
 def _secure(request: web.Request) -> bool:
@@ -178,11 +188,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 @routes.post("/ops/logout", name="ops_logout")
 async def logout(request: web.Request) -> web.StreamResponse:
     """End the session."""
-    session = _session(request, api=False)
-    _check_size(request)
-    form = await request.post()
-    token = form.get("csrf")
-    _check_csrf(request, session, token if isinstance(token, str) else None)
+    await _form(request)
     response = web.HTTPSeeOther("/ops/login")
     response.del_cookie(SESSION_COOKIE, path="/ops")
     raise response
@@ -286,11 +292,8 @@ async def chart(request: web.Request) -> web.Response:
     """One lot's occupancy today against its usual day (the mean of the days before), as SVG."""
     _session(request, api=True)
     app = request.app
-    lot_id = request.match_info["lot_id"]
-    try:
-        spec = app[CONFIG].lot(lot_id)
-    except KeyError:
-        return json_error(404, f"no lot {lot_id[:64]!r}")
+    spec = lot_of(request)
+    lot_id = spec.id
     now = app[CLOCK]()
     start = _day_start(app, now)
     today: list[tuple[float, float | None]] = []
@@ -351,11 +354,7 @@ def _apply(request: web.Request, user: str, fields: Any) -> dict[str, Any]:
 @routes.post("/ops/overrides", name="ops_override_form")
 async def override_form(request: web.Request) -> web.StreamResponse:
     """A form from the dashboard: set or clear an override, then back to the dashboard."""
-    session = _session(request, api=False)
-    _check_size(request)
-    form = await request.post()
-    token = form.get("csrf")
-    _check_csrf(request, session, token if isinstance(token, str) else None)
+    session, form = await _form(request)
     try:
         _apply(request, session.user, {key: form.get(key) for key in form})
     except FormError as exc:

@@ -17,6 +17,7 @@ from parking.app.queries import QueryError, text
 from parking.app.store import STORE_ERRORS
 from parking.app.store.history import Bucket, lot_history
 from parking.app.store.rows import ROLLUP_ORIGIN
+from parking.config.models import Lot
 
 routes = web.RouteTableDef()
 
@@ -103,15 +104,21 @@ def buckets_csv(buckets: list[Bucket]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def lot_of(request: web.Request) -> Lot:
+    """The configured lot the path names (a JSON 404 if none)."""
+    lot_id = request.match_info["lot_id"]
+    try:
+        return request.app[CONFIG].lot(lot_id)
+    except KeyError:
+        raise web.HTTPNotFound(text=f"no lot {lot_id[:64]!r}") from None
+
+
 @routes.get("/api/v1/lots/{lot_id}/history", name="lot_history")
 async def get_history(request: web.Request) -> web.Response:
     """A lot's free and occupied spaces per step, with the least and most free in each step."""
     app = request.app
-    lot_id = request.match_info["lot_id"]
-    try:
-        spec = app[CONFIG].lot(lot_id)
-    except KeyError:
-        return json_error(404, f"no lot {lot_id[:64]!r}")
+    spec = lot_of(request)
+    lot_id = spec.id
     try:
         start, end, step, fmt = history_query(request.query, app[CLOCK]())
     except QueryError as exc:
