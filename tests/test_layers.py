@@ -25,6 +25,7 @@ DOMAIN = [
     "parking.guidance",
     "parking.guidance.service",
     "parking.live",
+    "parking.overrides",
 ]
 IO_LIBRARIES = ["aiohttp", "aiomqtt", "paho", "asyncpg", "prometheus_client", "amqtt", "asyncio"]
 ROOT = ["parking.app"]
