@@ -39,7 +39,7 @@ def _format_of(templates: list[TopicTemplate], topic: str) -> str:
 
 
 def _metrics(live: LiveSite) -> Metrics:
-    return Metrics(lambda: list(live.views().values()), lambda: live.version)
+    return Metrics.of(live)
 
 
 def run_codec(site: str, settings: CodecSettings) -> tuple[list[Figure], dict[str, Any]]:

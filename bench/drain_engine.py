@@ -115,7 +115,7 @@ async def _drain(
     config = with_broker(loaded, "127.0.0.1", port, client_id)
     clock = site_clock(config)
     live = LiveSite(config, clock())
-    metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
+    metrics = Metrics.of(live)
     store = writer_task = None
     if dsn is not None:  # wired as parking/app/factory.py wires it
         store = await open_store(config.store, dsn)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from parking.availability import Availability
 from parking.config import Config, load_config_text
+from parking.observations import GateCounterObservation, LotObservation, SpotObservation
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)  # a Wednesday, 08:00 UTC
 
@@ -94,3 +96,13 @@ def site_config(**replace: str) -> Config:
         assert old in text, old
         text = text.replace(old, new)
     return load_config_text(text, source="<test site>", env={})
+
+
+def fill_all(state: Availability) -> None:
+    """Every lot of the test site heard from at T0, with room in each (the street: S01 and S02 free)."""
+    state.apply(LotObservation("hospital", free=104, categories={"disabled": 4}), T0)  # counted empty
+    state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
+    state.apply(LotObservation("tower", free=80), T0)
+    state.apply(LotObservation("mall", free=300), T0)
+    for n in range(1, 11):  # every general bay reports; S01 and S02 are free
+        state.apply(SpotObservation("street", f"S{n:02d}", occupied=n > 2), T0)

@@ -13,7 +13,7 @@ from parking.availability import Availability
 from parking.guidance.ranking import cost_of
 from parking.guidance.routes import Route
 from parking.guidance.service import BoardDecision, GuidanceService, Recommendation
-from parking.observations import GateCounterObservation, LotObservation, SpotObservation
+from parking.observations import LotObservation
 from signage.board import (
     WALK_SHOWN_FROM_M,
     BoardLine,
@@ -24,7 +24,7 @@ from signage.board import (
     render_json,
     render_text,
 )
-from tests.site import T0, site_config
+from tests.site import T0, fill_all, site_config
 
 CONFIG = site_config()
 LABELS = {lot.id: lot.display_label for lot in CONFIG.lots}
@@ -38,15 +38,6 @@ def guidance() -> GuidanceService:
 @pytest.fixture
 def state() -> Availability:
     return Availability(CONFIG, T0)
-
-
-def fill_all(state: Availability) -> None:
-    state.apply(LotObservation("hospital", free=104, categories={"disabled": 4}), T0)  # counted empty
-    state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
-    state.apply(LotObservation("tower", free=80), T0)
-    state.apply(LotObservation("mall", free=300), T0)
-    for n in range(1, 11):  # every general bay reports; S01 and S02 are free
-        state.apply(SpotObservation("street", f"S{n:02d}", occupied=n > 2), T0)
 
 
 def lines_of(guidance: GuidanceService, state: Availability, board: str = "north") -> tuple[BoardLine, ...]:

@@ -30,7 +30,7 @@ def clock() -> FakeMonotonic:
 @pytest.fixture
 def feed(clock: FakeMonotonic) -> SiteFeed:
     live = LiveSite(site_config(), T0)
-    metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
+    metrics = Metrics.of(live)
     return SiteFeed(live, metrics, lambda: T0, monotonic=clock)
 
 

@@ -11,7 +11,7 @@ from tests.site import T0, site_config
 
 def make_feed() -> SiteFeed:
     live = LiveSite(site_config(), T0)
-    metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
+    metrics = Metrics.of(live)
     return SiteFeed(live, metrics, lambda: T0)
 
 

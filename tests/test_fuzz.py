@@ -155,7 +155,7 @@ class Stream:
 
     def __init__(self) -> None:
         self.live = LiveSite(CONFIG, T0)
-        self.metrics = Metrics(lambda: list(self.live.views().values()), lambda: self.live.version)
+        self.metrics = Metrics.of(self.live)
         self.now = T0
         self.sink = SiteFeed(self.live, self.metrics, lambda: self.now)
         self.dispatcher = Dispatcher(CONFIG.feeds, self.sink, 4096)

@@ -12,8 +12,8 @@ from parking.guidance import RouteTable, build_road_graph, rank
 from parking.guidance.pending import MAX_PENDING_PER_LOT, PendingArrivals
 from parking.guidance.routes import arrow_for
 from parking.guidance.service import GuidanceService, Needs, Origin
-from parking.observations import GateCounterObservation, LotObservation, SpotObservation
-from tests.site import T0, site_config
+from parking.observations import LotObservation, SpotObservation
+from tests.site import T0, fill_all, site_config
 
 CONFIG = site_config()
 # the board north stands at n1; these put it 11 m north of the road, on the node or not
@@ -43,15 +43,6 @@ def service(config: Config = CONFIG) -> GuidanceService:
 
 def s(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
-
-
-def fill_all(state: Availability) -> None:
-    state.apply(LotObservation("hospital", free=104, categories={"disabled": 4}), T0)  # counted empty
-    state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)
-    state.apply(LotObservation("tower", free=80), T0)
-    state.apply(LotObservation("mall", free=300), T0)
-    for n in range(1, 11):  # every general bay reports; S01 and S02 are free
-        state.apply(SpotObservation("street", f"S{n:02d}", occupied=n > 2), T0)
 
 
 class TestRoutes:

@@ -44,7 +44,7 @@ def test_the_real_day_lands_every_value_carried_forward() -> None:
     explicit = {lot: f"r{n}" for n, lot in enumerate(recorded, start=1)}
     mapping = lot_mapping(recorded, config, explicit)
     live = LiveSite(config, T0)
-    metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
+    metrics = Metrics.of(live)
     now = T0
     sink = SiteFeed(live, metrics, lambda: now)
     dispatcher = Dispatcher(config.feeds, sink, 4096)
@@ -90,7 +90,7 @@ def test_a_faulty_simulation_never_shows_a_count_out_of_range_or_breaks_ingest()
     faults = Faults(duplicate=0.1, reorder=0.1, silent=0.2, skew_s=30, garbage=0.05)
     sim = SiteSimulator(config, random.Random(3), time_scale=60, start=T0, faults=faults)
     live = LiveSite(config, T0)
-    metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
+    metrics = Metrics.of(live)
     now = T0
     dispatcher = Dispatcher(config.feeds, SiteFeed(live, metrics, lambda: now), 4096)
     batches = [sim.initial_messages(T0)]

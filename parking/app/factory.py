@@ -139,7 +139,7 @@ async def _live_site(app: web.Application) -> AsyncIterator[None]:
     store = app.get(STORE)
     if store is not None and store.state.up:
         await _restore(store, live, app)  # before anything reads the live site
-    metrics = Metrics(lambda: list(live.views().values()), lambda: live.version)
+    metrics = Metrics.of(live)
     metrics.watch_boards(lambda: seen.ages_s(clock()))
     lot_ids = [lot.id for lot in app[CONFIG].lots]
     metrics.watch_sources(

@@ -11,6 +11,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from parking.availability.views import LotView
+from parking.live import LiveSite
 from parking.types import STATUSES
 
 FRESHNESS = ("fresh", "degraded", "stale")
@@ -112,6 +113,11 @@ class Metrics:
     def watch_boards(self, ages: Callable[[], dict[str, float]]) -> None:
         """Expose seconds since each board was last seen, read from `ages` at scrape time."""
         self._board_ages = ages
+
+    @classmethod
+    def of(cls, live: LiveSite) -> Metrics:
+        """The metrics of one live site: lots and the state version read from it at scrape time."""
+        return cls(lambda: list(live.views().values()), lambda: live.version)
 
     def count_message(self, feed: str, result: str) -> None:
         """Count one feed message by feed format and result."""
