@@ -11,12 +11,12 @@ shows the true counts again the moment it ends. Pure: the time is passed in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, get_args
 
 from parking.availability.status import next_status
-from parking.availability.views import CategoryView, LotView
+from parking.availability.views import LotView
 from parking.config.models import Thresholds
 from parking.types import GENERAL, Status
 
@@ -54,8 +54,8 @@ class Override:
 def overlay(view: LotView, closed: bool, held: int, thresholds: Thresholds) -> LotView:
     """The view readers see with a lot closed and/or `held` spaces held back."""
     if closed:
-        closed_categories = {name: replace(cat, status="closed") for name, cat in view.categories.items()}
-        return replace(view, status="closed", categories=closed_categories)
+        closed_categories = {name: cat._replace(status="closed") for name, cat in view.categories.items()}
+        return view._replace(status="closed", categories=closed_categories)
     if held <= 0:
         return view
     categories = dict(view.categories)
@@ -63,7 +63,7 @@ def overlay(view: LotView, closed: bool, held: int, thresholds: Thresholds) -> L
     if general is not None and general.free is not None:
         free = max(0, general.free - held)
         status = _status(general.status, free, general.capacity, thresholds)
-        categories[GENERAL] = CategoryView(free, general.capacity, status, general.estimated)
+        categories[GENERAL] = general._replace(free=free, status=status)
     free_total = None if view.free is None else max(0, view.free - held)
     if general is not None:
         status = categories[GENERAL].status
@@ -71,7 +71,7 @@ def overlay(view: LotView, closed: bool, held: int, thresholds: Thresholds) -> L
         status = view.status
     else:
         status = _status(view.status, free_total, view.capacity, thresholds)
-    return replace(view, free=free_total, status=status, categories=categories)
+    return view._replace(free=free_total, status=status, categories=categories)
 
 
 def _status(shown: Status, free: int, capacity: int, thresholds: Thresholds) -> Status:

@@ -36,6 +36,10 @@ QOS = 1
 PROTOCOL_NAMES = {"mqttv5": "MQTT 5", "mqttv311": "MQTT 3.1.1"}
 OPERATION_TIMEOUT_S = 10.0  # aiomqtt's default, for the CONNACK and a clean disconnect
 RETAINED_EVENT_DETAIL = "a retained gate event; events are counted only when published live"
+# Topics whose template matches are remembered: a site's sensors and more. Longer topics are
+# matched every time, so a flood of distinct topics holds at most ~20 MB before it is dropped.
+MATCH_CACHE_TOPICS = 32_768
+MATCH_CACHE_TOPIC_CHARS = 256
 
 
 class FeedSink(Protocol):
@@ -72,6 +76,9 @@ class Dispatcher:
         ]
         self._sink = sink
         self._max_payload = max_payload_bytes
+        # topic -> the routes whose template matches it, with their fields: a feed's topics
+        # repeat, so each is matched against the templates once; bounded, as topics are not
+        self._matched: dict[str, tuple[tuple[str, Decoder, dict[str, str]], ...]] = {}
 
     @property
     def subscriptions(self) -> list[str]:
@@ -87,11 +94,10 @@ class Dispatcher:
         state (spot, lot total, gate counters) is applied, since applying it twice is harmless.
         """
         unknown: tuple[str, DecodeError] | None = None
-        for template, decode in self._routes:
-            fields = template.match(topic)
-            if fields is None:
-                continue
-            feed = template.feed
+        matched = self._matched.get(topic)
+        if matched is None:
+            matched = self._match(topic)
+        for feed, decode, fields in matched:
             if len(payload) > self._max_payload:
                 self._sink.reject(feed, "oversized", topic, payload, f"{len(payload)} bytes")
                 return
@@ -118,6 +124,24 @@ class Dispatcher:
             self._sink.reject(unknown[0], "unknown_device", topic, payload, unknown[1].detail)
         else:
             self._sink.reject("unknown", "bad_topic", topic, payload, "matches no feed template")
+
+    def _match(self, topic: str) -> tuple[tuple[str, Decoder, dict[str, str]], ...]:
+        """The routes matching a topic, in config order, remembered for its next message."""
+        matched = tuple(
+            (template.feed, decode, fields)
+            for template, decode in self._routes
+            if (fields := template.match(topic)) is not None
+        )
+        if len(topic) <= MATCH_CACHE_TOPIC_CHARS:
+            if len(self._matched) >= MATCH_CACHE_TOPICS:
+                self._matched.clear()  # a flood of distinct topics costs re-matching, not memory
+            self._matched[topic] = matched
+        return matched
+
+    @property
+    def remembered_topics(self) -> int:
+        """Topics whose matches are remembered now (at most MATCH_CACHE_TOPICS)."""
+        return len(self._matched)
 
 
 def direct_dispatch_queue(dispatcher: Dispatcher) -> type[asyncio.Queue[aiomqtt.Message]]:

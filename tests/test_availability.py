@@ -523,6 +523,13 @@ class TestStatus:
         view = state.view("tower")
         assert (view.status, view.categories["general"].status) == ("closed", "closed")
 
+    def test_a_lot_opening_on_an_unchanged_count_shows_its_status(self, state: Availability) -> None:
+        state.apply(LotObservation("tower", free=0), T0.replace(hour=5, minute=55))
+        assert state.view("tower").status == "closed"
+        state.tick(T0.replace(hour=6))
+        view = state.view("tower")
+        assert (view.status, view.categories["general"].status, view.free) == ("full", "full", 0)
+
     def test_opening_hours_are_read_on_the_site_clock(self) -> None:
         state = Availability(site_config(**{"timezone: UTC": "timezone: Asia/Shanghai"}), T0)
         state.apply(LotObservation("tower", free=100), T0)  # 16:00 in Shanghai

@@ -19,6 +19,7 @@ from parking.observations import (
     LotObservation,
     SpotObservation,
 )
+from sensors import ingest
 from sensors.decoders import DECODERS, Decoder, decode_gate, decode_lot, decode_spot
 from sensors.ingest import Dispatcher
 from sensors.topics import TopicTemplate
@@ -559,3 +560,26 @@ class TestDispatcher:
             "parking/p1/gates/west", b'{"event": "up"}', retain=True
         )
         assert sink.rejected == [("gate", "unknown_value")]
+
+    def test_a_topic_seen_again_routes_as_it_did_the_first_time(self) -> None:
+        sink = self.Sink()
+        dispatcher = Dispatcher(default_feeds(), sink, 4096)
+        for _ in range(2):
+            dispatcher.dispatch("parking/p1/spots/a7", b"1")
+            dispatcher.dispatch("parking/p1/weather", b"1")
+        assert sink.seen == [("spot", SpotObservation("p1", "a7", True))] * 2
+        assert sink.rejected == [("unknown", "bad_topic")] * 2
+
+    def test_a_flood_of_distinct_topics_is_remembered_only_up_to_a_bound(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(ingest, "MATCH_CACHE_TOPICS", 100)
+        sink = self.Sink()
+        dispatcher = Dispatcher(default_feeds(), sink, 4096)
+        for n in range(1_000):
+            dispatcher.dispatch(f"parking/lot{n}/spots/a", b"1")
+        remembered = dispatcher.remembered_topics
+        dispatcher.dispatch("parking/p1/spots/" + "x" * ingest.MATCH_CACHE_TOPIC_CHARS, b"1")
+        assert 0 < remembered <= 100
+        assert dispatcher.remembered_topics == remembered  # a long topic is matched, not remembered
+        assert len(sink.seen) == 1_001

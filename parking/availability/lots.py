@@ -95,7 +95,8 @@ class LotState:
     truths: int = 0  # lot-level counts applied since the start: a gate lot is unknown until one
     rate: float | None = None
     flags: tuple[bool, bool, bool, str] | None = None  # (fresh, open, split current, freshness) last refresh
-    hours_at: int | None = None
+    hours_from: datetime | None = None  # `hours` hold from this whole second ...
+    hours_until: datetime | None = None  # ... to the next
     hours: tuple[bool, bool] = (True, True)
 
 
@@ -112,7 +113,7 @@ def apply_lot(state: LotState, obs: LotObservation, ts: datetime | None, anomali
     if obs.capacity is not None and obs.capacity != state.capacity:
         anomalies.append("capacity_mismatch")
     named = obs.categories
-    if any(category not in state.capacities for category in named):
+    if named and not named.keys() <= state.capacities.keys():
         anomalies.append("unknown_category")
     moved = state.total
     state.total = total = _clamp(obs.free, state.capacity, anomalies)

@@ -59,8 +59,11 @@ def freshness_of(state: LotState, fresh: bool, now: datetime) -> Freshness:
     """Stale without any fresh source; degraded when an expected source is not fresh or bays are unknown."""
     if not fresh:
         return "stale"
+    oldest = now - state.freshness  # a source last seen before this is not fresh (as is_fresh says)
+    seen = state.seen
     for source in state.sources:
-        if not is_fresh(state, source, now):
+        at = seen.get(source)
+        if at is None or at < oldest:
             return "degraded"
     for category, live in state.reported.items():
         if live < state.capacities[category]:

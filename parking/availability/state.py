@@ -64,6 +64,8 @@ class Outcome:
 # Outcomes without anomalies are shared: one is made per message otherwise.
 _PLAIN: dict[str, Outcome] = {r: Outcome(r) for r in get_args(Result)}
 _APPLIED_CHANGED = Outcome("applied", changed=True)
+_COUNTED: frozenset[Status] = frozenset({"open", "almost_full", "full"})  # statuses of a known count
+_SECOND = timedelta(seconds=1)
 
 
 class Availability:
@@ -183,14 +185,15 @@ class Availability:
 
     def _hours(self, state: LotState, now: datetime) -> tuple[bool, bool]:
         """(open, accepts visitors) at `now`; windows have whole-second precision, so cache per second."""
-        second = int(now.timestamp())
-        if state.hours_at != second:
+        since, until = state.hours_from, state.hours_until
+        if since is None or until is None or not since <= now < until:
             local = now.astimezone(self._tz)
             state.hours = (
                 within(state.spec.opening_hours, local),
                 within(state.spec.guidance_windows, local),
             )
-            state.hours_at = second
+            state.hours_from = since = now.replace(microsecond=0)
+            state.hours_until = since + _SECOND
         return state.hours
 
     def _refresh(self, state: LotState, now: datetime, touched: tuple[str, ...] | None = None) -> bool:
@@ -201,7 +204,9 @@ class Availability:
         category views whose count and status are the same, and the view itself.
         """
         is_open, accepts_visitors = self._hours(state, now)
-        fresh = state.last_seen is not None and now - state.last_seen <= state.freshness
+        oldest = now - state.freshness  # last seen before this: not fresh
+        last_seen = state.last_seen
+        fresh = last_seen is not None and last_seen >= oldest
         if not fresh:
             state.samples.clear()
         # with bays, the lot system's split holds only while it (or a gate moving it) is current
@@ -219,15 +224,17 @@ class Availability:
             estimated = count is not None and category == GENERAL and state.general_estimated
             live = state.reported.get(category)
             unknown = None if live is None else capacity - live
+            old = state.categories.get(category)
             status: Status
             if not is_open:
                 status = "closed"
             elif count is None:
                 status = "unknown"
+            elif old is not None and old.free == count and old.status in _COUNTED:
+                status = old.status  # an unchanged count keeps its status (next_status is idempotent)
             else:
                 status = next_status(state.statuses.get(category, "open"), count, capacity, state.thresholds)
             state.statuses[category] = status
-            old = state.categories.get(category)
             if (
                 old is None
                 or old.free != count

@@ -1,9 +1,13 @@
-"""What the rest of the engine reads about a lot: frozen snapshots."""
+"""What the rest of the engine reads about a lot: immutable snapshots.
+
+Named tuples, not frozen dataclasses: the live site builds a view on every
+message that changes one, and a frozen dataclass of nine fields costs four
+times as much to build (docs/bench: decode and apply).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from parking.types import GENERAL, Status, Trend
 
@@ -12,8 +16,7 @@ __all__ = ["CategoryView", "Freshness", "LotView", "Status", "Trend"]
 Freshness = Literal["fresh", "degraded", "stale"]
 
 
-@dataclass(frozen=True, slots=True)
-class CategoryView:
+class CategoryView(NamedTuple):
     """Free spaces of one category (general, disabled, ev, ...) in a lot.
 
     `estimated` is True when `free` was not sent but derived conservatively: general
@@ -28,8 +31,7 @@ class CategoryView:
     unknown: int | None = None  # of a category with bay sensors: bays not live (silent, or never heard)
 
 
-@dataclass(frozen=True, slots=True)
-class LotView:
+class LotView(NamedTuple):
     """A lot as it is now. `free` is None whenever the count is not known.
 
     `free` is the lot's total over all categories. Lot and gate lots keep their

@@ -9,7 +9,7 @@ from sensors.decoders.lorawan import LorawanDecoder
 from sensors.decoders.lot import decode_lot
 from sensors.decoders.spot import decode_spot
 
-Decoder = Callable[[dict[str, str], bytes], Observation]
+Decoder = Callable[[dict[str, str], bytes], Observation]  # fields are shared: read them, never change them
 
 DECODERS: dict[str, Decoder] = {
     "spot": decode_spot,

@@ -49,6 +49,8 @@ def optional_count(data: dict[str, Any], key: str) -> int | None:
 
 
 def _non_negative(key: str, value: object) -> int:
+    if type(value) is int and 0 <= value <= MAX_COUNT:
+        return value  # the common case, checked first: one message carries several counts
     if isinstance(value, float) and value.is_integer():
         # 3.0 is the count 3; orjson also reads an integer beyond 64 bits (2**64) as a whole float,
         # which must be out_of_range like any other count above MAX_COUNT, not wrong_type.
