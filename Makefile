@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench mutation install clean evaluate-helsinki
+.PHONY: demo test lint bench mutation mutation-decoders install clean evaluate-helsinki
 
 $(BIN)/parking-guide: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ mutation: install  ## mutation testing of the domain (docs/testing.md); lists th
 	rm -rf mutants
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results | grep -v ': caught by type check$$' || true
+
+mutation-decoders: install  ## mutation testing of the feed decoders and topic matcher alone (a shorter run)
+	$(BIN)/pip install --quiet -e '.[dev,mutation]'
+	rm -rf mutants && mkdir mutants
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/mutmut run --max-children 2 'sensors.*' > mutants/run.log \
+		|| { tail -n 40 mutants/run.log; exit 1; }
+	$(BIN)/mutmut results --all true | grep '^ *sensors\.' | grep -v ': killed$$\|: caught by type check$$' || true
 
 clean:
 	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache mutants

@@ -193,6 +193,48 @@ def test_a_gate_message_with_an_event_is_an_event_whatever_else_it_carries() -> 
     assert isinstance(obs, GateEventObservation)
 
 
+def test_a_gate_event_carries_the_category_the_gate_names() -> None:
+    obs = decode_gate(GATE, b'{"event": "entry", "category": "disabled", "seq": 5}')
+    assert obs == GateEventObservation("general-cp", "west", "entry", seq=5, category="disabled")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(b'{"event": "exit"}', id="absent"),
+        pytest.param(b'{"event": "exit", "category": null}', id="null"),
+    ],
+)
+def test_a_gate_event_without_a_category_has_none(payload: bytes) -> None:
+    obs = decode_gate(GATE, payload)
+    assert isinstance(obs, GateEventObservation)
+    assert obs.category is None
+
+
+@pytest.mark.parametrize(
+    "category",
+    [
+        pytest.param(b'"Disabled"', id="upper-case"),
+        pytest.param(b'""', id="empty"),
+        pytest.param(b'"2wheel"', id="leading-digit"),
+        pytest.param(b'"ev charging"', id="space"),
+        pytest.param(b'"%s"' % (b"e" * 65), id="65-characters"),
+        pytest.param(b"3", id="number"),
+        pytest.param(b'["ev"]', id="array"),
+    ],
+)
+def test_a_gate_event_category_that_is_not_a_category_name_is_wrong_type(category: bytes) -> None:
+    error = decode_error(decode_gate, GATE, b'{"event": "entry", "category": %s}' % category)
+    assert error.reason == "wrong_type"
+    assert "'category'" in error.detail
+
+
+def test_a_gate_event_category_may_be_64_characters_long() -> None:
+    obs = decode_gate(GATE, b'{"event": "entry", "category": "%s"}' % (b"e" * 64))
+    assert isinstance(obs, GateEventObservation)
+    assert obs.category == "e" * 64
+
+
 # -- timestamps ----------------------------------------------------------------
 
 
@@ -224,6 +266,17 @@ def test_an_offset_timestamp_keeps_its_offset() -> None:
     assert obs.ts is not None
     assert obs.ts.utcoffset() == timedelta(hours=8)
     assert obs.ts == TS
+
+
+def test_an_epoch_of_exactly_ten_to_the_ten_is_still_seconds() -> None:
+    """Only values above 10**10 are milliseconds: 10**10 itself is 2286-11-20 in seconds."""
+    obs = decode_spot(SPOT, b'{"occupied": true, "ts": 10000000000}')
+    assert obs.ts == datetime(2286, 11, 20, 17, 46, 40, tzinfo=UTC)
+
+
+def test_the_first_second_after_1970_is_a_time() -> None:
+    obs = decode_spot(SPOT, b'{"occupied": true, "ts": 1}')
+    assert obs.ts == datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -329,6 +382,14 @@ def test_a_bad_payload_raises_decode_error_with_its_reason(feed: str, payload: b
         pytest.param("gate", b'{"entries": 1}', "'exits'", id="gate-exits"),
         pytest.param("gate", b'{"event": "sideways"}', "'sideways'", id="gate-event"),
         pytest.param("gate", b'{"event": "entry", "ts": "soon"}', "'ts'", id="gate-ts"),
+        pytest.param("spot", b"{}", "'occupied'", id="spot-occupied-missing"),
+        pytest.param("lot", b'{"free": 3, "categories": [1]}', "'categories'", id="lot-categories"),
+        pytest.param("gate", b'{"event": "entry", "category": 7}', "'category'", id="gate-category"),
+        # JSON that is not an object: what it is instead
+        pytest.param("lot", b"[37, 300]", "list", id="lot-array"),
+        pytest.param("spot", b'"parked"', "str", id="spot-string"),
+        # not JSON: the parser's own words, with where it stopped
+        pytest.param("lot", b'{"free": 37', "(char 11)", id="lot-truncated"),
     ],
 )
 def test_the_detail_names_what_was_wrong_for_the_log(feed: str, payload: bytes, field: str) -> None:
@@ -416,6 +477,74 @@ def test_match_is_none_for_a_topic_not_of_the_template(template: TopicTemplate, 
     assert template.match(topic) is None
 
 
+# Templates with shared levels, built inside each test: a template built at import would be built
+# before mutmut activates a mutant of the code that builds it (docs/testing.md).
+TTN_TOPIC = "v3/{app}@{tenant}/devices/{device}/up"
+PREFIXED_TOPIC = "site/lot-{lot}/bay-{spot}"
+SUFFIXED_TOPIC = "lots/{lot}.json"
+
+
+@pytest.mark.parametrize(
+    ("template", "topic", "fields"),
+    [
+        pytest.param(
+            TTN_TOPIC,
+            "v3/app1@ttn/devices/dev1/up",
+            {"app": "app1", "tenant": "ttn", "device": "dev1"},
+            id="placeholders-around-text",
+        ),
+        pytest.param(PREFIXED_TOPIC, "site/lot-p1/bay-A-17", {"lot": "p1", "spot": "A-17"}, id="text-before"),
+        pytest.param(SUFFIXED_TOPIC, "lots/tower.json", {"lot": "tower"}, id="text-after"),
+    ],
+)
+def test_placeholders_sharing_a_level_with_text_are_read_back(
+    template: str, topic: str, fields: dict[str, str]
+) -> None:
+    assert TopicTemplate("feed", template).match(topic) == fields
+
+
+@pytest.mark.parametrize(
+    ("template", "topic"),
+    [
+        pytest.param(TTN_TOPIC, "v3/app1-ttn/devices/dev1/up", id="separator-missing"),
+        pytest.param(TTN_TOPIC, "v3/@ttn/devices/dev1/up", id="empty-before-the-separator"),
+        pytest.param(TTN_TOPIC, "v3/app1@/devices/dev1/up", id="empty-after-the-separator"),
+        pytest.param(PREFIXED_TOPIC, "site/lot-p1/bay-", id="empty-after-the-text"),
+        pytest.param(PREFIXED_TOPIC, "site/lxt-p1/bay-7", id="text-before-differs"),
+        pytest.param(PREFIXED_TOPIC, "site/p1/bay-7", id="text-before-missing"),
+        pytest.param(SUFFIXED_TOPIC, "lots/towerxjson", id="dot-is-literal"),
+    ],
+)
+def test_a_shared_level_matches_only_with_its_text_and_non_empty_values(template: str, topic: str) -> None:
+    assert TopicTemplate("feed", template).match(topic) is None
+
+
+def test_in_a_shared_level_the_first_placeholder_ends_at_the_first_separator() -> None:
+    fields = TopicTemplate("ttn-v3", TTN_TOPIC).match("v3/a@b@c/devices/d/up")
+    assert fields == {"app": "a", "tenant": "b@c", "device": "d"}
+
+
+@pytest.mark.parametrize(
+    ("template", "topic", "field"),
+    [
+        pytest.param("parking/{lot}/spots/{spot}", "parking/p1/spots/a\nb", "spot", id="whole-level"),
+        pytest.param(TTN_TOPIC, "v3/a\nb@ttn/devices/d/up", "app", id="shared-level"),
+    ],
+)
+def test_a_placeholder_value_may_hold_any_character_even_a_newline(
+    template: str, topic: str, field: str
+) -> None:
+    fields = TopicTemplate("feed", template).match(topic)
+    assert fields is not None
+    assert fields[field] == "a\nb"
+
+
+def test_the_placeholders_are_named_in_the_order_they_appear() -> None:
+    template = TopicTemplate("ttn-v3", TTN_TOPIC)
+    assert template.placeholders == ("app", "tenant", "device")
+    assert template.subscription == "v3/+/devices/+/up"
+
+
 def test_format_builds_a_topic_that_matches_back() -> None:
     topic = SPOT_TOPICS.format(lot="heping-street", spot="SE1")
     assert topic == "parking/heping-street/spots/SE1"
@@ -449,6 +578,17 @@ class TestCorruptValues:
         with pytest.raises(DecodeError) as caught:
             decode_lot({"lot": "p1"}, payload)
         assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(b'{"free": 9007199254740992}', id="integer"),
+        pytest.param(b'{"free": 9007199254740992.0}', id="whole-float"),
+    ],
+)
+def test_the_largest_count_is_two_to_the_53(payload: bytes) -> None:
+    assert decode_lot(LOT, payload).free == 2**53
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ import pytest
 
 from parking.availability import Availability
 from parking.config import Config
+from parking.config.models import Device, FeedEntry
 from parking.errors import DecodeError
 from parking.observations import SpotObservation
 from sensors.decoders import decoder_for
@@ -67,6 +68,23 @@ def chirpstack(**fields: Any) -> dict[str, Any]:
     return data
 
 
+def feed_entry(config: Config, fmt: str) -> FeedEntry:
+    return next(entry for entry in config.feeds if entry.format == fmt)
+
+
+def decode_with(fmt: str, fields: dict[str, str], data: dict[str, Any]) -> SpotObservation:
+    """Decode with the LoRaWAN site's feed of that format and these topic fields."""
+    obs = decoder_for(feed_entry(lorawan_site(), fmt))(fields, json.dumps(data).encode())
+    assert isinstance(obs, SpotObservation)
+    return obs
+
+
+def decode_error(fmt: str, data: dict[str, Any], fields: dict[str, str] | None = None) -> DecodeError:
+    with pytest.raises(DecodeError) as info:
+        decode_with(fmt, fields or {}, data)
+    return info.value
+
+
 def decode(config: Config, fmt: str, topic: str, data: dict[str, Any]) -> SpotObservation:
     entry = next(entry for entry in config.feeds if entry.format == fmt)
     fields = {"device": topic.split("/")[3]} if fmt == "ttn-v3" else {"dev_eui": topic.split("/")[3]}
@@ -113,6 +131,135 @@ class TestTheThingsStack:
             decode(lorawan_site(), "ttn-v3", TTN_TOPIC, ttn(occupied=value))
         assert info.value.reason == "wrong_type"
 
+    def test_the_uplinks_device_id_wins_over_the_topics(self) -> None:
+        # the topic names another mapped device: the uplink's own id is looked up first
+        obs = decode_with("ttn-v3", {"device": "0004a30b001c0999"}, ttn(occupied=True))
+        assert obs.spot == "S01"
+
+    def test_without_a_device_id_the_dev_eui_finds_the_device(self) -> None:
+        data = ttn(occupied=True)
+        data["end_device_ids"] = {"dev_eui": "0004A30B001C0999"}
+        assert decode_with("ttn-v3", {"device": "dev1"}, data).spot == "S02"
+
+    def test_without_end_device_ids_the_topics_device_finds_the_device(self) -> None:
+        data = ttn(occupied=True)
+        del data["end_device_ids"]
+        assert decode_with("ttn-v3", {"device": "dev1"}, data).spot == "S01"
+
+    def test_without_end_device_ids_or_a_topic_device_the_topics_dev_eui_finds_it(self) -> None:
+        data = ttn(occupied=True)
+        del data["end_device_ids"]
+        assert decode_with("ttn-v3", {"dev_eui": "0004a30b001c0999"}, data).spot == "S02"
+
+    @pytest.mark.parametrize("device_id", [17, True, ["dev1"]])
+    def test_a_device_id_that_is_not_a_string_is_wrong_type(self, device_id: object) -> None:
+        data = ttn(occupied=True)
+        data["end_device_ids"]["device_id"] = device_id
+        assert decode_error("ttn-v3", data).reason == "wrong_type"
+
+    def test_an_uplink_without_uplink_message_is_missing_field(self) -> None:
+        data = fixture("ttn-v3-uplink.json")
+        del data["uplink_message"]
+        error = decode_error("ttn-v3", data)
+        assert error.reason == "missing_field"
+        assert "'uplink_message'" in error.detail
+
+    @pytest.mark.parametrize("field", ["uplink_message", "end_device_ids", "decoded_payload"])
+    def test_a_part_of_the_uplink_that_is_not_an_object_is_wrong_type(self, field: str) -> None:
+        data = ttn(occupied=True)
+        if field == "decoded_payload":
+            data["uplink_message"][field] = [True]
+        else:
+            data[field] = "x"
+        error = decode_error("ttn-v3", data)
+        assert error.reason == "wrong_type"
+        assert repr(field) in error.detail
+
+    def test_an_uplink_without_decoded_payload_is_a_heartbeat(self) -> None:
+        data = fixture("ttn-v3-uplink.json")
+        del data["uplink_message"]["decoded_payload"]
+        assert decode_with("ttn-v3", {}, data).occupied is None
+
+    def test_without_the_uplinks_receipt_time_the_messages_orders_it(self) -> None:
+        data = ttn(occupied=True)
+        del data["uplink_message"]["received_at"]
+        obs = decode_with("ttn-v3", {}, data)
+        assert obs.ts == datetime(2020, 2, 12, 15, 15, 46, 14773, tzinfo=UTC)
+
+    def test_the_codecs_battery_is_kept(self) -> None:
+        data = ttn(occupied=True)
+        data["uplink_message"]["decoded_payload"]["battery"] = 87
+        assert decode_with("ttn-v3", {}, data).battery == 87.0
+
+    def test_without_a_codec_battery_the_last_battery_percentage_is_kept(self) -> None:
+        data = ttn(occupied=True, last_battery_percentage={"f_cnt": 1, "value": 64.5})
+        assert decode_with("ttn-v3", {}, data).battery == 64.5
+
+    def test_the_codecs_battery_wins_over_the_last_battery_percentage(self) -> None:
+        data = ttn(occupied=True, last_battery_percentage={"f_cnt": 1, "value": 64.5})
+        data["uplink_message"]["decoded_payload"]["battery"] = 87
+        assert decode_with("ttn-v3", {}, data).battery == 87.0
+
+    @pytest.mark.parametrize("battery", [True, "87", {"percent": 87}])
+    def test_a_battery_that_is_not_a_number_is_left_out(self, battery: object) -> None:
+        data = ttn(occupied=True)
+        data["uplink_message"]["decoded_payload"]["battery"] = battery
+        assert decode_with("ttn-v3", {}, data).battery is None
+
+    def test_the_best_gateway_gives_the_signal(self) -> None:
+        receptions = [
+            {"gateway_ids": {"gateway_id": "far"}, "rssi": -110, "snr": -3},
+            {"gateway_ids": {"gateway_id": "near"}, "rssi": -60, "snr": 9.25},
+            {"gateway_ids": {"gateway_id": "mid"}, "rssi": -80, "snr": 4},
+        ]
+        obs = decode_with("ttn-v3", {}, ttn(occupied=True, rx_metadata=receptions))
+        assert (obs.rssi, obs.snr) == (-60.0, 9.25)
+
+    def test_a_reception_that_is_not_an_object_or_has_no_rssi_is_skipped(self) -> None:
+        receptions = ["gtw0", {"snr": 12}, {"rssi": -70, "snr": 2}]
+        obs = decode_with("ttn-v3", {}, ttn(occupied=True, rx_metadata=receptions))
+        assert (obs.rssi, obs.snr) == (-70.0, 2.0)
+
+    @pytest.mark.parametrize("receptions", [None, [], {"rssi": -70}], ids=["absent", "empty", "object"])
+    def test_without_a_list_of_receptions_there_is_no_signal(self, receptions: object) -> None:
+        data = ttn(occupied=True)
+        data["uplink_message"]["rx_metadata"] = receptions
+        obs = decode_with("ttn-v3", {}, data)
+        assert (obs.rssi, obs.snr) == (None, None)
+
+    @pytest.mark.parametrize(
+        ("value", "occupied"),
+        [
+            pytest.param(True, True, id="true"),
+            pytest.param(False, False, id="false"),
+            pytest.param(1, True, id="1"),
+            pytest.param(0, False, id="0"),
+            pytest.param(1.0, True, id="1.0"),
+            pytest.param(0.0, False, id="0.0"),
+            pytest.param("occupied", True, id="occupied"),
+            pytest.param("free", False, id="free"),
+            pytest.param("vacant", False, id="vacant"),
+            pytest.param("true", True, id="true-word"),
+            pytest.param("false", False, id="false-word"),
+            pytest.param(" Occupied ", True, id="spaced-capitalised"),
+        ],
+    )
+    def test_every_documented_occupied_value_is_read(self, value: object, occupied: bool) -> None:
+        assert decode_with("ttn-v3", {}, ttn(occupied=value)).occupied is occupied
+
+    def test_the_feeds_occupied_field_may_be_a_dotted_path(self) -> None:
+        entry = FeedEntry(
+            format="ttn-v3",
+            topic="v3/{app}@{tenant}/devices/{device}/up",
+            occupied_field="status.occupied",
+            devices={"dev1": Device(lot="street", spot="S01")},
+        )
+        data = fixture("ttn-v3-uplink.json")
+        data["uplink_message"]["decoded_payload"] = {"status": {"occupied": True}}
+        obs = decoder_for(entry)({}, json.dumps(data).encode())
+        assert isinstance(obs, SpotObservation)
+        assert obs.occupied is True
+
 
 class TestChirpStack:
     def test_the_documented_up_event_is_a_heartbeat_with_its_signal(self) -> None:
@@ -137,6 +284,33 @@ class TestChirpStack:
         data = chirpstack(object={"occupied": True}, fCnt=42)
         del data["deduplicationId"]
         assert decode(lorawan_site(), "chirpstack-v4", CS_TOPIC, data).uplink == "f42"
+
+    def test_without_device_info_the_topics_dev_eui_finds_the_device(self) -> None:
+        data = chirpstack(object={"occupied": True})
+        del data["deviceInfo"]
+        topic = {"dev_eui": "0101010101010102", "device": "0101010101010103"}
+        assert decode_with("chirpstack-v4", topic, data).spot == "S04"
+
+    def test_without_a_dev_eui_anywhere_the_topics_device_finds_the_device(self) -> None:
+        data = chirpstack(object={"occupied": True})
+        del data["deviceInfo"]["devEui"]
+        assert decode_with("chirpstack-v4", {"device": "0101010101010103"}, data).spot == "S05"
+
+    @pytest.mark.parametrize("dedup", [42, True, {"id": "x"}])
+    def test_a_deduplication_id_that_is_not_a_string_is_wrong_type(self, dedup: object) -> None:
+        error = decode_error("chirpstack-v4", chirpstack(deduplicationId=dedup))
+        assert error.reason == "wrong_type"
+        assert "'deduplicationId'" in error.detail
+
+    def test_without_a_deduplication_id_or_fcnt_it_is_frame_zero(self) -> None:
+        data = chirpstack(object={"occupied": True})
+        del data["deduplicationId"]
+        assert decode_with("chirpstack-v4", {}, data).uplink == "f0"
+
+    def test_an_object_that_is_not_an_object_is_wrong_type(self) -> None:
+        error = decode_error("chirpstack-v4", chirpstack(object=[1]))
+        assert error.reason == "wrong_type"
+        assert "'object'" in error.detail
 
 
 class TestUplinksChangeCounts:
