@@ -1,8 +1,9 @@
 """Expected space on arrival: what a lot will have left when a driver sent now gets there.
 
-free now - the lot's fill over the drive - drivers already sent and not arrived -
-spaces held back. From that, the chance the lot is full on arrival, and what that
-costs: driving on to the best other lot (docs/guidance.md). Pure: values in, values out.
+free now (ops hold-backs and closures already applied to the view) - the lot's fill
+over the drive - drivers already sent and not arrived. From that, the chance the
+lot is full on arrival, and what that costs: driving on to the best other lot
+(docs/guidance.md). Pure: values in, values out.
 """
 
 from __future__ import annotations
@@ -20,23 +21,15 @@ FULL_BELOW = 0.5  # a lot is full on arrival when the spaces left round to none
 
 
 @dataclass(frozen=True, slots=True)
-class LotOverride:
-    """An operator's word on a lot: spaces held back (not for visitors) and whether it is closed."""
-
-    held: int = 0
-    closed: bool = False
-
-
-@dataclass(frozen=True, slots=True)
 class Outlook:
-    """What the ranking knows beyond the live views, at one moment: drivers on their way and overrides.
+    """What the ranking knows beyond the live views, at one moment: drivers on their way.
 
     `pending` is per lot, for the category being ranked (weighted: a board adds
-    fractions of a driver).
+    fractions of a driver). Hold-backs and closures are not here: the ops overrides
+    are already applied to the views (parking/overrides.py), the one input for them.
     """
 
     pending: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
-    overrides: Mapping[str, LotOverride] = field(default_factory=lambda: MappingProxyType({}))
 
 
 NO_OUTLOOK = Outlook()
@@ -71,20 +64,19 @@ def reserve_for(capacity: int, params: GuidanceConfig) -> float:
     return max(float(params.reserve_spaces), params.reserve_share * capacity)
 
 
-def usable_free(view: LotView, category: str, outlook: Outlook) -> int | None:
-    """Free spaces a visitor may take now: the category's count less hold-backs; None if closed or unknown."""
-    override = outlook.overrides.get(view.id)
+def usable_free(view: LotView, category: str) -> int | None:
+    """Free spaces a visitor may take now (the view has hold-backs off); None if closed or unknown."""
     cat = view.categories.get(category)
-    if cat is None or cat.free is None or (override is not None and override.closed):
+    if cat is None or cat.free is None or cat.status == "closed":
         return None
-    return cat.free - (override.held if override is not None else 0)
+    return cat.free
 
 
 def expect(
     view: LotView, category: str, drive_s: float, outlook: Outlook, params: GuidanceConfig
 ) -> Expectation | None:
     """What a driver arriving in `drive_s` can expect at a lot (None: nothing usable now)."""
-    free = usable_free(view, category, outlook)
+    free = usable_free(view, category)
     if free is None or free < 1:
         return None
     cat = view.categories[category]

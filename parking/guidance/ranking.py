@@ -161,7 +161,7 @@ def _onward_s(
         return None
     then = np.full(len(model.lots), np.inf)
     for route, view, _, expectation in usable:
-        free = usable_free(view, category, outlook)
+        free = usable_free(view, category)
         column = model.lots.get(route.lot)
         if (
             column is not None
