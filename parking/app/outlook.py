@@ -80,7 +80,9 @@ class GuidanceOutlook:
                 best = self._guidance.for_board(board_id, views, self.for_board(category)).best
                 if best is not None and best.cost is not None:
                     weight = per_h * elapsed_s / 3600.0
-                    self._pending.add(best.lot, now, best.cost.drive_s, weight, category)
+                    # a queue answer's drivers are on their way until the wait is over
+                    eta_s = best.cost.drive_s + best.cost.wait_s
+                    self._pending.add(best.lot, now, eta_s, weight, category)
         self._take_snapshot(now)
 
     def _settle_arrivals(self, views: Mapping[str, LotView], now: datetime) -> None:

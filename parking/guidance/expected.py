@@ -79,6 +79,13 @@ def expect(
     free = usable_free(view, category)
     if free is None or free < 1:
         return None
+    return expect_from(view, category, free, drive_s, outlook, params)
+
+
+def expect_from(
+    view: LotView, category: str, free: int, drive_s: float, outlook: Outlook, params: GuidanceConfig
+) -> Expectation:
+    """The expectation from a usable free count, which may be none (a full lot: the queue answer)."""
     cat = view.categories[category]
     rate = view.fill_rate_per_h or 0.0
     share = cat.capacity / view.capacity if view.capacity else 1.0
@@ -92,6 +99,24 @@ def expect(
     return Expectation(
         expected, reserve_for(cat.capacity, params), normal_cdf((FULL_BELOW - expected) / sigma)
     )
+
+
+def wait_s(
+    view: LotView, category: str, drive_s: float, expectation: Expectation, params: GuidanceConfig
+) -> float:
+    """How long a driver arriving in `drive_s` waits at the gate for a space, in expectation.
+
+    The driver needs the lot to free 1 - expected_free spaces (drivers already sent
+    are ahead of them). An occupied space frees on average once a `mean_stay_s`, so
+    the lot frees occupied / mean_stay_s spaces a second from now; the ones freed
+    during the drive count, so the wait is what is left of that time on arrival.
+    """
+    needed = 1.0 - expectation.expected_free
+    if needed <= 0.0:
+        return 0.0
+    cat = view.categories[category]
+    occupied = max(1.0, float(cat.capacity - (cat.free or 0)))
+    return max(0.0, needed * params.mean_stay_s / occupied - drive_s)
 
 
 def normal_cdf(z: float) -> float:
