@@ -13,7 +13,7 @@ from parking.availability import Availability, LotView
 from parking.availability.views import CategoryView
 from parking.config import Config
 from parking.guidance import RouteTable, build_road_graph, rank, ranking
-from parking.guidance.expected import Outlook
+from parking.guidance.expected import Outlook, expect
 from parking.guidance.pending import MAX_PENDING_PER_LOT, PendingArrivals
 from parking.guidance.routes import arrow_for
 from parking.guidance.service import GuidanceService, Needs, Origin, Recommendation
@@ -309,3 +309,26 @@ class TestQueueAnswer:
         assert decision.best.queue
         line = next(line for line in compose_lines(decision, defaultdict(str)) if line.lot == "mall")
         assert (line.display, line.arrow is not None, line.minutes) == ("QUEUE", True, 5)  # 263.7 s
+
+
+class TestDriversAlreadySent:
+    def test_drivers_sent_who_arrived_are_not_counted_again_in_the_fill_rate(self) -> None:
+        # the tower's free count fell by 120 an hour; 90 of those an hour were drivers we sent
+        # (ETAs in the last 15 minutes), so only 30 an hour are its own and count over the drive
+        cap = 210
+        tower = LotView(
+            "tower", "open", 40, cap, "falling", -120.0, {GENERAL: CategoryView(40, cap, "open")}, True
+        )
+        pending = PendingArrivals(slack_s=300)
+        for minute in range(15):
+            pending.add("tower", T0 + s(60 * minute - 60), 60.0, weight=1.5)  # due each minute
+        now = T0 + s(15 * 60 - 1)
+        arrived = pending.arrived_per_h("tower", now, timedelta(minutes=15))
+        assert arrived == pytest.approx(90.0)
+        seen = Outlook(arrived_per_h=MappingProxyType({"tower": arrived}))
+        got = expect(tower, GENERAL, 600.0, seen, CONFIG.guidance)
+        assert got is not None
+        assert got.expected_free == pytest.approx(40 - 30 * 600 / 3600)
+        blind = expect(tower, GENERAL, 600.0, Outlook(), CONFIG.guidance)
+        assert blind is not None
+        assert blind.expected_free == pytest.approx(40 - 120 * 600 / 3600)

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
 
+from parking.availability.status import TREND_WINDOW
 from parking.availability.views import LotView
 from parking.config.models import Config
 from parking.guidance.expected import Outlook
@@ -58,7 +59,7 @@ class GuidanceOutlook:
 
     def for_answer(self, category: str, now: datetime) -> Outlook:
         """The outlook for a driver's answer now: every pending arrival recorded so far."""
-        return Outlook(MappingProxyType(self._pending.counts(now, category)))
+        return Outlook(MappingProxyType(self._pending.counts(now, category)), self._arrived(now, category))
 
     def for_board(self, category: str) -> Outlook:
         """The outlook boards read: as of the last refresh."""
@@ -97,6 +98,13 @@ class GuidanceOutlook:
                 if before is not None and cat.free < before:
                     self._pending.settle(lot, now, before - cat.free, category)
 
+    def _arrived(self, now: datetime, category: str) -> Mapping[str, float]:
+        """Drivers sent to each lot due within the fill-rate window, an hour (see Outlook)."""
+        rates = {
+            lot: self._pending.arrived_per_h(lot, now, TREND_WINDOW, category) for lot in self._guidance.lots
+        }
+        return MappingProxyType({lot: rate for lot, rate in rates.items() if rate})
+
     def _take_snapshot(self, now: datetime) -> None:
         changed: set[str] = set()
         snapshot: dict[str, Outlook] = {}
@@ -109,7 +117,7 @@ class GuidanceOutlook:
                 for lot in set(counts) | set(old)
                 if abs(counts.get(lot, 0.0) - old.get(lot, 0.0)) > CHANGE_EPSILON
             }
-            snapshot[category] = Outlook(MappingProxyType(counts))
+            snapshot[category] = Outlook(MappingProxyType(counts), self._arrived(now, category))
         self._snapshot = snapshot
         if changed:
             self._live.note_guidance(changed)

@@ -30,6 +30,9 @@ class Outlook:
     """
 
     pending: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    # drivers sent to each lot whose ETA fell in the fill-rate window, an hour: already in the
+    # measured fill rate, and the ones still to come are pending, so they are not counted twice
+    arrived_per_h: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
 
 NO_OUTLOOK = Outlook()
@@ -89,8 +92,10 @@ def expect_from(
     cat = view.categories[category]
     rate = view.fill_rate_per_h or 0.0
     share = cat.capacity / view.capacity if view.capacity else 1.0
-    # only filling counts: a lot emptying may fill again before the driver gets there
-    consumed = max(0.0, -rate) * share * drive_s / 3600.0
+    # only filling counts: a lot emptying may fill again before the driver gets there; the
+    # drivers we sent are part of the measured fill and are counted as pending instead
+    own_fill_per_h = -rate * share - outlook.arrived_per_h.get(view.id, 0.0)
+    consumed = max(0.0, own_fill_per_h) * drive_s / 3600.0
     pending = outlook.pending.get(view.id, 0.0)
     expected = free - consumed - pending
     # arrivals over the drive and drivers already sent are both counts of independent drivers:
