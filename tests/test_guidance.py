@@ -293,6 +293,16 @@ class TestQueueAnswer:
         assert hospital.route.lot == "hospital"
         assert hospital.cost.wait_s == pytest.approx(11 * 2400 / 104 - 31.1, abs=0.5)
 
+    def test_no_queue_answer_while_a_lot_has_no_count(self) -> None:
+        lots = self.lots()
+        lots["tower"] = replace(
+            lots["tower"],
+            status="unknown",
+            free=None,
+            categories={GENERAL: CategoryView(None, 210, "unknown")},
+        )
+        assert service().recommend_from_board("north", "general/main", lots) == []  # it may have space
+
     def test_a_lot_with_a_space_expected_is_never_displaced_by_a_queue(self) -> None:
         rec = self.first(self.lots(tower=80))
         assert (rec.lot, rec.queue) == ("tower", False)

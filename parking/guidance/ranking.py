@@ -151,8 +151,15 @@ def soonest_space(
 
     Full lots count (that is the point): each costs drive + the expected wait for a
     space on arrival (drivers already sent are ahead) + walk. Only lots taking
-    visitors, with a known count, not closed, and with a gate to wait at.
+    visitors, with a known count, not closed, and with a gate to wait at. None while
+    any lot taking visitors has no count: it may have space, so "all full" is not known.
     """
+    routes = list(routes)
+    for route in routes:
+        view = views.get(route.lot)
+        cat = None if view is None else view.categories.get(category)
+        if view is not None and view.accepts_visitors and cat is not None and cat.status == "unknown":
+            return None
     best: Candidate[L] | None = None
     for route in routes:
         view = views.get(route.lot)
