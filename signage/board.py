@@ -42,11 +42,12 @@ WALK_SHOWN_FROM_M = 300  # a line names the walk when it is at least this long
 
 @dataclass(frozen=True, slots=True)
 class BoardLine:
-    """One line on a board: a lot, its free count (or FULL / CLOSED / --), arrow and minutes to the door.
+    """One line on a board: a lot, its free count (or FULL / QUEUE / CLOSED / --), arrow and minutes.
 
     `minutes` is drive plus walk to the hospital door; `walk_m` is set when the
     walk is long enough to matter. A FULL or CLOSED line has no arrow and no
-    minutes: nobody should drive there.
+    minutes: nobody should drive there. A QUEUE line (every lot is expected full,
+    this is where a space comes soonest) has both, its minutes counting the wait.
     """
 
     lot: str
@@ -79,9 +80,11 @@ def _line(rec: Recommendation, label: str, category: str) -> BoardLine:
     free, display = display_for(rec.view, category)
     if rec.expected_full and display not in ("CLOSED", "--"):
         display = "FULL"  # free now, but expected gone on arrival: the count is kept in `free`
+    if rec.queue and display not in ("CLOSED", "--"):
+        display = "QUEUE"  # every lot is expected full: wait here; the minutes count the wait
     if rec.route is None or rec.cost is None or display in ("FULL", "CLOSED"):
         return BoardLine(rec.lot, label, free, display, None, None)
-    minutes = max(1, math.ceil((rec.cost.drive_s + rec.cost.walk_s) / 60.0))
+    minutes = max(1, math.ceil((rec.cost.drive_s + rec.cost.walk_s + rec.cost.wait_s) / 60.0))
     walk_m = round(rec.route.walk_m) if rec.route.walk_m >= WALK_SHOWN_FROM_M else None
     return BoardLine(rec.lot, label, free, display, rec.route.arrow, minutes, walk_m)
 

@@ -16,8 +16,8 @@ from aiohttp.test_utils import TestClient
 
 from parking.app.factory import create_app
 from parking.app.keys import FEED, GUIDANCE, LIVE, OUTLOOK, PENDING
-from parking.guidance.expected import LotOverride
 from parking.observations import LotObservation
+from parking.overrides import Override
 from tests.site import T0, site_config
 from tests.test_guidance_api import FakeClock
 
@@ -106,8 +106,13 @@ async def test_board_answers_change_on_a_refresh_not_on_an_answer(client: Client
 
 
 async def test_a_hold_back_or_closure_reaches_the_board_at_once(client: Client) -> None:
-    client.app[OUTLOOK].set_overrides({"hospital": LotOverride(closed=True)}, T0)
+    # the ops overrides reach guidance through the live site's views, with no refresh
+    live = client.app[LIVE]
+    live.set_override(Override("close", "hospital", "ops", T0, "resurfacing"), T0)
     assert best(client) == "mall"
     assert await answer_first(client) == "mall"
-    client.app[OUTLOOK].set_overrides({"hospital": LotOverride(held=2)}, T0)
-    assert best(client) == "hospital"
+    live.clear_override("close", "hospital")
+    live.set_override(Override("hold", "hospital", "ops", T0, "a funeral", spaces=2), T0)
+    assert best(client) == "hospital"  # 8 left: still the reserve
+    live.set_override(Override("hold", "hospital", "ops", T0, "a funeral", spaces=6), T0)
+    assert best(client) == "mall"  # 4 left: below max(3, 5 % of 100)

@@ -15,9 +15,10 @@ import pytest
 
 from parking.app.factory import build_guidance
 from parking.availability.views import CategoryView, LotView
-from parking.guidance.expected import NO_OUTLOOK, LotOverride, Outlook, expect, normal_cdf, reserve_for
+from parking.guidance.expected import NO_OUTLOOK, Outlook, expect, normal_cdf, reserve_for
 from parking.guidance.pending import PendingArrivals
 from parking.guidance.service import GuidanceService, Needs
+from parking.overrides import overlay
 from parking.types import GENERAL, Status
 from tests.site import T0, site_config
 
@@ -44,8 +45,13 @@ def views(**free: int | None) -> dict[str, LotView]:
     }
 
 
-def outlook(pending: dict[str, float] | None = None, **overrides: LotOverride) -> Outlook:
-    return Outlook(MappingProxyType(pending or {}), MappingProxyType(overrides))
+def outlook(pending: dict[str, float] | None = None) -> Outlook:
+    return Outlook(MappingProxyType(pending or {}))
+
+
+def held(lot: LotView, spaces: int = 0, closed: bool = False) -> LotView:
+    """The view as the live site shows it with an ops hold-back or closure."""
+    return overlay(lot, closed, spaces, site_config().defaults.thresholds)
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +67,8 @@ def first(guidance: GuidanceService, lots: dict[str, LotView], seen: Outlook = N
 class TestExpectedFree:
     def test_free_less_fill_over_the_drive_less_pending_less_held(self) -> None:
         params = site_config().guidance
-        lot = view("tower", 40, rate_per_h=-360.0)  # filling by 6 a minute
-        seen = outlook({"tower": 5.0}, tower=LotOverride(held=10))
+        lot = held(view("tower", 40, rate_per_h=-360.0), 10)  # filling by 6 a minute, 10 held back
+        seen = outlook({"tower": 5.0})
         got = expect(lot, GENERAL, 120.0, seen, params)
         assert got is not None
         assert got.expected_free == pytest.approx(40 - 12 - 5 - 10)
@@ -82,8 +88,8 @@ class TestExpectedFree:
 
     def test_held_or_closed_leaves_nothing_usable(self) -> None:
         params = site_config().guidance
-        assert expect(view("tower", 8), GENERAL, 60, outlook(tower=LotOverride(held=8)), params) is None
-        assert expect(view("tower", 80), GENERAL, 60, outlook(tower=LotOverride(closed=True)), params) is None
+        assert expect(held(view("tower", 8), 8), GENERAL, 60, NO_OUTLOOK, params) is None
+        assert expect(held(view("tower", 80), closed=True), GENERAL, 60, NO_OUTLOOK, params) is None
 
 
 class TestRanking:
@@ -127,14 +133,13 @@ class TestRanking:
         lots["tower"] = view("tower", 80, status="closed")
         assert "tower" not in first(guidance, lots)
         # an operator's closure: the lot reports free spaces but takes nobody
-        assert first(guidance, views(hospital=60, mall=300), outlook(hospital=LotOverride(closed=True))) == [
-            "mall"
-        ]
+        lots = views(hospital=60, mall=300)
+        assert first(guidance, dict(lots, hospital=held(lots["hospital"], closed=True))) == ["mall"]
 
     def test_held_spaces_count_against_the_lot(self, guidance: GuidanceService) -> None:
         lots = views(hospital=20, mall=300)
         assert first(guidance, lots)[0] == "hospital"
-        assert first(guidance, lots, outlook(hospital=LotOverride(held=16)))[0] == "mall"
+        assert first(guidance, dict(lots, hospital=held(lots["hospital"], 16)))[0] == "mall"
 
     def test_ten_drivers_in_a_row_for_the_last_two_spaces(self) -> None:
         # no reserve, so only pending arrivals keep the others away: two go, eight go on

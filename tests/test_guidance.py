@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import replace
 from datetime import timedelta
+from types import MappingProxyType
 
 import pytest
 
 from parking.availability import Availability, LotView
+from parking.availability.views import CategoryView
 from parking.config import Config
-from parking.guidance import RouteTable, build_road_graph, rank
+from parking.guidance import RouteTable, build_road_graph, rank, ranking
+from parking.guidance.expected import Outlook, expect
 from parking.guidance.pending import MAX_PENDING_PER_LOT, PendingArrivals
 from parking.guidance.routes import arrow_for
-from parking.guidance.service import GuidanceService, Needs, Origin
+from parking.guidance.service import GuidanceService, Needs, Origin, Recommendation
 from parking.observations import LotObservation, SpotObservation
+from parking.types import GENERAL, Status
+from signage.board import compose_lines
 from tests.site import T0, fill_all, site_config
 
 CONFIG = site_config()
@@ -238,3 +245,100 @@ class TestPendingArrivals:
             pending.add("tower", T0, eta_s)
         assert pending.count("tower", T0) == MAX_PENDING_PER_LOT
         assert pending.count("tower", T0 + s(1)) == MAX_PENDING_PER_LOT  # the one due at 1 s was dropped
+
+
+class TestQueueAnswer:
+    """Every lot predicted full: the answer is a queue at the lot where a space comes soonest.
+
+    From board north: hospital 31.1 s drive + 105.0 s walk (104 spaces), mall 44.3 s
+    + 219.4 s (500), street 44.3 s + 296.8 s (12 bays, nowhere to wait), tower
+    53.2 s + 256.0 s (210). A space frees once a mean_stay_s (2,400 s) per occupied space.
+    """
+
+    CAPACITY = {"hospital": 104, "tower": 210, "street": 12, "mall": 500}  # noqa: RUF012
+
+    def lots(self, **free: int) -> dict[str, LotView]:
+        out: dict[str, LotView] = {}
+        for lot, capacity in self.CAPACITY.items():
+            n = free.get(lot, 0)
+            status: Status = "open" if n > 5 else "full"
+            cat = CategoryView(n, capacity, status)
+            out[lot] = LotView(lot, status, n, capacity, "stable", 0.0, {GENERAL: cat}, True)
+        return out
+
+    def first(self, lots: dict[str, LotView], pending: dict[str, float] | None = None) -> Recommendation:
+        seen = Outlook(MappingProxyType(pending or {}))
+        return service().recommend_from_board("north", "general/main", lots, outlook=seen)[0]
+
+    def test_with_every_lot_full_drivers_queue_where_the_door_is_soonest(self) -> None:
+        rec = self.first(self.lots())
+        # one space frees at the hospital every 2,400 / 104 = 23 s: before the 31 s drive is over
+        assert (rec.lot, rec.queue) == ("hospital", True)
+        assert rec.cost is not None
+        assert rec.cost.wait_s == 0.0
+
+    def test_drivers_already_sent_are_ahead_in_the_queue(self) -> None:
+        rec = self.first(self.lots(), pending={"hospital": 10.0})
+        # the hospital: 11 spaces to free, 11 x 23.1 s - 31.1 s = 222.7 s wait, 358.8 s in all;
+        # the mall: a space every 4.8 s, none to wait for: 263.7 s
+        assert (rec.lot, rec.queue) == ("mall", True)
+        hospital = ranking.soonest_space(
+            service().routes.reaches("north"),
+            self.lots(),
+            GENERAL,
+            service().model,
+            Outlook(MappingProxyType({"hospital": 10.0, "mall": 10_000.0, "tower": 10_000.0})),
+        )
+        assert hospital is not None
+        assert hospital.route.lot == "hospital"
+        assert hospital.cost.wait_s == pytest.approx(11 * 2400 / 104 - 31.1, abs=0.5)
+
+    def test_no_queue_answer_while_a_lot_has_no_count(self) -> None:
+        lots = self.lots()
+        lots["tower"] = replace(
+            lots["tower"],
+            status="unknown",
+            free=None,
+            categories={GENERAL: CategoryView(None, 210, "unknown")},
+        )
+        assert service().recommend_from_board("north", "general/main", lots) == []  # it may have space
+
+    def test_a_lot_with_a_space_expected_is_never_displaced_by_a_queue(self) -> None:
+        rec = self.first(self.lots(tower=80))
+        assert (rec.lot, rec.queue) == ("tower", False)
+
+    def test_nobody_is_told_to_queue_for_street_bays(self) -> None:
+        lots = self.lots()
+        for lot in ("hospital", "tower", "mall"):
+            lots[lot] = replace(lots[lot], accepts_visitors=False)
+        assert service().recommend_from_board("north", "general/main", lots) == []
+
+    def test_the_board_shows_queue_with_the_wait_in_its_minutes(self) -> None:
+        decision = service().for_board("north", self.lots(), Outlook(MappingProxyType({"hospital": 10.0})))
+        assert decision.best is not None
+        assert decision.best.queue
+        line = next(line for line in compose_lines(decision, defaultdict(str)) if line.lot == "mall")
+        assert (line.display, line.arrow is not None, line.minutes) == ("QUEUE", True, 5)  # 263.7 s
+
+
+class TestDriversAlreadySent:
+    def test_drivers_sent_who_arrived_are_not_counted_again_in_the_fill_rate(self) -> None:
+        # the tower's free count fell by 120 an hour; 90 of those an hour were drivers we sent
+        # (ETAs in the last 15 minutes), so only 30 an hour are its own and count over the drive
+        cap = 210
+        tower = LotView(
+            "tower", "open", 40, cap, "falling", -120.0, {GENERAL: CategoryView(40, cap, "open")}, True
+        )
+        pending = PendingArrivals(slack_s=300)
+        for minute in range(15):
+            pending.add("tower", T0 + s(60 * minute - 60), 60.0, weight=1.5)  # due each minute
+        now = T0 + s(15 * 60 - 1)
+        arrived = pending.arrived_per_h("tower", now, timedelta(minutes=15))
+        assert arrived == pytest.approx(90.0)
+        seen = Outlook(arrived_per_h=MappingProxyType({"tower": arrived}))
+        got = expect(tower, GENERAL, 600.0, seen, CONFIG.guidance)
+        assert got is not None
+        assert got.expected_free == pytest.approx(40 - 30 * 600 / 3600)
+        blind = expect(tower, GENERAL, 600.0, Outlook(), CONFIG.guidance)
+        assert blind is not None
+        assert blind.expected_free == pytest.approx(40 - 120 * 600 / 3600)

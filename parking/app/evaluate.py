@@ -7,7 +7,10 @@ they are not guided. Hospital visitors appear at the boards on the approach
 roads at a rate that follows the hospital curve; most read the board, some scan
 its QR code. Each follows one strategy to a lot, parks if there is a space,
 waits at a hospital gate if its queue is short, else drives on (asking the same
-strategy from there), and walks to their destination. The engine sees the lots
+strategy from there), and walks to their destination. A driver our strategy
+tells to queue (every lot expected full) waits at that lot's gate whatever its
+queue, and the wait counts in their time to the door; they are counted as
+"queued", apart from drivers who met a full lot they were sent to as having space. The engine sees the lots
 through the real live site, fed every FEED_S, so fill rates and freshness are
 its own. Same seed, same arrivals for every strategy:
 
@@ -72,7 +75,9 @@ class _Visitor:
     stay_s: float
     tried: list[str] = field(default_factory=list)
     door_s: float | None = None
-    met_full: bool = False
+    met_full: bool = False  # reached a lot they were sent to as having space, and found it full
+    queue_at: str | None = None  # the lot our strategy last told them to queue at
+    queued: bool = False  # told to queue, and found the lot full: waited at its gate knowingly
     censored: bool = False  # still looking at the end: door_s is the end, a lower bound
 
 
@@ -85,10 +90,11 @@ class Result:
     parked: int
     mean_min: float
     p90_min: float
-    full_share: float
+    full_share: float  # met a full lot they were sent to as having space
     peak_area: float  # parked / capacity over every lot, at its highest (sampled every FEED_S)
     peak_by_lot: dict[str, float]
     peak_visitor_area: float = 0.0  # the same over the lots taking visitors at the time (in their window)
+    queued_share: float = 0.0  # told to queue at a lot expected full, and waited there (ours only)
 
 
 def run_scenario(
@@ -189,7 +195,9 @@ def _simulate(config: Config, guidance: GuidanceService, strategy: str, scale: f
             index = int(str(data))
             visitor = visitors[index]
             origin = guidance.board_origin(visitor.board)
-            choice = _choose(strategy, guidance, outlook, live.views(), visitor, origin, now, pending)
+            choice, visitor.queue_at = _choose(
+                strategy, guidance, outlook, live.views(), visitor, origin, now, pending
+            )
             _drive(choice, index, now_s, at, visitor)
         elif kind == "arrive":
             assert isinstance(data, tuple)
@@ -201,13 +209,17 @@ def _simulate(config: Config, guidance: GuidanceService, strategy: str, scale: f
                 _park(lot, now_s, visitor.stay_s, at, None)
                 visitor.door_s = now_s + _walk_on(config, guidance, lot.spec, visitor.destination)
                 continue
+            if visitor.queue_at == lot_id:  # told to queue here: waits, whatever the queue
+                visitor.queued = True
+                lot.queue.append(index)
+                continue
             visitor.met_full = True
             gate = lot.spec.kind == "hospital" and len(lot.queue) < QUEUE_MAX
             if gate or len(visitor.tried) >= MAX_TRIES:
                 lot.queue.append(index)
                 continue
             node = _entrance_node(guidance, lot.spec)
-            choice = _choose(
+            choice, visitor.queue_at = _choose(
                 strategy, guidance, outlook, live.views(), visitor, Origin(node, 0.0), now, pending
             )
             _drive(choice, index, now_s, at, visitor)
@@ -296,8 +308,11 @@ def _choose(
     origin: Origin,
     now: datetime,
     pending: PendingArrivals,
-) -> Reach | None:
-    """Where a strategy sends a visitor from an origin (lots already found full left out)."""
+) -> tuple[Reach | None, str | None]:
+    """Where a strategy sends a visitor from an origin (lots already found full left out).
+
+    The second value is the lot when the answer is to queue there (ours, every lot expected full).
+    """
     open_views = {lot: view for lot, view in views.items() if lot not in visitor.tried}
     at_board = not visitor.tried
     if at_board:
@@ -312,21 +327,29 @@ def _choose(
             if open_views.get(r.lot) is not None and open_views[r.lot].recommendable_for(GENERAL)
         ]
         spec = guidance.lots
-        return min(fits, key=lambda r: distance_m(lat, lon, spec[r.lot].lat, spec[r.lot].lon), default=None)
+        nearest = min(
+            fits, key=lambda r: distance_m(lat, lon, spec[r.lot].lat, spec[r.lot].lon), default=None
+        )
+        return nearest, None
     if strategy == "drive":
         ranked = rank(reaches, open_views, GENERAL)
-        return ranked[0].route if ranked else None
+        return (ranked[0].route if ranked else None), None
     if at_board and not visitor.qr:  # reads the board: its first choice, as of the last refresh
         decision = guidance.for_board(visitor.board, open_views, outlook.for_board(GENERAL))
         best = decision.best
-        return next((r for r in reaches if best is not None and r.lot == best.lot), None)
+        if best is None:
+            return None, None
+        reach = next((r for r in reaches if r.lot == best.lot), None)
+        return reach, (best.lot if best.queue else None)
     ranked = rank(
         reaches, open_views, GENERAL, model=guidance.model, outlook=outlook.for_answer(GENERAL, now)
     )
     if not ranked:
-        return None
-    pending.add(ranked[0].route.lot, now, ranked[0].route.drive_s)
-    return ranked[0].route
+        return None, None
+    first = ranked[0]
+    # a queue answer's driver is on the way until the wait is over
+    pending.add(first.route.lot, now, first.route.drive_s + first.cost.wait_s)
+    return first.route, (first.route.lot if first.queue else None)
 
 
 def _drive(
@@ -391,6 +414,7 @@ def _result(
         mean_min=statistics.fmean(done) if done else math.nan,
         p90_min=ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))] if ordered else math.nan,
         full_share=sum(v.met_full for v in visitors) / len(visitors) if visitors else 0.0,
+        queued_share=sum(v.queued for v in visitors) / len(visitors) if visitors else 0.0,
         peak_area=peak_area,
         peak_by_lot={lot_id: lot.peak / lot.capacity for lot_id, lot in lots.items() if lot.capacity},
         peak_visitor_area=peak_visitor_area,
@@ -409,13 +433,13 @@ def report(config: Config, scales: list[float], seeds: list[int], occupancy: flo
     for scale, seed, results in runs:
         out.append(f"visitor demand x{scale:g} (seed {seed}), {results[0].visitors} visitors, 07:00-11:00")
         out.append(
-            f"  {'strategy':<9} {'mean min':>8} {'p90 min':>8} {'met full':>8} {'peak area':>9}"
+            f"  {'strategy':<9} {'mean min':>8} {'p90 min':>8} {'met full':>8} {'queued':>7} {'peak area':>9}"
             f" {'visitor lots':>12}"
         )
         for r in results:
             out.append(
-                f"  {r.strategy:<9} {r.mean_min:8.1f} {r.p90_min:8.1f} {r.full_share:8.1%} {r.peak_area:9.0%}"
-                f" {r.peak_visitor_area:12.0%}"
+                f"  {r.strategy:<9} {r.mean_min:8.1f} {r.p90_min:8.1f} {r.full_share:8.1%}"
+                f" {r.queued_share:7.1%} {r.peak_area:9.0%} {r.peak_visitor_area:12.0%}"
             )
         peaks = [
             f"{lot} " + "/".join(f"{r.peak_by_lot[lot]:.0%}" for r in results)

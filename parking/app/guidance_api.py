@@ -95,8 +95,9 @@ def answer_now(request: web.Request, question: Question, limit: int) -> list[Rec
 def count_arrival(request: web.Request, question: Question, recs: list[Recommendation], source: str) -> None:
     """A driver given this answer is on the way: a pending arrival at the lot recommended first."""
     if recs and recs[0].cost is not None:
-        first, drive_s, category = recs[0].lot, recs[0].cost.drive_s, question.needs.category
-        count_arrival_at(request.app, first, drive_s, request.app[CLOCK](), source, question.board, category)
+        first, category = recs[0].lot, question.needs.category
+        eta_s = recs[0].cost.drive_s + recs[0].cost.wait_s  # a queue answer: until the wait is over
+        count_arrival_at(request.app, first, eta_s, request.app[CLOCK](), source, question.board, category)
 
 
 def lot_answer(
@@ -128,8 +129,10 @@ def lot_answer(
             "walk_s": round(cost.walk_s, 1),
             "full_risk_s": round(cost.full_risk_s, 1),
             "search_s": round(cost.search_s, 1),
+            "wait_s": round(cost.wait_s, 1),
             "total_s": round(cost.total_s, 1),
         },
+        "queue": rec.queue,
         "expected_free": None if rec.expectation is None else round(rec.expectation.expected_free, 1),
         "full_probability": None if rec.expectation is None else round(rec.expectation.full_probability, 3),
         "pending_arrivals": round(pending, 1),

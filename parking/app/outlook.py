@@ -1,4 +1,4 @@
-"""What guidance knows beyond availability: drivers on their way (answers, page views, boards) and overrides.
+"""What guidance knows beyond availability: drivers on their way (answers, page views, boards).
 
 Answers to drivers read the pending arrivals as they are at that moment, so ten
 drivers asking in a row see each other. Boards read a snapshot taken every
@@ -6,7 +6,8 @@ drivers asking in a row see each other. Boards read a snapshot taken every
 passing traffic that follows its first line since the last refresh (as
 fractional pending arrivals at that lot), then tells the live site which lots
 now look different, so board answers are re-ranked once per refresh at most,
-never per request.
+never per request. Hold-backs and closures are not here: the live site's views
+already carry the ops overrides.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
 
+from parking.availability.status import TREND_WINDOW
 from parking.availability.views import LotView
 from parking.config.models import Config
-from parking.guidance.expected import LotOverride, Outlook
+from parking.guidance.expected import Outlook
 from parking.guidance.pending import PendingArrivals
 from parking.guidance.service import GuidanceService
 from parking.live import LiveSite
@@ -30,7 +32,7 @@ CHANGE_EPSILON = 0.05  # of a driver: smaller moves of a lot's pending count do 
 
 
 class GuidanceOutlook:
-    """Pending arrivals and overrides, as the ranking reads them, for answers and for boards."""
+    """Pending arrivals, as the ranking reads them, for answers and for boards."""
 
     def __init__(
         self,
@@ -49,7 +51,6 @@ class GuidanceOutlook:
             b.id: follow * (default if b.traffic_per_h is None else b.traffic_per_h) for b in config.boards
         }
         self._categories = frozenset(guidance.board_category(b.id) for b in config.boards)
-        self._overrides: Mapping[str, LotOverride] = MappingProxyType({})
         self._snapshot: dict[str, Outlook] = {}
         self._refreshed_at = now
         self._settle = config.guidance.settle_pending
@@ -58,19 +59,12 @@ class GuidanceOutlook:
 
     def for_answer(self, category: str, now: datetime) -> Outlook:
         """The outlook for a driver's answer now: every pending arrival recorded so far."""
-        return Outlook(MappingProxyType(self._pending.counts(now, category)), self._overrides)
+        return Outlook(MappingProxyType(self._pending.counts(now, category)), self._arrived(now, category))
 
     def for_board(self, category: str) -> Outlook:
         """The outlook boards read: as of the last refresh."""
         outlook = self._snapshot.get(category)
-        return outlook if outlook is not None else Outlook(overrides=self._overrides)
-
-    def set_overrides(self, overrides: Mapping[str, LotOverride], now: datetime) -> None:
-        """Hold-backs and closures from ops; boards follow at once."""
-        changed = set(overrides) ^ set(self._overrides)
-        changed |= {lot for lot in overrides if overrides[lot] != self._overrides.get(lot)}
-        self._overrides = MappingProxyType(dict(overrides))
-        self._take_snapshot(now, force=changed)
+        return outlook if outlook is not None else Outlook()
 
     def refresh(self, now: datetime) -> None:
         """Add the board traffic that followed each board since the last refresh; re-snapshot."""
@@ -87,7 +81,9 @@ class GuidanceOutlook:
                 best = self._guidance.for_board(board_id, views, self.for_board(category)).best
                 if best is not None and best.cost is not None:
                     weight = per_h * elapsed_s / 3600.0
-                    self._pending.add(best.lot, now, best.cost.drive_s, weight, category)
+                    # a queue answer's drivers are on their way until the wait is over
+                    eta_s = best.cost.drive_s + best.cost.wait_s
+                    self._pending.add(best.lot, now, eta_s, weight, category)
         self._take_snapshot(now)
 
     def _settle_arrivals(self, views: Mapping[str, LotView], now: datetime) -> None:
@@ -102,8 +98,15 @@ class GuidanceOutlook:
                 if before is not None and cat.free < before:
                     self._pending.settle(lot, now, before - cat.free, category)
 
-    def _take_snapshot(self, now: datetime, force: set[str] | None = None) -> None:
-        changed = set(force or ())
+    def _arrived(self, now: datetime, category: str) -> Mapping[str, float]:
+        """Drivers sent to each lot due within the fill-rate window, an hour (see Outlook)."""
+        rates = {
+            lot: self._pending.arrived_per_h(lot, now, TREND_WINDOW, category) for lot in self._guidance.lots
+        }
+        return MappingProxyType({lot: rate for lot, rate in rates.items() if rate})
+
+    def _take_snapshot(self, now: datetime) -> None:
+        changed: set[str] = set()
         snapshot: dict[str, Outlook] = {}
         for category in self._categories:
             counts = self._pending.counts(now, category)
@@ -114,7 +117,7 @@ class GuidanceOutlook:
                 for lot in set(counts) | set(old)
                 if abs(counts.get(lot, 0.0) - old.get(lot, 0.0)) > CHANGE_EPSILON
             }
-            snapshot[category] = Outlook(MappingProxyType(counts), self._overrides)
+            snapshot[category] = Outlook(MappingProxyType(counts), self._arrived(now, category))
         self._snapshot = snapshot
         if changed:
             self._live.note_guidance(changed)

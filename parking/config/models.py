@@ -457,6 +457,8 @@ class GuidanceConfig(Model):
     reserve_share: float = Field(0.05, ge=0, le=1)
     street_search_s: float = Field(60.0, ge=0, le=3600)  # looking for the free bay on a street
     no_alternative_s: float = Field(900.0, ge=0, le=7200)  # a full lot with nowhere else to go: queue
+    # a typical stay: an occupied space frees once this often, for the wait when every lot is full
+    mean_stay_s: float = Field(2400.0, gt=0, le=86_400)
     board_follow_rate: float = Field(0.3, ge=0, le=1)  # share of a board's traffic that follows line 1
     board_traffic_per_h: float = Field(120.0, ge=0, le=100_000)  # drivers passing a board an hour
     refresh_s: float = Field(5.0, ge=0.5, le=300)  # boards re-ranked for pending arrivals this often

@@ -26,6 +26,7 @@ class PendingArrivals:
         self._slack = timedelta(seconds=slack_s)
         self._expiries: dict[_Key, list[tuple[datetime, float]]] = {}
         self._totals: dict[_Key, float] = {}
+        self._due: dict[_Key, list[tuple[datetime, float]]] = {}  # (ETA, weight): a heap, for arrived_per_h
 
     def add(
         self, lot: str, now: datetime, eta_s: float, weight: float = 1.0, category: str = GENERAL
@@ -38,7 +39,31 @@ class PendingArrivals:
         self._totals[key] = self._totals.get(key, 0.0) + weight
         if len(heap) > MAX_PENDING_PER_LOT:
             self._totals[key] -= heapq.heappop(heap)[1]
+        due = self._due.setdefault(key, [])
+        heapq.heappush(due, (now + timedelta(seconds=eta_s), weight))
+        if len(due) > MAX_PENDING_PER_LOT:
+            heapq.heappop(due)
         return expires
+
+    def arrived_per_h(self, lot: str, now: datetime, window: timedelta, category: str = GENERAL) -> float:
+        """Drivers (weighted) sent to `lot` whose ETA fell in the last `window`, an hour.
+
+        They are part of the lot's measured fill rate, and those still to come are
+        pending: the rate left for the lot's own drivers is the measured one less this.
+        """
+        key = (lot, category)
+        due = self._due.get(key)
+        if not due:
+            return 0.0
+        total, kept = 0.0, []
+        for eta, weight in due:
+            if eta > now - window:
+                kept.append((eta, weight))
+                if eta <= now:
+                    total += weight
+        heapq.heapify(kept)
+        self._due[key] = kept
+        return total * 3600.0 / window.total_seconds()
 
     def settle(self, lot: str, now: datetime, parked: float, category: str = GENERAL) -> float:
         """The count fell by `parked`: retire that many arrivals already due (ETA passed), earliest first.

@@ -5,7 +5,9 @@ space now), which the evaluation keeps as the baseline. With one, each lot's
 expected space on arrival decides: a lot expected to have fewer spaces than its
 reserve comes after every lot that is not, one predicted full (not one space
 expected) after every lot with a space, and a lot that may be full on arrival
-costs the chance of that times the detour to the best other lot.
+costs the chance of that times the detour to the best other lot. When every lot
+is predicted full, the answer is a queue: the lot where a driver sent now is
+expected to get a space soonest, waiting at its gate counted.
 """
 
 from __future__ import annotations
@@ -20,7 +22,15 @@ import numpy.typing as npt
 
 from parking.availability.views import LotView
 from parking.config.models import GuidanceConfig
-from parking.guidance.expected import NO_OUTLOOK, Expectation, Outlook, expect, usable_free
+from parking.guidance.expected import (
+    NO_OUTLOOK,
+    Expectation,
+    Outlook,
+    expect,
+    expect_from,
+    usable_free,
+    wait_s,
+)
 
 NEGLIGIBLE_RISK = 1e-4  # below this chance of a full lot, its detour is not worth computing
 
@@ -47,11 +57,12 @@ class Cost:
     walk_s: float
     full_risk_s: float = 0.0  # expected cost of finding the lot full on arrival
     search_s: float = 0.0  # finding the free bay once there (street bays)
+    wait_s: float = 0.0  # a queue answer: waiting at the gate for a space after arriving
 
     @property
     def total_s(self) -> float:
-        """Drive, walk, search and risk together: what the ranking orders by."""
-        return self.drive_s + self.walk_s + self.search_s + self.full_risk_s
+        """Drive, walk, search, risk and wait together: what the ranking orders by."""
+        return self.drive_s + self.walk_s + self.search_s + self.full_risk_s + self.wait_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +74,7 @@ class Candidate(Generic[L]):
     free: int
     cost: Cost
     expectation: Expectation | None = None
+    queue: bool = False  # every lot is predicted full: wait here, where a space is expected soonest
 
     @property
     def cost_s(self) -> float:
@@ -78,6 +90,7 @@ class RankingModel:
     search_s: Mapping[str, float]  # lot -> seconds to find the free bay once there
     lots: Mapping[str, int]  # lot -> its row and column in between_s
     between_s: npt.NDArray[np.float64]  # drive from lot i's entrance to lot j (inf: none, or i == j)
+    queue_lots: frozenset[str] = frozenset()  # lots a driver can wait at (a gate), not street bays
 
 
 def cost_of(route: Leg) -> Cost:
@@ -97,10 +110,12 @@ def rank(
 
     A lot full for general visitors is still a candidate for a category with room
     (a disabled bay at a full hospital car park). With a model, lots expected
-    below their reserve on arrival come last, and risk and search count in the cost.
+    below their reserve on arrival come last, and risk and search count in the cost;
+    when every lot is predicted full, a queue answer comes first (`soonest_space`).
     """
     if model is None:
         return _plain(routes, views, category)
+    routes = list(routes)
     usable: list[tuple[L, LotView, int, Expectation]] = []
     for route in routes:
         view = views.get(route.lot)
@@ -122,7 +137,47 @@ def rank(
         cost = Cost(route.drive_s, route.walk_s, risk_s, search_s)
         candidates.append(Candidate(route, view, free, cost, expectation))
     candidates.sort(key=_order)
+    if not candidates or (candidates[0].expectation is not None and candidates[0].expectation.predicted_full):
+        queue = soonest_space(routes, views, category, model, outlook)
+        if queue is not None:
+            candidates = [queue, *(c for c in candidates if c.route.lot != queue.route.lot)]
     return candidates
+
+
+def soonest_space(
+    routes: Iterable[L], views: Mapping[str, LotView], category: str, model: RankingModel, outlook: Outlook
+) -> Candidate[L] | None:
+    """The queue answer: the lot with a gate where a driver sent now gets to the door soonest.
+
+    Full lots count (that is the point): each costs drive + the expected wait for a
+    space on arrival (drivers already sent are ahead) + walk. Only lots taking
+    visitors, with a known count, not closed, and with a gate to wait at. None while
+    any lot taking visitors has no count: it may have space, so "all full" is not known.
+    """
+    routes = list(routes)
+    for route in routes:
+        view = views.get(route.lot)
+        cat = None if view is None else view.categories.get(category)
+        if view is not None and view.accepts_visitors and cat is not None and cat.status == "unknown":
+            return None
+    best: Candidate[L] | None = None
+    for route in routes:
+        view = views.get(route.lot)
+        if route.lot not in model.queue_lots or view is None or not view.accepts_visitors:
+            continue
+        cat = view.categories.get(category)
+        if cat is None or cat.status not in ("open", "almost_full", "full"):
+            continue
+        free = usable_free(view, category)
+        if free is None:
+            continue
+        expectation = expect_from(view, category, free, route.drive_s, outlook, model.params)
+        wait = wait_s(view, category, route.drive_s, expectation, model.params)
+        cost = Cost(route.drive_s, route.walk_s, wait_s=wait)
+        candidate = Candidate(route, view, free, cost, expectation, queue=True)
+        if best is None or (cost.total_s, route.lot) < (best.cost_s, best.route.lot):
+            best = candidate
+    return best
 
 
 def _order(candidate: Candidate[L]) -> tuple[int, float, str]:
@@ -161,7 +216,7 @@ def _onward_s(
         return None
     then = np.full(len(model.lots), np.inf)
     for route, view, _, expectation in usable:
-        free = usable_free(view, category, outlook)
+        free = usable_free(view, category)
         column = model.lots.get(route.lot)
         if (
             column is not None

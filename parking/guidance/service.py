@@ -7,7 +7,7 @@ reads lot views it is given and routes computed once at start-up.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from parking.availability.views import LotView
 from parking.config.models import Board, Config, Lot
@@ -31,6 +31,8 @@ class Recommendation:
     # a pinned lot the model expects below its reserve on arrival while the board sends drivers
     # to another lot: the board shows it FULL (no arrow, no minutes), not a count that invites them
     expected_full: bool = False
+    # every lot is predicted full: wait at this lot's gate, where a space is expected soonest
+    queue: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,7 @@ class GuidanceService:
             search_s={lot.id: config.guidance.street_search_s for lot in config.lots if lot.kind == "street"},
             lots=lots,
             between_s=between_s,
+            queue_lots=frozenset(lot.id for lot in config.lots if lot.kind != "street"),
         )
         # the lots whose state can change what each board shows
         self._board_lots: dict[str, frozenset[str]] = {
@@ -137,6 +140,9 @@ class GuidanceService:
             cost = cost_of(route) if route is not None else None
             expectation = expectations.get(lot)
             full = pinned_expected_full(lot, expectation, first)
+            if ranked and ranked[0].queue and first == lot:  # the queue answer is the pinned lot
+                lines.append(replace(self._recommendation(ranked[0]), pinned=True))
+                continue
             lines.append(Recommendation(lot, views[lot], route, cost, True, expectation, full))
         for candidate in ranked:
             if len(lines) >= wanted:
@@ -216,6 +222,7 @@ class GuidanceService:
             self._routes.route(reach),
             candidate.cost,
             expectation=candidate.expectation,
+            queue=candidate.queue,
         )
 
 
