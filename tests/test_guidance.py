@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 from datetime import timedelta
 from types import MappingProxyType
 
@@ -295,8 +294,7 @@ class TestQueueAnswer:
 
     def test_no_queue_answer_while_a_lot_has_no_count(self) -> None:
         lots = self.lots()
-        lots["tower"] = replace(
-            lots["tower"],
+        lots["tower"] = lots["tower"]._replace(
             status="unknown",
             free=None,
             categories={GENERAL: CategoryView(None, 210, "unknown")},
@@ -310,7 +308,7 @@ class TestQueueAnswer:
     def test_nobody_is_told_to_queue_for_street_bays(self) -> None:
         lots = self.lots()
         for lot in ("hospital", "tower", "mall"):
-            lots[lot] = replace(lots[lot], accepts_visitors=False)
+            lots[lot] = lots[lot]._replace(accepts_visitors=False)
         assert service().recommend_from_board("north", "general/main", lots) == []
 
     def test_the_board_shows_queue_with_the_wait_in_its_minutes(self) -> None:
