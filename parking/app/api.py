@@ -9,7 +9,7 @@ import orjson
 from aiohttp import web
 
 from parking.app.keys import BOARDS, CLOCK, CONFIG, GUIDANCE, LIVE, SEEN
-from parking.app.middleware import json_error
+from parking.app.observe import json_error
 from parking.availability import CategoryView, LotView
 from parking.availability.sources import SourceView
 from parking.config.models import Lot
@@ -121,6 +121,40 @@ async def get_lot_bays(request: web.Request) -> web.Response:
     return _json({"lot": lot_id, "bays": bays})
 
 
+_VARIANTS = {
+    ("json", "utf-8"): "json",
+    ("text", "utf-8"): "text",
+    ("text", "ascii"): "ascii",
+    ("text", "gb2312"): "gb2312",
+}
+
+
+@routes.get("/api/v1/boards/{board_id}", name="board")
+async def get_board(request: web.Request) -> web.Response:
+    """What a board shows now, as JSON or plain text, with ETag / 304."""
+    board_id = request.match_info["board_id"]
+    tag = "json"
+    if request.query_string:
+        query = request.query
+        fmt = query.get("format", "json")
+        charset = query.get("charset", "utf-8").lower()
+        if fmt not in ("json", "text"):
+            return json_error(400, f"format must be 'json' or 'text', not {fmt[:40]!r}")
+        if charset not in ("utf-8", "ascii", "gb2312"):
+            return json_error(400, f"charset must be 'utf-8', 'ascii' or 'gb2312', not {charset[:40]!r}")
+        tag = _VARIANTS.get((fmt, charset), "json")
+    app = request.app
+    if not app[GUIDANCE].has_board(board_id):
+        return json_error(404, f"no board {board_id!r}")
+    app[SEEN].touch(board_id, app[CLOCK]())
+    # a failure past this point is a bug: answered 500 with the traceback logged (observe.py)
+    variant = app[BOARDS].get(board_id).variants[tag]
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match is not None and etag_matches(if_none_match, variant.etag):
+        return web.Response(status=304, headers=variant.headers)
+    return web.Response(body=variant.body, headers=variant.headers)
+
+
 @routes.get("/api/v1/boards", name="boards")
 async def list_boards(request: web.Request) -> web.Response:
     """Every board: where it stands, when it last asked for its answer, and its URLs."""
@@ -149,40 +183,6 @@ async def list_boards(request: web.Request) -> web.Response:
             }
         )
     return _json({"boards": out})
-
-
-_VARIANTS = {
-    ("json", "utf-8"): "json",
-    ("text", "utf-8"): "text",
-    ("text", "ascii"): "ascii",
-    ("text", "gb2312"): "gb2312",
-}
-
-
-@routes.get("/api/v1/boards/{board_id}", name="board")
-async def get_board(request: web.Request) -> web.Response:
-    """What a board shows now, as JSON or plain text, with ETag / 304."""
-    board_id = request.match_info["board_id"]
-    tag = "json"
-    if request.query_string:
-        query = request.query
-        fmt = query.get("format", "json")
-        charset = query.get("charset", "utf-8").lower()
-        if fmt not in ("json", "text"):
-            return json_error(400, f"format must be 'json' or 'text', not {fmt[:40]!r}")
-        if charset not in ("utf-8", "ascii", "gb2312"):
-            return json_error(400, f"charset must be 'utf-8', 'ascii' or 'gb2312', not {charset[:40]!r}")
-        tag = _VARIANTS.get((fmt, charset), "json")
-    if not request.app[GUIDANCE].has_board(board_id):
-        return json_error(404, f"no board {board_id!r}")
-    app = request.app
-    app[SEEN].touch(board_id, app[CLOCK]())
-    # a failure past this point is a bug: the middleware answers 500 and logs the traceback
-    variant = app[BOARDS].get(board_id).variants[tag]
-    if_none_match = request.headers.get("If-None-Match")
-    if if_none_match is not None and etag_matches(if_none_match, variant.etag):
-        return web.Response(status=304, headers=variant.headers)
-    return web.Response(body=variant.body, headers=variant.headers)
 
 
 def etag_matches(if_none_match: str, etag: str) -> bool:

@@ -26,7 +26,7 @@ from parking.app.dashboard_view import dashboard_state, iso, override_json
 from parking.app.headers import STANDARD_HEADERS
 from parking.app.history_api import instant, lot_of
 from parking.app.keys import CLOCK, CONFIG, LIVE, METRICS, SIGNAL, STORE
-from parking.app.middleware import json_error
+from parking.app.observe import add_routes, json_error
 from parking.app.ops_forms import MAX_FORM_BYTES, FormError, override_request
 from parking.app.queries import QueryError
 from parking.app.store import STORE_ERRORS
@@ -451,4 +451,4 @@ def setup(app: web.Application) -> None:
     """Add the dashboard, its login and its APIs to an application."""
     app[AUTH] = Authenticator(app[CONFIG].ops)
     app[_TODAY] = {}
-    app.add_routes(routes)
+    add_routes(app, routes)

@@ -45,7 +45,7 @@ from parking.app.keys import (
 )
 from parking.app.links import NavLinkCache
 from parking.app.metrics import Metrics, StoreStats
-from parking.app.middleware import observe_requests
+from parking.app.observe import add_routes, add_unmatched
 from parking.app.outlook import GuidanceOutlook
 from parking.app.seen import BoardsSeen
 from parking.app.signals import ChangeSignal
@@ -72,7 +72,7 @@ WRITER_TASK = "store-writer"
 
 def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -> web.Application:
     """Build the web application; with `ingest`, it also consumes the MQTT feeds."""
-    app = web.Application(middlewares=[observe_requests])
+    app = web.Application()  # no middleware: parking/app/observe.py wraps each route instead
     app[CONFIG] = config
     app[CLOCK] = clock
     app[OPENAPI] = _openapi_json()
@@ -88,13 +88,14 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     if ingest:
         app.cleanup_ctx.append(_mqtt_ingest)
     app.cleanup_ctx.append(_ticker)
-    app.add_routes(api.routes)
-    app.add_routes(history_api.routes)
+    add_routes(app, api.routes)
+    add_routes(app, history_api.routes)
     guidance_api.setup(app)
-    app.add_routes(streams.routes)
+    add_routes(app, streams.routes)
     pages.setup(app)
-    app.add_routes(ops.routes)
+    add_routes(app, ops.routes)
     dashboard.setup(app)
+    add_unmatched(app)  # last: it takes every path
     return app
 
 

@@ -18,7 +18,7 @@ from aiohttp import web
 from parking.app.arrivals import count_arrival as count_arrival_at
 from parking.app.keys import CLOCK, CONFIG, GUIDANCE, LINKS, LIVE, OUTLOOK, PENDING
 from parking.app.links import NavLinkCache
-from parking.app.middleware import json_error
+from parking.app.observe import add_routes, json_error
 from parking.app.queries import QueryError, needs, number, text
 from parking.config.models import Config
 from parking.guidance.expected import Outlook
@@ -208,4 +208,4 @@ async def get_guidance(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     """Add the guidance endpoint to an application."""
-    app.add_routes(routes)
+    add_routes(app, routes)

@@ -12,7 +12,7 @@ import orjson
 from aiohttp import web
 
 from parking.app.keys import CLOCK, CONFIG, STORE
-from parking.app.middleware import json_error
+from parking.app.observe import json_error
 from parking.app.queries import QueryError, text
 from parking.app.store import STORE_ERRORS
 from parking.app.store.history import Bucket, lot_history

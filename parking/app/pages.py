@@ -18,7 +18,7 @@ from parking.app.guidance_api import Question, answer_now, question_from
 from parking.app.headers import STANDARD_HEADERS
 from parking.app.keys import BOARDS, CLOCK, CONFIG, GUIDANCE, LINKS, LIVE, STORE
 from parking.app.links import NavLinkCache
-from parking.app.middleware import json_error
+from parking.app.observe import add_routes, json_error
 from parking.app.queries import QueryError
 from parking.config.models import Config
 from parking.guidance.service import Needs, Recommendation
@@ -289,4 +289,4 @@ def setup(app: web.Application) -> None:
     app[_CACHE] = {}
     app[_LANGUAGES] = {}
     app[_QUESTIONS] = {}
-    app.add_routes(routes)
+    add_routes(app, routes)

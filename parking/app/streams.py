@@ -19,7 +19,7 @@ from aiohttp import web
 from parking.app.boards import RenderedBoard
 from parking.app.headers import STANDARD_HEADERS
 from parking.app.keys import BOARDS, CLOCK, GUIDANCE, SEEN, SIGNAL
-from parking.app.middleware import json_error
+from parking.app.observe import json_error
 
 logger = logging.getLogger(__name__)
 
