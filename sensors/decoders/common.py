@@ -74,6 +74,12 @@ def timestamp(data: dict[str, Any], key: str = "ts") -> datetime | None:
     value = data.get(key)
     if value is None:
         return None
+    if type(value) is str:  # the common case first: ISO 8601
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise DecodeError("bad_timestamp", f"{key!r} is {value!r}") from exc
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
     if isinstance(value, bool):
         raise DecodeError("bad_timestamp", f"{key!r} is a boolean")
     try:
@@ -82,9 +88,6 @@ def timestamp(data: dict[str, Any], key: str = "ts") -> datetime | None:
                 raise DecodeError("bad_timestamp", f"{key!r} is {value!r}, not a time after 1970")
             seconds = value / 1000 if value > _EPOCH_MS_THRESHOLD else value
             return datetime.fromtimestamp(seconds, tz=UTC)
-        if isinstance(value, str):
-            parsed = datetime.fromisoformat(value)
-            return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
     except (ValueError, OverflowError, OSError) as exc:
         raise DecodeError("bad_timestamp", f"{key!r} is {value!r}") from exc
     raise DecodeError("bad_timestamp", f"{key!r} is {value!r}")
