@@ -144,24 +144,6 @@ class Dispatcher:
         return len(self._matched)
 
 
-def direct_dispatch_queue(dispatcher: Dispatcher) -> type[asyncio.Queue[aiomqtt.Message]]:
-    """An aiomqtt `queue_type` that dispatches each message as it arrives instead of queueing it.
-
-    aiomqtt calls `put_nowait` from paho's on_message callback, on the event loop,
-    and paho sends the QoS 1 PUBACK only after that callback returns: so a message
-    is acknowledged only once it has been applied, and no task per message is made.
-    """
-
-    class DirectDispatch(asyncio.Queue[aiomqtt.Message]):
-        def put_nowait(self, item: aiomqtt.Message) -> None:
-            payload = item.payload
-            if not isinstance(payload, bytes):
-                payload = b"" if payload is None else str(payload).encode()
-            dispatcher.dispatch(item.topic.value, payload, item.retain)
-
-    return DirectDispatch
-
-
 class MqttIngest:
     """Keeps one persistent MQTT session subscribed to the feeds, reconnecting as needed.
 
@@ -205,8 +187,7 @@ class MqttIngest:
             if cfg.tls.insecure:
                 tls_context.check_hostname = False
                 tls_context.verify_mode = ssl.CERT_NONE
-        return SessionClient(
-            queue_type=direct_dispatch_queue(self._dispatcher),
+        client = SessionClient(
             hostname=cfg.host,
             port=cfg.port,
             identifier=cfg.client_id,
@@ -222,6 +203,8 @@ class MqttIngest:
             tls_context=tls_context,
             tls_insecure=cfg.tls.insecure if cfg.tls.enabled else None,
         )
+        client.deliver = self._dispatcher.dispatch  # applied before its PUBACK (SessionClient.deliver)
+        return client
 
     def _set_state(self, state: ConnectionState) -> None:
         if state != self.state:
@@ -264,7 +247,7 @@ class MqttIngest:
     async def _serve(self, client: SessionClient, v5: bool) -> None:
         """Subscribe, and consume until the connection ends, which raises MqttError.
 
-        Messages are dispatched as they arrive (see direct_dispatch_queue), so consuming is
+        Messages are dispatched as they arrive (see SessionClient.deliver), so consuming is
         waiting for the connection to end. The SUBACKs are awaited alongside and without a
         timeout: resuming a session, the broker may send its whole backlog before them (as
         many messages as MQTT 5's Receive Maximum lets it, 65,535), however long that takes.

@@ -10,6 +10,7 @@ broker's own limit is read whole before the Dispatcher drops it as `oversized`.
 from __future__ import annotations
 
 import select
+from collections.abc import Callable
 from typing import Any
 
 import aiomqtt
@@ -58,6 +59,11 @@ class SessionClient(aiomqtt.Client):
     records and then hands on to aiomqtt.
     """
 
+    # Called with (topic, payload, retain) for each message, from paho's on_message on the event
+    # loop: paho sends the QoS 1 PUBACK only after it returns, so a message is acknowledged only
+    # once it has been handled. Set, it replaces aiomqtt's queue (and its Message and Topic per
+    # message, with the topic validated again though the broker already did).
+    deliver: Callable[[str, bytes, bool], None] | None = None
     session_present: bool | None = None
     announced: dict[str, Any] | None = None  # the CONNACK's properties (MQTT 5), by their spec names
     disconnect_reason: int | None = None  # the reason code of a DISCONNECT the broker sent (MQTT 5)
@@ -73,6 +79,13 @@ class SessionClient(aiomqtt.Client):
         self.session_present = flags.session_present
         self.announced = announced(properties)
         super()._on_connect(client, userdata, flags, reason_code, properties)
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        if self.deliver is None:
+            super()._on_message(client, userdata, message)
+        else:
+            payload = message.payload
+            self.deliver(message.topic, payload if type(payload) is bytes else bytes(payload), message.retain)
 
     def _on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
         """aiomqtt's reader, replaced by one that reads what the socket holds, up to READ_BATCH packets."""
