@@ -73,8 +73,24 @@ class TestExpectedFree:
         assert got is not None
         assert got.expected_free == pytest.approx(40 - 12 - 5 - 10)
         assert got.reserve == pytest.approx(max(3, 0.05 * 210))
-        # spread: the count's own error, the fill and the drivers already sent, Poisson-like
-        assert got.full_probability == pytest.approx(normal_cdf((0.5 - 13) / math.sqrt(1 + 12 + 5)))
+        # spread: the count's own error, the lot's own cars leaving (180 occupied x 120 s / 2,400 s
+        # = 9) and arriving (as many, plus the net fill of 12), the drivers already sent: Poisson-like
+        assert got.full_probability == pytest.approx(normal_cdf((0.5 - 13) / math.sqrt(1 + 9 + (9 + 12) + 5)))
+
+    def test_a_lot_whose_cars_come_and_go_may_be_full_though_its_count_holds(self) -> None:
+        # the tower, 3 free, as many cars arriving as leaving: no net fill, yet over a 300 s drive
+        # 207 x 300 / 2,400 = 25.9 of its cars leave and as many of its own drivers arrive
+        params = site_config().guidance
+        busy = expect(view("tower", 3, rate_per_h=0.0), GENERAL, 300.0, NO_OUTLOOK, params)
+        assert busy is not None
+        assert busy.expected_free == 3
+        assert busy.full_probability == pytest.approx(normal_cdf((0.5 - 3) / math.sqrt(1 + 2 * 25.875)))
+        assert busy.full_probability > 0.3
+        # a lot with nobody parked has no turnover: only the count's own error is left
+        empty = view("street", 12)
+        assert expect(empty, GENERAL, 300.0, NO_OUTLOOK, params) == expect(
+            empty, GENERAL, 0.0, NO_OUTLOOK, params
+        )
 
     def test_an_emptying_lot_is_not_counted_on_to_empty_further(self) -> None:
         got = expect(view("tower", 40, rate_per_h=+600.0), GENERAL, 300.0, Outlook(), site_config().guidance)

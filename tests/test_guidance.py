@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
 import pytest
@@ -13,7 +13,7 @@ from parking.availability.views import CategoryView
 from parking.config import Config
 from parking.guidance import RouteTable, build_road_graph, rank, ranking
 from parking.guidance.expected import Outlook, expect
-from parking.guidance.pending import MAX_PENDING_PER_LOT, PendingArrivals
+from parking.guidance.pending import MAX_PENDING_PER_LOT, PendingArrivals, board_traffic_per_h
 from parking.guidance.routes import arrow_for
 from parking.guidance.service import GuidanceService, Needs, Origin, Recommendation
 from parking.observations import LotObservation, SpotObservation
@@ -311,12 +311,40 @@ class TestQueueAnswer:
             lots[lot] = lots[lot]._replace(accepts_visitors=False)
         assert service().recommend_from_board("north", "general/main", lots) == []
 
+    def test_when_no_lot_keeps_its_reserve_a_place_in_line_beats_a_likely_full_lot(self) -> None:
+        # the tower has 2 free of 210 (reserve 10.5): over its 53.2 s drive 208 x 53.2 / 2,400 = 4.6
+        # of its cars leave and as many arrive, so it is full on arrival about one time in three,
+        # with nowhere to go on (900 s); in line at the hospital a space frees before the 31 s drive ends
+        rec = self.first(self.lots(tower=2))
+        assert (rec.lot, rec.queue) == ("hospital", True)
+        assert rec.cost is not None
+        assert rec.cost.total_s == pytest.approx(31.1 + 105.0, abs=0.5)
+
+    def test_a_lot_expected_to_have_a_space_is_ranked_as_one_not_offered_as_a_line(self) -> None:
+        # the hospital has 8 free and 4 drivers on their way: 4 expected, below its reserve of 5.2,
+        # about 1 in 10 full on arrival (89 s of risk): cheaper than the mall's line (263.7 s), and
+        # never offered as a line itself while a space is expected there
+        rec = self.first(self.lots(hospital=8), pending={"hospital": 4.0})
+        assert (rec.lot, rec.queue) == ("hospital", False)
+        assert rec.expectation is not None
+        assert rec.expectation.tier == 1
+
     def test_the_board_shows_queue_with_the_wait_in_its_minutes(self) -> None:
         decision = service().for_board("north", self.lots(), Outlook(MappingProxyType({"hospital": 10.0})))
         assert decision.best is not None
         assert decision.best.queue
         line = next(line for line in compose_lines(decision, defaultdict(str)) if line.lot == "mall")
         assert (line.display, line.arrow is not None, line.minutes) == ("QUEUE", True, 5)  # 263.7 s
+
+
+class TestBoardTraffic:
+    def test_a_boards_count_for_the_hour_overrides_its_one_figure(self) -> None:
+        board = CONFIG.boards[0].model_copy(update={"traffic_per_h": 80.0, "traffic_by_hour": {9: 140.0}})
+        nine = datetime(2026, 11, 25, 9, 59)
+        assert board_traffic_per_h(board, nine, 120.0) == 140.0  # the peak, not the morning's average
+        assert board_traffic_per_h(board, nine.replace(hour=10), 120.0) == 80.0
+        plain = CONFIG.boards[0].model_copy(update={"traffic_per_h": None, "traffic_by_hour": {}})
+        assert board_traffic_per_h(plain, nine, 120.0) == 120.0  # guidance.board_traffic_per_h
 
 
 class TestDriversAlreadySent:

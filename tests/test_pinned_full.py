@@ -48,9 +48,11 @@ def test_drivers_on_their_way_turn_the_pinned_count_into_full(guidance: Guidance
 
 
 def test_when_every_lot_is_short_the_pinned_best_keeps_its_count(guidance: GuidanceService) -> None:
-    decision = guidance.for_board("north", views(hospital=12), outlook({"hospital": 9.0}))
+    # 12 free, 7 already sent: 5 expected, below the reserve; every other lot is full, and the
+    # hospital's risk of being full (1 in 12) costs less than the line at the mall
+    decision = guidance.for_board("north", views(hospital=12), outlook({"hospital": 7.0}))
     assert decision.best is not None
-    assert decision.best.lot == "hospital"
+    assert (decision.best.lot, decision.best.queue) == ("hospital", False)
     line = compose_lines(decision, LABELS)[0]
     assert line.display == "12"
     assert line.arrow is not None

@@ -27,7 +27,7 @@ import math
 import random
 import statistics
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,7 @@ from parking.app.outlook import GuidanceOutlook
 from parking.availability.views import LotView
 from parking.config.models import Config, Lot
 from parking.geo import distance_m
+from parking.guidance.expected import Expectation
 from parking.guidance.pending import PendingArrivals
 from parking.guidance.ranking import rank
 from parking.guidance.routes import Reach, walk_seconds
@@ -64,6 +65,40 @@ class _Lot:
     parked: int = 0
     queue: list[int] = field(default_factory=list)  # visitors waiting at the gate
     peak: int = 0
+    own_parks: int = 0  # the lot's own drivers who parked so far (for the met-full trace)
+    visitor_parks: int = 0  # visitors who parked so far, from the gate queue included
+    leaves: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What a strategy knew when it sent a visitor to a lot (the met-full trace)."""
+
+    lot: str
+    source: str  # "board" (read it), "qr" (scanned it at the board), "onward" (asked again at a full lot)
+    at_s: float
+    drive_s: float
+    free_seen: int | None  # the lot's free count in the view the strategy read
+    free_true: int  # what the lot really had free then
+    expected_free: float | None
+    full_probability: float | None
+    reserve: float | None
+    pending: float  # drivers already sent there as the strategy counted them
+    own_parks: int  # the lot's counters at that moment, to take the difference on arrival
+    visitor_parks: int
+    leaves: int
+
+
+@dataclass(frozen=True, slots=True)
+class FullEvent:
+    """A visitor who met a full lot they were sent to as having space: what was known, what happened."""
+
+    sent: Sent
+    capacity: int
+    arrive_s: float
+    own_took: int  # the lot's own drivers who parked there over the drive
+    visitors_took: int  # other visitors who parked there over the drive
+    left: int  # spaces freed over the drive
 
 
 @dataclass(slots=True)
@@ -78,6 +113,7 @@ class _Visitor:
     met_full: bool = False  # reached a lot they were sent to as having space, and found it full
     queue_at: str | None = None  # the lot our strategy last told them to queue at
     queued: bool = False  # told to queue, and found the lot full: waited at its gate knowingly
+    sent: Sent | None = None  # what the strategy knew when it sent them to the lot they drive to
     censored: bool = False  # still looking at the end: door_s is the end, a lower bound
 
 
@@ -98,12 +134,24 @@ class Result:
 
 
 def run_scenario(
-    config: Config, scale: float, seed: int, strategies: tuple[str, ...] = STRATEGIES
+    config: Config,
+    scale: float,
+    seed: int,
+    strategies: tuple[str, ...] = STRATEGIES,
+    trace: dict[str, list[FullEvent]] | None = None,
 ) -> list[Result]:
-    """Every strategy on the same arrivals: visitor demand times `scale`."""
+    """Every strategy on the same arrivals: visitor demand times `scale`.
+
+    With `trace`, each strategy's met-full events are appended under its name.
+    """
     config = as_lot_feeds(config)
     guidance = build_guidance(config)
-    return [_simulate(config, guidance, strategy, scale, seed) for strategy in strategies]
+    return [
+        _simulate(
+            config, guidance, strategy, scale, seed, None if trace is None else trace.setdefault(strategy, [])
+        )
+        for strategy in strategies
+    ]
 
 
 def scale_for_occupancy(
@@ -132,7 +180,14 @@ def as_lot_feeds(config: Config) -> Config:
     return config.model_copy(update={"lots": lots})
 
 
-def _simulate(config: Config, guidance: GuidanceService, strategy: str, scale: float, seed: int) -> Result:
+def _simulate(
+    config: Config,
+    guidance: GuidanceService,
+    strategy: str,
+    scale: float,
+    seed: int,
+    trace: list[FullEvent] | None = None,
+) -> Result:
     tz = ZoneInfo(config.site.timezone)
     start = datetime(2026, 11, 25, *START_LOCAL, tzinfo=tz)
     lots = {lot.id: _Lot(lot, lot.capacities().get(GENERAL, 0)) for lot in config.lots}
@@ -183,21 +238,25 @@ def _simulate(config: Config, guidance: GuidanceService, strategy: str, scale: f
         elif kind == "own":  # a lot's own driver: parks if there is room, else goes elsewhere unguided
             lot = lots[str(data)]
             if lot.parked < lot.capacity and not lot.queue:
+                lot.own_parks += 1
                 _park(lot, now_s, _stay(seed, now_s, lot.spec.kind), at, None)
         elif kind == "leave":
             lot = lots[str(data)]
             lot.parked -= 1
+            lot.leaves += 1
             if lot.queue:
                 visitor = visitors[lot.queue.pop(0)]
+                lot.visitor_parks += 1
                 _park(lot, now_s, visitor.stay_s, at, None)
                 visitor.door_s = now_s + _walk_on(config, guidance, lot.spec, visitor.destination)
         elif kind == "appear":
             index = int(str(data))
             visitor = visitors[index]
             origin = guidance.board_origin(visitor.board)
-            choice, visitor.queue_at = _choose(
+            choice, visitor.queue_at, visitor.sent = _choose(
                 strategy, guidance, outlook, live.views(), visitor, origin, now, pending
             )
+            visitor.sent = _with_counters(visitor.sent, lots, now_s)
             _drive(choice, index, now_s, at, visitor)
         elif kind == "arrive":
             assert isinstance(data, tuple)
@@ -206,6 +265,7 @@ def _simulate(config: Config, guidance: GuidanceService, strategy: str, scale: f
             lot = lots[lot_id]
             visitor.tried.append(lot_id)
             if lot.parked < lot.capacity and not lot.queue:
+                lot.visitor_parks += 1
                 _park(lot, now_s, visitor.stay_s, at, None)
                 visitor.door_s = now_s + _walk_on(config, guidance, lot.spec, visitor.destination)
                 continue
@@ -214,14 +274,17 @@ def _simulate(config: Config, guidance: GuidanceService, strategy: str, scale: f
                 lot.queue.append(index)
                 continue
             visitor.met_full = True
+            if trace is not None and visitor.sent is not None and visitor.sent.lot == lot_id:
+                trace.append(_full_event(visitor.sent, lot, now_s))
             gate = lot.spec.kind == "hospital" and len(lot.queue) < QUEUE_MAX
             if gate or len(visitor.tried) >= MAX_TRIES:
                 lot.queue.append(index)
                 continue
             node = _entrance_node(guidance, lot.spec)
-            choice, visitor.queue_at = _choose(
+            choice, visitor.queue_at, visitor.sent = _choose(
                 strategy, guidance, outlook, live.views(), visitor, Origin(node, 0.0), now, pending
             )
+            visitor.sent = _with_counters(visitor.sent, lots, now_s)
             _drive(choice, index, now_s, at, visitor)
     for visitor in visitors:
         if visitor.door_s is None:
@@ -290,11 +353,24 @@ def _pick_destination(rng: random.Random, destinations: list[str]) -> str:
 
 
 def _with_board_traffic(config: Config, visitors: list[_Visitor]) -> Config:
-    """The config with each board's traffic estimate set to the visitors who read it (not scan) an hour."""
+    """The config with each board's traffic estimate set to the visitors who read it (not scan) an hour.
+
+    Counted by local hour, as a traffic count gives it (`traffic_by_hour`, none after the
+    last arrival), and over the morning (`traffic_per_h`).
+    """
     per_board = {b.id: 0 for b in config.boards}
+    hours = range(START_LOCAL[0], START_LOCAL[0] + math.ceil((HOURS * 3600 + DRAIN_S) / 3600))
+    by_hour: dict[str, dict[int, float]] = {b.id: {h % 24: 0.0 for h in hours} for b in config.boards}
     for visitor in visitors:
-        per_board[visitor.board] += not visitor.qr
-    boards = [b.model_copy(update={"traffic_per_h": per_board[b.id] / HOURS}) for b in config.boards]
+        if visitor.qr:
+            continue
+        per_board[visitor.board] += 1
+        hour = START_LOCAL[0] + int(visitor.appear_s // 3600)
+        by_hour[visitor.board][hour % 24] += 1.0
+    boards = [
+        b.model_copy(update={"traffic_per_h": per_board[b.id] / HOURS, "traffic_by_hour": by_hour[b.id]})
+        for b in config.boards
+    ]
     guidance = config.guidance.model_copy(update={"board_follow_rate": 1.0})
     return config.model_copy(update={"boards": boards, "guidance": guidance})
 
@@ -308,13 +384,37 @@ def _choose(
     origin: Origin,
     now: datetime,
     pending: PendingArrivals,
-) -> tuple[Reach | None, str | None]:
+) -> tuple[Reach | None, str | None, Sent | None]:
     """Where a strategy sends a visitor from an origin (lots already found full left out).
 
-    The second value is the lot when the answer is to queue there (ours, every lot expected full).
+    The second value is the lot when the answer is to queue there (ours, every lot expected full);
+    the third what the strategy knew of that lot (for the met-full trace; counters filled in later).
     """
     open_views = {lot: view for lot, view in views.items() if lot not in visitor.tried}
     at_board = not visitor.tried
+    source = "onward" if not at_board else ("qr" if visitor.qr else "board")
+
+    def sent(reach: Reach | None, expectation: Expectation | None, pending_n: float) -> Sent | None:
+        if reach is None:
+            return None
+        view = views.get(reach.lot)
+        cat = None if view is None else view.categories.get(GENERAL)
+        return Sent(
+            reach.lot,
+            source,
+            0.0,
+            reach.drive_s,
+            None if cat is None else cat.free,
+            0,
+            None if expectation is None else expectation.expected_free,
+            None if expectation is None else expectation.full_probability,
+            None if expectation is None else expectation.reserve,
+            pending_n,
+            0,
+            0,
+            0,
+        )
+
     if at_board:
         reaches = guidance.routes.reaches_from(origin.node, origin.heading_deg, visitor.destination)
     else:
@@ -330,26 +430,59 @@ def _choose(
         nearest = min(
             fits, key=lambda r: distance_m(lat, lon, spec[r.lot].lat, spec[r.lot].lon), default=None
         )
-        return nearest, None
+        return nearest, None, sent(nearest, None, 0.0)
     if strategy == "drive":
         ranked = rank(reaches, open_views, GENERAL)
-        return (ranked[0].route if ranked else None), None
+        route = ranked[0].route if ranked else None
+        return route, None, sent(route, None, 0.0)
     if at_board and not visitor.qr:  # reads the board: its first choice, as of the last refresh
-        decision = guidance.for_board(visitor.board, open_views, outlook.for_board(GENERAL))
+        board_outlook = outlook.for_board(GENERAL)
+        decision = guidance.for_board(visitor.board, open_views, board_outlook)
         best = decision.best
         if best is None:
-            return None, None
+            return None, None, None
         reach = next((r for r in reaches if r.lot == best.lot), None)
-        return reach, (best.lot if best.queue else None)
-    ranked = rank(
-        reaches, open_views, GENERAL, model=guidance.model, outlook=outlook.for_answer(GENERAL, now)
-    )
+        counted = board_outlook.pending.get(best.lot, 0.0)
+        return reach, (best.lot if best.queue else None), sent(reach, best.expectation, counted)
+    answer_outlook = outlook.for_answer(GENERAL, now)
+    ranked = rank(reaches, open_views, GENERAL, model=guidance.model, outlook=answer_outlook)
     if not ranked:
-        return None, None
+        return None, None, None
     first = ranked[0]
     # a queue answer's driver is on the way until the wait is over
     pending.add(first.route.lot, now, first.route.drive_s + first.cost.wait_s)
-    return first.route, (first.route.lot if first.queue else None)
+    counted = answer_outlook.pending.get(first.route.lot, 0.0)
+    return (
+        first.route,
+        (first.route.lot if first.queue else None),
+        sent(first.route, first.expectation, counted),
+    )
+
+
+def _with_counters(sent: Sent | None, lots: Mapping[str, _Lot], now_s: float) -> Sent | None:
+    """The trace record with the lot's true state and counters at the moment of sending."""
+    if sent is None:
+        return None
+    lot = lots[sent.lot]
+    return replace(
+        sent,
+        at_s=now_s,
+        free_true=lot.capacity - lot.parked,
+        own_parks=lot.own_parks,
+        visitor_parks=lot.visitor_parks,
+        leaves=lot.leaves,
+    )
+
+
+def _full_event(sent: Sent, lot: _Lot, now_s: float) -> FullEvent:
+    return FullEvent(
+        sent,
+        lot.capacity,
+        now_s,
+        own_took=lot.own_parks - sent.own_parks,
+        visitors_took=lot.visitor_parks - sent.visitor_parks,
+        left=lot.leaves - sent.leaves,
+    )
 
 
 def _drive(

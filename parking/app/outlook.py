@@ -16,12 +16,13 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
+from zoneinfo import ZoneInfo
 
 from parking.availability.status import TREND_WINDOW
 from parking.availability.views import LotView
 from parking.config.models import Config
 from parking.guidance.expected import Outlook
-from parking.guidance.pending import PendingArrivals
+from parking.guidance.pending import PendingArrivals, board_traffic_per_h
 from parking.guidance.service import GuidanceService
 from parking.live import LiveSite
 
@@ -45,11 +46,10 @@ class GuidanceOutlook:
         self._guidance = guidance
         self._live = live
         self._pending = pending
-        follow = config.guidance.board_follow_rate
-        default = config.guidance.board_traffic_per_h
-        self._follow_per_h = {
-            b.id: follow * (default if b.traffic_per_h is None else b.traffic_per_h) for b in config.boards
-        }
+        self._follow = config.guidance.board_follow_rate
+        self._default_per_h = config.guidance.board_traffic_per_h
+        self._boards = {b.id: b for b in config.boards}
+        self._tz = ZoneInfo(config.site.timezone)
         self._categories = frozenset(guidance.board_category(b.id) for b in config.boards)
         self._snapshot: dict[str, Outlook] = {}
         self._refreshed_at = now
@@ -74,7 +74,9 @@ class GuidanceOutlook:
         if self._settle:
             self._settle_arrivals(views, now)
         if elapsed_s > 0:
-            for board_id, per_h in self._follow_per_h.items():
+            local = now.astimezone(self._tz)
+            for board_id, board in self._boards.items():
+                per_h = self._follow * board_traffic_per_h(board, local, self._default_per_h)
                 if per_h <= 0:
                     continue
                 category = self._guidance.board_category(board_id)

@@ -399,6 +399,10 @@ class Board(Model):
     needs: list[Category] = Field(default_factory=list)
     # drivers passing the board an hour (estimated); None: guidance.board_traffic_per_h
     traffic_per_h: float | None = Field(None, ge=0, le=100_000)
+    # drivers passing it an hour by local hour (0-23, e.g. from traffic counts); other hours: traffic_per_h
+    traffic_by_hour: dict[Annotated[int, Field(ge=0, le=23)], Annotated[float, Field(ge=0, le=100_000)]] = (
+        Field(default_factory=dict)
+    )
 
 
 class Way(Model):

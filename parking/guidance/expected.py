@@ -100,10 +100,28 @@ def expect_from(
     expected = free - consumed - pending
     # arrivals over the drive and drivers already sent are both counts of independent drivers:
     # Poisson-like, so their spread grows with the square root of how many there are
-    sigma = math.sqrt(COUNT_SIGMA**2 + consumed + pending)
+    sigma = math.sqrt(
+        COUNT_SIGMA**2 + turnover(cat.capacity, free, own_fill_per_h, drive_s, params) + pending
+    )
     return Expectation(
         expected, reserve_for(cat.capacity, params), normal_cdf((FULL_BELOW - expected) / sigma)
     )
+
+
+def turnover(
+    capacity: int, free: int, own_fill_per_h: float, drive_s: float, params: GuidanceConfig
+) -> float:
+    """How many of the lot's own drivers come or go over the drive: the spread of its fill, not the net.
+
+    The fill rate is a net count: a lot whose cars come and go as fast as each other
+    shows none, yet its last spaces are taken and freed at random meanwhile. Each
+    occupied space frees once a `mean_stay_s`; the lot's own drivers arrive as fast
+    plus its net fill (none when emptying faster). Both are Poisson-like counts, so
+    each adds its mean to the variance: with nothing occupied this is the net fill.
+    """
+    leaving = max(0, capacity - free) * drive_s / params.mean_stay_s
+    arriving = max(0.0, leaving + own_fill_per_h * drive_s / 3600.0)
+    return leaving + arriving
 
 
 def wait_s(

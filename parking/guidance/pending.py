@@ -12,11 +12,25 @@ from __future__ import annotations
 import heapq
 from datetime import datetime, timedelta
 
+from parking.config.models import Board
 from parking.types import GENERAL
 
 MAX_PENDING_PER_LOT = 10_000  # memory bound under a flood of answers: the soonest to expire go first
 
 _Key = tuple[str, str]  # lot, category
+
+
+def board_traffic_per_h(board: Board, local: datetime, default_per_h: float) -> float:
+    """Drivers passing a board an hour at a local time: its count for that hour, else its one figure.
+
+    A board's traffic follows the day: one figure for the morning is the average,
+    short of the followers at the peak by as much as the peak is above it, and
+    the followers the board sends then are the pending arrivals the ranking misses.
+    """
+    per_h = board.traffic_by_hour.get(local.hour)
+    if per_h is not None:
+        return per_h
+    return default_per_h if board.traffic_per_h is None else board.traffic_per_h
 
 
 class PendingArrivals:

@@ -137,9 +137,12 @@ def rank(
         cost = Cost(route.drive_s, route.walk_s, risk_s, search_s)
         candidates.append(Candidate(route, view, free, cost, expectation))
     candidates.sort(key=_order)
-    if not candidates or (candidates[0].expectation is not None and candidates[0].expectation.predicted_full):
+    best = candidates[0].expectation if candidates else None
+    if best is None or best.tier > 0:
+        # no lot is expected to keep its reserve: a place in line may be worth more than the
+        # chance of a space, whose risk of finding it full is counted in the best one's cost
         queue = soonest_space(routes, views, category, model, outlook)
-        if queue is not None:
+        if queue is not None and (best is None or best.predicted_full or queue.cost_s < candidates[0].cost_s):
             candidates = [queue, *(c for c in candidates if c.route.lot != queue.route.lot)]
     return candidates
 
@@ -151,7 +154,8 @@ def soonest_space(
 
     Full lots count (that is the point): each costs drive + the expected wait for a
     space on arrival (drivers already sent are ahead) + walk. Only lots taking
-    visitors, with a known count, not closed, and with a gate to wait at. None while
+    visitors, with a known count, not closed, with a gate to wait at, and predicted full (a lot
+    where a space is expected is ranked as one, not offered as a line). None while
     any lot taking visitors has no count: it may have space, so "all full" is not known.
     """
     routes = list(routes)
@@ -172,6 +176,8 @@ def soonest_space(
         if free is None:
             continue
         expectation = expect_from(view, category, free, route.drive_s, outlook, model.params)
+        if not expectation.predicted_full:  # a space is expected there: a lot to go to, not a line
+            continue
         wait = wait_s(view, category, route.drive_s, expectation, model.params)
         cost = Cost(route.drive_s, route.walk_s, wait_s=wait)
         candidate = Candidate(route, view, free, cost, expectation, queue=True)
