@@ -55,11 +55,13 @@ def total_is_current(state: LotState, now: datetime) -> bool:
     return state.total is not None and (is_fresh(state, "lot", now) or is_fresh(state, "gate", now))
 
 
-def freshness_of(state: LotState, fresh: bool, now: datetime) -> Freshness:
-    """Stale without any fresh source; degraded when an expected source is not fresh or bays are unknown."""
+def freshness_of(state: LotState, fresh: bool, oldest: datetime) -> Freshness:
+    """Stale without any fresh source; degraded when an expected source is not fresh or bays are unknown.
+
+    `oldest` is now less the lot's freshness window: a source last seen before it is not fresh.
+    """
     if not fresh:
         return "stale"
-    oldest = now - state.freshness  # a source last seen before this is not fresh (as is_fresh says)
     seen = state.seen
     for source in state.sources:
         at = seen.get(source)

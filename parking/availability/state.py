@@ -211,7 +211,7 @@ class Availability:
             state.samples.clear()
         # with bays, the lot system's split holds only while it (or a gate moving it) is current
         split_current = not state.needed or is_fresh(state, "lot", now) or is_fresh(state, "gate", now)
-        freshness = freshness_of(state, fresh, now)
+        freshness = freshness_of(state, fresh, oldest)
         if (fresh, is_open, split_current, freshness) != state.flags:
             state.flags = (fresh, is_open, split_current, freshness)
             touched = None
