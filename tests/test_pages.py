@@ -180,6 +180,14 @@ class TestDisplay:
         assert rows[0] == ("full", "hospital")
         assert ("open", "tower") in rows
 
+    async def test_a_queue_line_has_its_own_style(self, aiohttp_client: MakeClient) -> None:
+        client = await aiohttp_client(create_app(site_config(), ingest=False, clock=FakeClock(T0)))
+        every_lot_full(client)
+        _, html = await page(client, "/boards/north/display")
+        assert re.findall(r'class="row (\w+)" role="row" data-lot="(\w+)"', html) == [("queue", "hospital")]
+        assert ".row.queue .d{" in html
+        assert '"QUEUE"?"queue"' in html  # and so does one drawn from the stream
+
     async def test_an_unknown_board_is_a_404_page(self, client: Client) -> None:
         status, _ = await page(client, "/boards/nope/display")
         assert status == 404
