@@ -40,9 +40,10 @@ class PageLot:
     name: str
     free: int
     estimated: bool
-    minutes: int
+    minutes: int  # to the door; for a queue, the wait at the gate included (as on the board)
     walk_m: int
     links: tuple[PageLink, ...]
+    queue_minutes: int | None = None  # a queue answer: minutes from now until a space is expected
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from parking.observations import LotObservation
 from tests.conftest import _unavailable
 from tests.test_ingest_mqtt import StartEngine, eventually, mqtt_site, publish, ready
 from tests.test_pages import WECHAT_IOS
+from tests.web import every_lot_full
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 HAVE_CHROMIUM = bool(shutil.which(CHROMIUM)) or Path(CHROMIUM).exists()
@@ -181,6 +182,31 @@ async def test_the_go_page_refreshes_without_a_reload(browser: Browser, site: Cl
     site.app[FEED].observe("lot", LotObservation("tower", free=12, categories={"general": 2, "ev": 10}))
     await page.locator(".best .n").filter(has_text="2").wait_for(timeout=5000)
     assert problems == []
+
+
+@pytest.mark.slow
+async def test_when_every_lot_fills_the_display_shows_queue_and_the_go_page_says_to_queue(
+    browser: Browser, site: Client
+) -> None:
+    display = await browser.new_page(viewport={"width": 1280, "height": 500})
+    problems = watch(display)
+    await display.goto(str(site.make_url("/boards/north/display")))
+    await display.locator('.row.full[data-lot="hospital"]').wait_for(timeout=5000)
+    go, go_problems, _ = await open_go(browser, site, user_agent=DESKTOP_UA, locale="en-US", phone=False)
+    every_lot_full(site)
+    queue = display.locator('.row.queue[data-lot="hospital"] .d')
+    await queue.filter(has_text="QUEUE").wait_for(timeout=5000)
+    await display.screenshot(path=shot("display-queue"))
+    background = await queue.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert background == "rgb(255, 176, 0)"  # amber, the digits black: unlike a count or FULL
+    await (
+        go.locator(".best .queue")
+        .filter(has_text="Every car park is full: queue here")
+        .wait_for(timeout=5000)
+    )
+    await go.screenshot(path=shot("go-queue"), full_page=True)
+    assert await go.locator(".best a.btn").count() > 0  # still one tap to the entrance
+    assert problems == go_problems == []
 
 
 @pytest.mark.slow

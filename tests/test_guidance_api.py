@@ -11,7 +11,7 @@ from parking.app.factory import create_app
 from parking.app.keys import FEED, PENDING
 from parking.observations import LotObservation, SpotObservation
 from tests.site import T0, site_config
-from tests.web import Client, FakeClock, MakeClient
+from tests.web import Client, FakeClock, MakeClient, every_lot_full
 
 
 @pytest.fixture
@@ -166,3 +166,14 @@ class TestBadQueries:
         got, body = await get(client, query)
         assert got == status
         assert words in body["error"]["message"]
+
+    async def test_a_queue_answer_follows_the_openapi_document(self, aiohttp_client: MakeClient) -> None:
+        client = await aiohttp_client(create_app(site_config(), ingest=False, clock=FakeClock(T0)))
+        spec = await (await client.get("/api/v1/openapi.json")).json()
+        every_lot_full(client)
+        _, body = await get(client, "board=north")
+        [lot] = body["lots"]
+        assert (lot["lot"], lot["queue"], lot["free"], lot["status"]) == ("hospital", True, 0, "full")
+        assert lot["cost"]["wait_s"] == 0.0  # a space frees every 24 s, before the 31 s drive ends
+        schema = {"$ref": "#/components/schemas/Guidance", "components": spec["components"]}
+        jsonschema.Draft202012Validator(schema).validate(body)

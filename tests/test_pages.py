@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,10 @@ import pytest
 from parking.app.factory import create_app
 from parking.app.keys import FEED, PENDING
 from parking.observations import LotObservation
-from signage.i18n import choose_language
+from signage.i18n import TEXT, choose_language
 from tests.conftest import _unavailable
 from tests.site import T0, site_config
-from tests.web import Client, FakeClock, MakeClient
+from tests.web import Client, FakeClock, MakeClient, every_lot_full
 
 WECHAT_IOS = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
@@ -93,6 +94,64 @@ class TestGoPage:
         assert len(await response.read()) + len(await favicon.read()) < 50_000
 
 
+class TestQueueAnswer:
+    """Every car park full: the page says to queue, and when a space is expected, never "0 free spaces".
+
+    From board north the queue is at the hospital: a 31.1 s drive and a 105.0 s walk;
+    one of its 100 occupied spaces frees about every 24 s.
+    """
+
+    @pytest.fixture
+    async def full(self, aiohttp_client: MakeClient) -> Client:
+        client = await aiohttp_client(create_app(site_config(), ingest=False, clock=FakeClock(T0)))
+        every_lot_full(client)
+        return client
+
+    def ahead(self, client: Client) -> None:
+        """Ten drivers already on their way to the hospital, and more than enough to the mall and tower."""
+        pending = client.app[PENDING]
+        pending.add("hospital", T0, 60.0, weight=10)
+        pending.add("mall", T0, 60.0, weight=100)
+        pending.add("tower", T0, 60.0, weight=100)
+
+    @pytest.mark.parametrize(
+        ("lang", "queue"),
+        [
+            ("en", "Every car park is full: queue here — a space is expected in about 1 min."),
+            ("zh", "附近停车场都已满：请在此排队，预计约1分钟有空位。"),
+        ],
+    )
+    async def test_the_best_answer_says_queue_here_and_keeps_the_navigation_to_its_entrance(
+        self, full: Client, lang: str, queue: str
+    ) -> None:
+        _, html = await page(full, f"/go/north?lang={lang}")
+        best = html[html.index('class="best"') : html.index("</article>")]
+        assert "Hospital car park" in best
+        assert queue in best  # a space frees before the 31 s drive is over
+        assert TEXT["en"]["free"] not in best
+        assert TEXT["zh"]["free"] not in best
+        for app in ("amap", "baidu", "tencent", "apple", "google", "geo"):
+            assert f'data-app="{app}' in best
+
+    async def test_the_wait_counts_in_when_a_space_comes_and_in_the_minutes_to_the_door(
+        self, full: Client
+    ) -> None:
+        self.ahead(full)
+        _, html = await page(full, "/go/north?lang=en")
+        best = html[html.index('class="best"') : html.index("</article>")]
+        # 11 spaces to free at the hospital, one every 24 s: 264 s from now, 232.9 s after the drive
+        assert "a space is expected in about 5 min" in best
+        assert "7 min to Main entrance" in best  # drive, wait and walk: 369 s, as the board counts it
+
+    async def test_a_view_is_on_the_way_until_the_wait_is_over(self, full: Client) -> None:
+        self.ahead(full)
+        await page(full, "/go/north")
+        pending, slack_s = full.app[PENDING], 300
+        assert pending.count("hospital", T0 + timedelta(seconds=60 + slack_s)) == 1  # the ten are gone
+        assert pending.count("hospital", T0 + timedelta(seconds=263 + slack_s)) == 1
+        assert pending.count("hospital", T0 + timedelta(seconds=265 + slack_s)) == 0
+
+
 class TestGoLots:
     async def test_a_position_refines_the_answer(self, client: Client) -> None:
         status, html = await page(client, "/go/north/lots?lang=en&lat=30.0003&lon=120.0023")
@@ -120,6 +179,14 @@ class TestDisplay:
         rows = re.findall(r'class="row (\w+)" role="row" data-lot="(\w+)"', html)
         assert rows[0] == ("full", "hospital")
         assert ("open", "tower") in rows
+
+    async def test_a_queue_line_has_its_own_style(self, aiohttp_client: MakeClient) -> None:
+        client = await aiohttp_client(create_app(site_config(), ingest=False, clock=FakeClock(T0)))
+        every_lot_full(client)
+        _, html = await page(client, "/boards/north/display")
+        assert re.findall(r'class="row (\w+)" role="row" data-lot="(\w+)"', html) == [("queue", "hospital")]
+        assert ".row.queue .d{" in html
+        assert '"QUEUE"?"queue"' in html  # and so does one drawn from the stream
 
     async def test_an_unknown_board_is_a_404_page(self, client: Client) -> None:
         status, _ = await page(client, "/boards/nope/display")

@@ -12,7 +12,7 @@ from parking.app.factory import create_app
 from parking.app.keys import BOARDS, FEED, METRICS, TASKS
 from parking.observations import GateCounterObservation, LotObservation, SpotObservation
 from tests.site import T0, site_config
-from tests.web import Client, FakeClock, MakeClient
+from tests.web import Client, FakeClock, MakeClient, every_lot_full
 
 
 @pytest.fixture
@@ -113,6 +113,22 @@ class TestBoards:
         ascii_response = await client.get("/api/v1/boards/north?format=text&charset=ascii")
         (await ascii_response.read()).decode("ascii")
         assert ascii_response.headers["ETag"] != response.headers["ETag"]
+
+    async def test_with_every_lot_full_the_board_says_queue_with_arrow_and_minutes_in_every_charset(
+        self, client: Client
+    ) -> None:
+        every_lot_full(client)
+        [line] = (await (await client.get("/api/v1/boards/north")).json())["lines"]
+        assert (line["lot"], line["display"], line["arrow"], line["free"]) == ("hospital", "QUEUE", "left", 0)
+        assert line["minutes"] >= 1
+        minutes = f"{line['minutes']}min"
+        texts = {
+            charset: (await (await client.get(f"/api/v1/boards/north?format=text&charset={charset}")).read())
+            for charset in ("utf-8", "ascii", "gb2312")
+        }
+        assert texts["utf-8"].decode().split() == ["Hospital", "QUEUE", "←", minutes]
+        assert texts["ascii"].decode("ascii").split() == ["Hospital", "QUEUE", "<-", minutes]
+        assert texts["gb2312"].decode("gb2312").split() == ["Hospital", "QUEUE", "←", minutes]  # like FULL
 
     async def test_bad_format_is_a_json_400(self, client: Client) -> None:
         response = await client.get("/api/v1/boards/north?format=xml")
@@ -237,6 +253,14 @@ class TestOperations:
         examples = spec["paths"]["/api/v1/boards/{board_id}"]["get"]["responses"]["200"]["content"]
         for example in examples["application/json"]["examples"].values():
             jsonschema.Draft202012Validator(schema).validate(example["value"])
+
+    async def test_a_queue_answer_follows_the_openapi_document(self, client: Client) -> None:
+        spec = await (await client.get("/api/v1/openapi.json")).json()
+        every_lot_full(client)
+        board = await (await client.get("/api/v1/boards/north")).json()
+        assert [line["display"] for line in board["lines"]] == ["QUEUE"]
+        schema = {"$ref": "#/components/schemas/Board", "components": spec["components"]}
+        jsonschema.Draft202012Validator(schema).validate(board)
 
     async def test_answers_name_the_server_without_a_version_and_forbid_sniffing(
         self, client: Client

@@ -8,6 +8,9 @@ from datetime import datetime
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from parking.app.keys import FEED
+from parking.observations import LotObservation, SpotObservation
+
 Client = TestClient[web.Request, web.Application]
 MakeClient = Callable[[web.Application], Awaitable[Client]]
 
@@ -20,3 +23,18 @@ class FakeClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def every_lot_full(client: Client) -> None:
+    """Every lot of the test site heard from and full: the answer is a queue, at the hospital from north.
+
+    No driver is on the way yet, and a space frees at the hospital about every
+    24 s (a `mean_stay_s` of 2,400 s over its 100 occupied spaces), before the
+    31 s drive there is over: it is where a space comes soonest.
+    """
+    feed = client.app[FEED]
+    feed.observe("lot", LotObservation("hospital", free=0, categories={"general": 0, "disabled": 0}))
+    feed.observe("lot", LotObservation("tower", free=0, categories={"general": 0, "ev": 0}))
+    feed.observe("lot", LotObservation("mall", free=0))
+    for n in range(1, 11):  # every general bay reports, every one taken
+        feed.observe("spot", SpotObservation("street", f"S{n:02d}", occupied=True))

@@ -42,7 +42,7 @@ routes = web.RouteTableDef()
 _PAGE_CACHE_LIMIT = 256
 
 PageKey = tuple[str, Language, bool, bool]  # board, language, in WeChat, whole page (else fragment)
-First = tuple[str, float] | None  # the lot recommended first and the drive there, in seconds
+First = tuple[str, float] | None  # the lot recommended first and the drive there (a queue's wait too), s
 _CACHE = web.AppKey("go_page_cache", dict[PageKey, tuple[int, bytes, First]])
 
 
@@ -74,10 +74,15 @@ def page_lots(
     links: NavLinkCache,
     wechat: bool,
 ) -> tuple[PageLot, ...]:
-    """The lots of a driver's page, each with its navigation buttons to the entrance used."""
+    """The lots of a driver's page, each with its navigation buttons to the entrance used.
+
+    A queue answer (every lot expected full) says when a space is expected instead
+    of a free count, and its minutes to the door count the wait, as on the board.
+    """
     out = []
     for rec in recs:
         assert rec.route is not None  # ranked lots always have a route
+        wait_s = rec.cost.wait_s if rec.queue and rec.cost is not None else 0.0
         spec = config.lot(rec.lot)
         entrance = next(e for e in spec.entrances if e.id == rec.route.entrance)
         cat = rec.view.categories[category]
@@ -91,9 +96,10 @@ def page_lots(
                 name=spec.name,
                 free=cat.free or 0,
                 estimated=cat.estimated,
-                minutes=max(1, math.ceil((rec.route.drive_s + rec.route.walk_s) / 60.0)),
+                minutes=max(1, math.ceil((rec.route.drive_s + rec.route.walk_s + wait_s) / 60.0)),
                 walk_m=round(rec.route.walk_m),
                 links=buttons,
+                queue_minutes=max(1, math.ceil((rec.route.drive_s + wait_s) / 60.0)) if rec.queue else None,
             )
         )
     return tuple(out)
@@ -124,7 +130,9 @@ def build_page(
         in_wechat=wechat,
         note=note,
     )
-    first = (recs[0].lot, recs[0].cost.drive_s) if fresh and recs and recs[0].cost is not None else None
+    first = None
+    if fresh and recs and recs[0].cost is not None:  # a queue answer: on the way until the wait is over
+        first = (recs[0].lot, recs[0].cost.drive_s + recs[0].cost.wait_s)
     return page, first
 
 
