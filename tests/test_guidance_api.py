@@ -177,3 +177,14 @@ class TestBadQueries:
         assert lot["cost"]["wait_s"] == 0.0  # a space frees every 24 s, before the 31 s drive ends
         schema = {"$ref": "#/components/schemas/Guidance", "components": spec["components"]}
         jsonschema.Draft202012Validator(schema).validate(body)
+
+    async def test_a_queue_answer_s_minutes_count_the_wait(self, aiohttp_client: MakeClient) -> None:
+        client = await aiohttp_client(create_app(site_config(), ingest=False, clock=FakeClock(T0)))
+        every_lot_full(client)
+        for _ in range(4):  # four drivers told to queue at the hospital before this one
+            await get(client, "board=north")
+        _, body = await get(client, "board=north")
+        [lot] = body["lots"]
+        assert (lot["lot"], lot["queue"]) == ("hospital", True)
+        assert lot["cost"]["wait_s"] == pytest.approx(88.9, abs=0.5)  # 5 x 2,400 s / 104, less the drive
+        assert lot["minutes"] == 4  # drive 31 s + walk 105 s + wait 89 s; without the wait, 3

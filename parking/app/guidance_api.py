@@ -123,7 +123,8 @@ def lot_answer(
         "drive_m": round(route.drive_m),
         "walk_s": round(route.walk_s, 1),
         "walk_m": round(route.walk_m),
-        "minutes": max(1, math.ceil((route.drive_s + route.walk_s) / 60.0)),
+        # to the door, as the board and the driver page count it: a queue answer's wait included
+        "minutes": max(1, math.ceil((route.drive_s + route.walk_s + cost.wait_s) / 60.0)),
         "cost": {
             "drive_s": round(cost.drive_s, 1),
             "walk_s": round(cost.walk_s, 1),
