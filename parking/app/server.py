@@ -190,7 +190,7 @@ class GuardedRequestHandler(web.RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
-        """A JSON answer to a request that failed outside the app's middleware; closes the connection."""
+        """A JSON answer to a request that failed before any route handled it; closes the connection."""
         if status >= 500:
             logger.error("error handling %s %s", request.method, request.path, exc_info=exc)
             text = "internal error"
