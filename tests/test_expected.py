@@ -54,7 +54,7 @@ def held(lot: LotView, spaces: int = 0, closed: bool = False) -> LotView:
     return overlay(lot, closed, spaces, site_config().defaults.thresholds)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def guidance() -> GuidanceService:
     return build_guidance(site_config())
 
