@@ -171,3 +171,76 @@ class TestSilentSensors:
         sources = {source.source: source for source in state.sources("hospital", T0 + s(601))}
         assert sources["gate"].age_s == 601
         assert not sources["gate"].fresh
+
+
+def tower_with_bays() -> Availability:
+    """The tower with its lot system and sensors in 3 ev and 2 disabled bays; general has no bays."""
+    config = site_config(
+        **{
+            "    feed: lot\n    lat: 29.9991": "    feed: [lot, spot]\n    lat: 29.9991",
+            "capacity: {general: 200, ev: 10}": (
+                "capacity: {general: 200}\n    spots: {ev: E1-E3, disabled: D1-D2}"
+            ),
+        }
+    )
+    return Availability(config, T0)
+
+
+class TestGeneralDerivedFromTheTotal:
+    def test_general_is_the_total_less_every_other_category(self) -> None:
+        state = tower_with_bays()
+        state.apply(LotObservation("tower", free=100), T0)
+        bays(state, "tower", ["E1", "D1", "D2"], occupied=False)
+        bays(state, "tower", ["E2", "E3"], occupied=True)
+        general = state.view("tower").categories["general"]
+        assert (general.free, general.estimated) == (97, False)  # 100 - 1 ev - 2 disabled
+
+    def test_an_unknown_category_is_taken_as_free_and_general_is_estimated(self) -> None:
+        state = tower_with_bays()
+        state.apply(LotObservation("tower", free=100), T0)
+        bays(state, "tower", ["E1"], occupied=False)
+        bays(state, "tower", ["E2", "E3"], occupied=True)  # the disabled bays never report
+        general = state.view("tower").categories["general"]
+        assert (general.free, general.estimated) == (97, True)  # 100 - 1 ev - 2 disabled bays
+
+    def test_general_never_goes_below_zero(self) -> None:
+        state = tower_with_bays()
+        state.apply(LotObservation("tower", free=2), T0)
+        bays(state, "tower", ["E1", "E2", "E3", "D1", "D2"], occupied=False)
+        assert state.view("tower").categories["general"].free == 0
+
+    def test_once_the_total_is_not_current_general_is_unknown_not_estimated(self) -> None:
+        state = tower_with_bays()
+        state.apply(LotObservation("tower", free=100), T0)
+        bays(state, "tower", ["E1", "E2", "E3", "D1", "D2"], occupied=False, at=500)
+        state.tick(T0 + s(601))
+        general = state.view("tower").categories["general"]
+        assert (general.free, general.estimated) == (None, False)
+
+
+class TestFreshness:
+    def test_a_source_is_fresh_up_to_the_end_of_its_window(self) -> None:
+        state = Availability(site_config(), T0)
+        state.apply(LotObservation("tower", free=80), T0)
+        assert [v.fresh for v in state.sources("tower", T0 + s(600))] == [True]
+        assert [v.fresh for v in state.sources("tower", T0 + s(601))] == [False]
+
+    def test_a_fresh_gate_keeps_the_lot_systems_total_current(self) -> None:
+        state = mixed()
+        state.apply(LotObservation("hospital", free=60), T0)
+        bays(state, "hospital", ["D1", "D2", "D3", "D4"], occupied=False, at=500)
+        state.apply(GateEventObservation("hospital", "north", "entry"), T0 + s(500))
+        state.tick(T0 + s(700))  # the lot system is silent past 600 s; the gate is not
+        view = state.view("hospital")
+        assert (view.free, view.categories["general"].free) == (59, 55)
+
+    def test_sources_list_the_expected_and_the_heard_with_their_age(self) -> None:
+        state = Availability(site_config(), T0)  # the hospital expects gates only
+        listed = [(v.source, v.seen_at, v.age_s, v.fresh, v.expected) for v in state.sources("hospital", T0)]
+        assert listed == [("gate", None, None, False, True)]
+        state.apply(LotObservation("hospital", free=60), T0)  # a lot system it does not expect
+        later = T0 + s(10)
+        listed = [
+            (v.source, v.seen_at, v.age_s, v.fresh, v.expected) for v in state.sources("hospital", later)
+        ]
+        assert listed == [("lot", T0, 10.0, True, False), ("gate", None, None, False, True)]

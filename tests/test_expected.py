@@ -15,7 +15,15 @@ import pytest
 
 from parking.app.factory import build_guidance
 from parking.availability.views import CategoryView, LotView
-from parking.guidance.expected import NO_OUTLOOK, Outlook, expect, normal_cdf, reserve_for
+from parking.guidance.expected import (
+    NO_OUTLOOK,
+    Expectation,
+    Outlook,
+    expect,
+    normal_cdf,
+    reserve_for,
+    wait_s,
+)
 from parking.guidance.pending import PendingArrivals
 from parking.guidance.service import GuidanceService, Needs
 from parking.overrides import overlay
@@ -54,7 +62,7 @@ def held(lot: LotView, spaces: int = 0, closed: bool = False) -> LotView:
     return overlay(lot, closed, spaces, site_config().defaults.thresholds)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def guidance() -> GuidanceService:
     return build_guidance(site_config())
 
@@ -221,3 +229,58 @@ class TestNeeds:
         assert emergency["mall"].cost is not None
         assert main["mall"].cost is not None
         assert emergency["mall"].cost.walk_s < main["mall"].cost.walk_s  # the mall is beside emergency
+
+
+class TestFillShare:
+    def test_a_category_takes_its_share_of_the_lots_fill(self) -> None:
+        params = site_config().guidance
+        lot = LotView(
+            "hospital",
+            "open",
+            64,
+            104,
+            "falling",
+            -1040.0,  # 10 an hour a space: 1,000 of them general, 40 disabled
+            {GENERAL: CategoryView(60, 100, "open"), "disabled": CategoryView(4, 4, "open")},
+            True,
+        )
+        general = expect(lot, GENERAL, 360.0, NO_OUTLOOK, params)
+        disabled = expect(lot, "disabled", 360.0, NO_OUTLOOK, params)
+        assert general is not None
+        assert disabled is not None
+        assert general.expected_free == pytest.approx(60 - 100.0)  # 1,000 an hour over 6 minutes
+        assert disabled.expected_free == pytest.approx(4 - 4.0)
+
+    def test_a_lot_without_a_capacity_counts_its_whole_fill(self) -> None:
+        lot = LotView("x", "open", 5, 0, "falling", -60.0, {GENERAL: CategoryView(5, 0, "open")}, True)
+        got = expect(lot, GENERAL, 60.0, NO_OUTLOOK, site_config().guidance)
+        assert got is not None
+        assert got.expected_free == pytest.approx(4.0)
+
+    def test_the_full_probability_is_the_standard_normal(self) -> None:
+        assert normal_cdf(0.0) == 0.5
+        assert normal_cdf(1.0) == pytest.approx(0.8413447, abs=1e-7)
+        assert normal_cdf(-2.0) == pytest.approx(0.0227501, abs=1e-7)
+
+
+class TestWait:
+    """The wait at the gate: spaces still needed x mean stay / occupied spaces, less the drive."""
+
+    LOT = LotView("x", "full", 9, 10, "stable", 0.0, {GENERAL: CategoryView(9, 10, "open")}, True)
+
+    def wait(self, expected_free: float, drive_s: float = 0.0, lot: LotView = LOT) -> float:
+        return wait_s(lot, GENERAL, drive_s, Expectation(expected_free, 3.0, 0.5), site_config().guidance)
+
+    def test_no_wait_with_a_space_expected(self) -> None:
+        assert self.wait(1.0) == 0.0
+        assert self.wait(2.0) == 0.0
+
+    def test_half_a_space_short_with_one_space_occupied(self) -> None:
+        stay = site_config().guidance.mean_stay_s
+        assert self.wait(0.5) == pytest.approx(0.5 * stay / 1)
+        assert self.wait(0.5, drive_s=100.0) == pytest.approx(0.5 * stay - 100.0)
+
+    def test_every_occupied_space_frees_in_turn(self) -> None:
+        stay = site_config().guidance.mean_stay_s
+        lot = LotView("x", "full", 2, 100, "stable", 0.0, {GENERAL: CategoryView(2, 100, "full")}, True)
+        assert self.wait(-1.0, lot=lot) == pytest.approx(2 * stay / 98)

@@ -336,6 +336,90 @@ class TestQueueAnswer:
         line = next(line for line in compose_lines(decision, defaultdict(str)) if line.lot == "mall")
         assert (line.display, line.arrow is not None, line.minutes) == ("QUEUE", True, 5)  # 263.7 s
 
+    def test_the_queue_answer_comes_first_and_every_lot_predicted_full_follows(self) -> None:
+        lots = self.lots(hospital=6, mall=6, tower=6)  # open, but 10 drivers already sent to each
+        pending = {"hospital": 10.0, "mall": 10.0, "tower": 10.0}
+        recs = service().recommend_from_board(
+            "north", "general/main", lots, outlook=Outlook(MappingProxyType(pending))
+        )
+        assert recs[0].queue
+        assert sorted(rec.lot for rec in recs) == ["hospital", "mall", "tower"]
+        assert [rec.queue for rec in recs] == [True, False, False]
+
+    def test_the_queue_answer_says_what_to_expect_there(self) -> None:
+        rec = self.first(self.lots())
+        assert rec.expectation is not None
+        assert rec.expectation.expected_free == 0.0
+        assert rec.expectation.predicted_full
+
+    def test_an_open_or_almost_full_lot_expected_full_is_a_place_to_queue(self) -> None:
+        for status in ("open", "almost_full"):
+            lots = self.lots()
+            lots["hospital"] = lots["hospital"]._replace(
+                status=status, free=20, categories={GENERAL: CategoryView(20, 104, status)}
+            )
+            for lot in ("mall", "tower"):
+                lots[lot] = lots[lot]._replace(accepts_visitors=False)
+            rec = self.first(lots, pending={"hospital": 30.0})
+            assert (rec.lot, rec.queue) == ("hospital", True)
+
+    def test_a_lot_outside_its_window_is_passed_over_for_the_queue(self) -> None:
+        lots = self.lots()
+        lots["hospital"] = lots["hospital"]._replace(accepts_visitors=False)
+        rec = self.first(lots)
+        assert (rec.lot, rec.queue) == ("mall", True)
+
+    def test_a_board_whose_pinned_lot_is_the_queue_answer_shows_it_pinned_as_the_queue(self) -> None:
+        decision = service().for_board("north", self.lots())
+        assert decision.best is not None
+        assert (decision.best.lot, decision.best.queue) == ("hospital", True)
+        pinned = decision.lines[0]
+        assert (pinned.lot, pinned.pinned, pinned.queue) == ("hospital", True, True)
+        assert pinned.cost == decision.best.cost
+        assert pinned.expectation == decision.best.expectation
+
+    def test_a_pinned_lot_that_is_not_the_queue_answer_keeps_its_own_line(self) -> None:
+        seen = Outlook(MappingProxyType({"hospital": 20.0}))
+        decision = service().for_board("north", self.lots(hospital=6), seen)
+        assert decision.best is not None
+        assert (decision.best.lot, decision.best.queue) == ("mall", True)
+        pinned = decision.lines[0]
+        assert (pinned.lot, pinned.pinned, pinned.queue) == ("hospital", True, False)
+        assert pinned.expectation is not None
+        assert pinned.expectation.expected_free == pytest.approx(-14.0)
+
+
+class TestRiskAndSearch:
+    def lots(self, **free: int) -> dict[str, LotView]:
+        return TestQueueAnswer().lots(**free)
+
+    def test_a_lot_with_no_risk_of_being_full_costs_no_detour(self) -> None:
+        recs = service().recommend_from_board("north", "general/main", self.lots(hospital=60, mall=300))
+        assert [rec.lot for rec in recs] == ["hospital", "mall"]
+        assert all(rec.cost is not None and rec.cost.full_risk_s == 0.0 for rec in recs)
+
+    def test_street_bays_cost_the_search_for_a_free_bay(self) -> None:
+        recs = service().recommend_from_board("north", "general/main", self.lots(street=10))
+        assert recs[0].lot == "street"
+        assert recs[0].cost is not None
+        assert recs[0].cost.search_s == CONFIG.guidance.street_search_s
+
+    def test_a_full_lot_on_the_way_does_not_hide_the_lots_after_it(self) -> None:
+        lots = self.lots(mall=300, tower=80, street=10)
+        assert [rec.lot for rec in service().recommend_from_board("north", "general/main", lots)] == [
+            "mall",
+            "tower",
+            "street",
+        ]
+
+    def test_drivers_already_sent_count_for_a_board_answer_to_another_destination(self) -> None:
+        lots = self.lots(hospital=12, mall=300)
+        seen = Outlook(MappingProxyType({"hospital": 12.0}))
+        sent = service().recommend_from_board("north", "general/emergency", lots, outlook=seen)
+        assert [rec.lot for rec in sent][-1] == "hospital"
+        assert sent[-1].expectation is not None
+        assert sent[-1].expectation.expected_free == pytest.approx(0.0)
+
 
 class TestBoardTraffic:
     def test_a_boards_count_for_the_hour_overrides_its_one_figure(self) -> None:

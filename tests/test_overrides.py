@@ -9,9 +9,11 @@ import pytest
 
 from parking.app.boards import BoardCache
 from parking.app.factory import build_guidance
+from parking.availability.views import CategoryView, LotView
 from parking.live import LiveSite
 from parking.observations import LotObservation
-from parking.overrides import Override
+from parking.overrides import Override, overlay
+from parking.types import GENERAL, Status
 from tests.site import T0, site_config
 
 
@@ -115,3 +117,83 @@ class TestBoards:
         live.clear_override("message", "north")
         assert orjson.loads(boards.get("north").variants["json"].body)["message"] is None
         assert boards.get("north").version == plain.version
+
+
+class TestGuidanceNotes:
+    def test_a_note_from_guidance_moves_the_version_and_names_only_known_lots(self, live: LiveSite) -> None:
+        seen = live.version
+        live.note_guidance(["tower", "nowhere"])
+        assert live.version > seen
+        assert live.changed_since(seen) == {"tower"}
+        again = live.version
+        live.note_guidance(["mall"])  # every note moves the version again
+        assert live.version > again
+        assert live.changed_since(again) == {"mall"}
+
+    def test_a_note_naming_no_known_lot_changes_nothing(self, live: LiveSite) -> None:
+        seen = live.version
+        live.note_guidance(["nowhere"])
+        live.note_guidance([])
+        assert live.version == seen
+        assert live.changed_since(seen) == frozenset()
+
+
+class TestOverrideBookkeeping:
+    def test_a_board_message_is_not_changed_after_the_version_it_was_set_at(self, live: LiveSite) -> None:
+        live.set_override(Override("message", "north", "ops", T0, "x", message="Hi"), T0)
+        assert live.boards_changed_since(live.version) == frozenset()
+
+    def test_a_board_message_that_ends_at_the_tick_names_no_lot(self, live: LiveSite) -> None:
+        until = T0 + timedelta(minutes=5)
+        live.set_override(Override("message", "north", "ops", T0, "x", message="Hi", until=until), T0)
+        seen = live.version
+        assert live.tick(until) == []
+        assert live.board_message("north") is None
+        assert live.boards_changed_since(seen) == {"north"}
+
+    def test_clearing_an_override_that_does_not_stand_returns_none(self, live: LiveSite) -> None:
+        assert live.clear_override("close", "tower") is None
+        assert live.clear_override("message", "north") is None
+
+    def test_an_override_that_has_ended_is_refused_as_ended(self, live: LiveSite) -> None:
+        with pytest.raises(ValueError, match=r"^the override has already ended$"):
+            live.set_override(close("tower", until_min=1), T0 + timedelta(minutes=1))
+
+    def test_sources_and_bays_are_read_through_the_live_site(self, live: LiveSite) -> None:
+        later = T0 + timedelta(seconds=30)
+        sources = live.sources("tower", later)
+        assert [(v.source, v.seen_at, v.age_s, v.fresh) for v in sources] == [("lot", T0, 30.0, True)]
+        assert [bay.id for bay in live.bays("street")][:2] == ["S01", "S02"]
+
+
+THRESHOLDS = site_config().defaults.thresholds
+
+
+def totals_only(status: Status, free: int | None) -> LotView:
+    """A lot that reports a total and no general category (every space of another kind)."""
+    return LotView("x", status, free, 100, "stable", 0.0, {"ev": CategoryView(free, 100, status)}, True)
+
+
+class TestOverlay:
+    def test_no_hold_back_leaves_the_view_as_it_is(self) -> None:
+        view = totals_only("open", 50)
+        assert overlay(view, False, 0, THRESHOLDS) is view
+
+    def test_one_held_space_comes_off(self) -> None:
+        general = CategoryView(50, 100, "open")
+        view = LotView("x", "open", 50, 100, "stable", 0.0, {GENERAL: general}, True)
+        held = overlay(view, False, 1, THRESHOLDS)
+        assert (held.free, held.categories[GENERAL].free) == (49, 49)
+
+    def test_a_lot_without_general_takes_its_status_from_the_lowered_total(self) -> None:
+        held = overlay(totals_only("open", 50), False, 45, THRESHOLDS)
+        assert (held.free, held.status) == (5, "almost_full")
+        assert held.categories["ev"].free == 50  # only general and the total lose held spaces
+
+    def test_a_closed_or_unknown_status_stands_under_a_hold_back(self) -> None:
+        for status in ("closed", "unknown"):
+            held = overlay(totals_only(status, 50), False, 45, THRESHOLDS)
+            assert (held.free, held.status) == (5, status)
+        general = CategoryView(50, 100, "unknown")
+        view = LotView("x", "unknown", 50, 100, "stable", 0.0, {GENERAL: general}, True)
+        assert overlay(view, False, 45, THRESHOLDS).categories[GENERAL].status == "unknown"

@@ -11,7 +11,7 @@ from parking.guidance.service import GuidanceService, pinned_expected_full
 from signage.board import compose_lines
 from tests.test_expected import guidance, outlook, views
 
-__all__ = ["guidance"]  # the module fixture, shared
+__all__ = ["guidance"]  # the fixture, shared
 
 LABELS = {"hospital": "Hospital", "tower": "Tower", "street": "Street", "mall": "Mall"}
 
