@@ -10,6 +10,7 @@ weight and a time. Pure: the time is passed in.
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from datetime import datetime, timedelta
 
 from parking.config.models import Board
@@ -40,7 +41,11 @@ class PendingArrivals:
         self._slack = timedelta(seconds=slack_s)
         self._expiries: dict[_Key, list[tuple[datetime, float]]] = {}
         self._totals: dict[_Key, float] = {}
-        self._due: dict[_Key, list[tuple[datetime, float]]] = {}  # (ETA, weight): a heap, for arrived_per_h
+        # for arrived_per_h: (ETA, weight) still to come, a heap; then those whose ETA has passed and is
+        # still in the window, in ETA order, with their sum: each answer is moved and dropped once
+        self._coming: dict[_Key, list[tuple[datetime, float]]] = {}
+        self._arrived: dict[_Key, deque[tuple[datetime, float]]] = {}
+        self._arrived_sum: dict[_Key, float] = {}
 
     def add(
         self, lot: str, now: datetime, eta_s: float, weight: float = 1.0, category: str = GENERAL
@@ -53,10 +58,14 @@ class PendingArrivals:
         self._totals[key] = self._totals.get(key, 0.0) + weight
         if len(heap) > MAX_PENDING_PER_LOT:
             self._totals[key] -= heapq.heappop(heap)[1]
-        due = self._due.setdefault(key, [])
-        heapq.heappush(due, (now + timedelta(seconds=eta_s), weight))
-        if len(due) > MAX_PENDING_PER_LOT:
-            heapq.heappop(due)
+        coming = self._coming.setdefault(key, [])
+        heapq.heappush(coming, (now + timedelta(seconds=eta_s), weight))
+        arrived = self._arrived.setdefault(key, deque())
+        if len(coming) + len(arrived) > MAX_PENDING_PER_LOT:  # the earliest ETA goes
+            if arrived:
+                self._arrived_sum[key] -= arrived.popleft()[1]
+            else:
+                heapq.heappop(coming)
         return expires
 
     def arrived_per_h(self, lot: str, now: datetime, window: timedelta, category: str = GENERAL) -> float:
@@ -64,20 +73,25 @@ class PendingArrivals:
 
         They are part of the lot's measured fill rate, and those still to come are
         pending: the rate left for the lot's own drivers is the measured one less this.
+        Asked on every answer, so it costs each arrival one move and one drop, never a
+        scan: `now` is taken not to run backwards, and `window` to be the same each call.
         """
         key = (lot, category)
-        due = self._due.get(key)
-        if not due:
+        coming, arrived = self._coming.get(key), self._arrived.get(key)
+        if coming is None or arrived is None:
             return 0.0
-        total, kept = 0.0, []
-        for eta, weight in due:
-            if eta > now - window:
-                kept.append((eta, weight))
-                if eta <= now:
-                    total += weight
-        heapq.heapify(kept)
-        self._due[key] = kept
-        return total * 3600.0 / window.total_seconds()
+        total = self._arrived_sum.get(key, 0.0)
+        while coming and coming[0][0] <= now:
+            due = heapq.heappop(coming)
+            arrived.append(due)
+            total += due[1]
+        start = now - window
+        while arrived and arrived[0][0] <= start:
+            total -= arrived.popleft()[1]
+        if not arrived:
+            total = 0.0  # also resets the float sum's rounding error
+        self._arrived_sum[key] = total
+        return max(0.0, total) * 3600.0 / window.total_seconds()
 
     def settle(self, lot: str, now: datetime, parked: float, category: str = GENERAL) -> float:
         """The count fell by `parked`: retire that many arrivals already due (ETA passed), earliest first.
