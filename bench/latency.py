@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -67,8 +66,9 @@ def percentile(samples: list[float], fraction: float) -> float | None:
 def lot_status(target: Target, value: int) -> bytes:
     categories = {name: cap // 2 for name, cap in target.capacities.items()}
     categories[target.category] = value
-    stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return orjson.dumps({"free": sum(categories.values()), "categories": categories, "ts": stamp})
+    # no "ts": the app runs on the bench's site clock (a Wednesday morning, maybe days from now),
+    # so a wall-clock stamp could be older than what the site was populated with, and stale
+    return orjson.dumps({"free": sum(categories.values()), "categories": categories})
 
 
 async def _board_lines(http: aiohttp.ClientSession, url: str) -> list[dict[str, Any]]:
