@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from parking.app.keys import BOARDS, CLOCK, CONFIG, GUIDANCE, LIVE, SEEN
+from parking.app.keys import BOARDS, CLOCK, CONFIG, LIVE, SEEN
 from parking.app.observe import json_error
 from parking.availability import CategoryView, LotView
 from parking.availability.sources import SourceView
@@ -144,11 +144,12 @@ async def get_board(request: web.Request) -> web.Response:
             return json_error(400, f"charset must be 'utf-8', 'ascii' or 'gb2312', not {charset[:40]!r}")
         tag = _VARIANTS.get((fmt, charset), "json")
     app = request.app
-    if not app[GUIDANCE].has_board(board_id):
+    boards = app[BOARDS]
+    if not boards.has_board(board_id):
         return json_error(404, f"no board {board_id!r}")
     app[SEEN].touch(board_id, app[CLOCK]())
     # a failure past this point is a bug: answered 500 with the traceback logged (observe.py)
-    variant = app[BOARDS].get(board_id).variants[tag]
+    variant = boards.get(board_id).variants[tag]
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None and etag_matches(if_none_match, variant.etag):
         return web.Response(status=304, headers=variant.headers)

@@ -92,6 +92,10 @@ class BoardCache:
         self._text_width = max(columns(label) for label in labels.values())
         self._rendered: dict[str, tuple[int, RenderedBoard]] = {}
 
+    def has_board(self, board_id: str) -> bool:
+        """True if the board is configured."""
+        return self._guidance.has_board(board_id)
+
     def get(self, board_id: str) -> RenderedBoard:
         """The current answer for a board (KeyError if the board is not configured)."""
         version = self._live.version

@@ -58,9 +58,8 @@ def add_routes(app: web.Application, routes: Iterable[web.AbstractRouteDef]) -> 
             raise TypeError(f"only plain routes can be observed, not {route!r}")
         # labelled as the resource names itself: "/qr/{board_id}.{ext}" for "/qr/{board_id}.{ext:svg|png}"
         label = DynamicResource(route.path).canonical if "{" in route.path else route.path
-        web.RouteDef(route.method, route.path, observed(route.handler, label), route.kwargs).register(
-            app.router
-        )
+        handler = observed(route.handler, label, app)
+        web.RouteDef(route.method, route.path, handler, route.kwargs).register(app.router)
 
 
 def add_unmatched(app: web.Application) -> None:
@@ -76,11 +75,15 @@ def add_unmatched(app: web.Application) -> None:
             raise web.HTTPMethodNotAllowed(request.method, allowed)
         raise web.HTTPNotFound()
 
-    catch_all.add_route("*", observed(unmatched, UNMATCHED))
+    catch_all.add_route("*", observed(unmatched, UNMATCHED, app))
 
 
-def observed(handler: Handler, route: str) -> Handler:
-    """The handler, timed per route, with every error answered as JSON and the standard headers set."""
+def observed(handler: Handler, route: str, app: web.Application) -> Handler:
+    """The handler, timed per route, with every error answered as JSON and the standard headers set.
+
+    `app` is the application the route is added to: its metrics are read from it per
+    request (they are made when it starts), not looked up through the request.
+    """
 
     @functools.wraps(handler)
     async def observe(request: web.Request) -> web.StreamResponse:
@@ -105,6 +108,6 @@ def observed(handler: Handler, route: str) -> Handler:
             logger.exception("unhandled error on %s %s", request.method, request.path)
             return json_error(500, "internal error")
         finally:
-            request.app[METRICS].observe_request(route, request.method, status, time.perf_counter() - started)
+            app[METRICS].observe_request(route, request.method, status, time.perf_counter() - started)
 
     return observe
