@@ -104,6 +104,20 @@ class TestArrivedPerHour:
         # the first arrival's ETA is exactly the window ago: it has left the window
         assert pending.arrived_per_h("tower", T0 + timedelta(minutes=15), window) == pytest.approx(2.0)
 
+    def test_the_rate_is_none_once_the_last_arrival_has_left_the_window(self) -> None:
+        pending = PendingArrivals(slack_s=300)
+        pending.add("tower", T0, eta_s=0)
+        assert pending.arrived_per_h("tower", T0, self.WINDOW) == pytest.approx(1.0)
+        assert pending.arrived_per_h("tower", T0 + self.WINDOW, self.WINDOW) == 0.0
+
+    def test_past_the_cap_the_earliest_arrival_goes_whether_it_arrived_or_not(self) -> None:
+        pending = PendingArrivals(slack_s=300)
+        for _ in range(MAX_PENDING_PER_LOT):
+            pending.add("tower", T0, eta_s=0)
+        assert pending.arrived_per_h("tower", T0, self.WINDOW) == MAX_PENDING_PER_LOT  # all arrived
+        pending.add("tower", T0, eta_s=0, weight=2.0)  # one over the cap: an arrived one goes
+        assert pending.arrived_per_h("tower", T0, self.WINDOW) == MAX_PENDING_PER_LOT + 1.0
+
     def test_the_cap_keeps_every_arrival_up_to_it(self) -> None:
         pending = PendingArrivals(slack_s=300)
         for _ in range(MAX_PENDING_PER_LOT):
