@@ -37,6 +37,7 @@ _UNLOGGED = frozenset({"Authentication Data", "Authentication Method", "User Pro
 # and one loop turn per message (epoll, the writer added and removed for its PUBACK) cost more
 # than handling the message. The broker's in-flight window bounds a burst anyway (Mosquitto: 20).
 READ_BATCH = 64
+INVALID_TOPIC = "<not UTF-8>"  # what the dispatcher is given for a topic that does not decode
 
 
 def max_packet_bytes(max_payload_bytes: int) -> int:
@@ -84,8 +85,12 @@ class SessionClient(aiomqtt.Client):
         if self.deliver is None:
             super()._on_message(client, userdata, message)
         else:
+            try:
+                topic = message.topic
+            except UnicodeDecodeError:  # a broker that does not check topics are UTF-8, as MQTT requires
+                topic = INVALID_TOPIC  # matches no feed: counted as bad_topic, and acknowledged
             payload = message.payload
-            self.deliver(message.topic, payload if type(payload) is bytes else bytes(payload), message.retain)
+            self.deliver(topic, payload if type(payload) is bytes else bytes(payload), message.retain)
 
     def _on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
         """aiomqtt's reader, replaced by one that reads what the socket holds, up to READ_BATCH packets."""

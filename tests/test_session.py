@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import paho.mqtt.client as paho
 import pytest
 from aiomqtt.exceptions import MqttCodeError, MqttConnectError
 from paho.mqtt.packettypes import PacketTypes
@@ -11,8 +12,10 @@ from paho.mqtt.reasoncodes import ReasonCode
 from parking.config.models import MqttConfig
 from sensors.backoff import protocol_refused
 from sensors.session import (
+    INVALID_TOPIC,
     PACKET_HEADROOM_BYTES,
     TAKEOVER_WINDOW_S,
+    SessionClient,
     TakeoverWatch,
     announced,
     announced_problems,
@@ -135,3 +138,29 @@ class TestTakeoverWatch:
         assert watch.lost(1.0, None) is None
         assert watch.lost(1.0, 139) is None  # server shutting down
         assert watch.lost(1.0, None) is None
+
+
+class TestDeliver:
+    """Messages go from paho straight to `deliver`, as (topic, payload, retain)."""
+
+    def client(self) -> tuple[SessionClient, list[tuple[str, bytes, bool]]]:
+        """A client that is never connected (aiomqtt builds it on a running loop)."""
+        got: list[tuple[str, bytes, bool]] = []
+        client = SessionClient(hostname="127.0.0.1")
+        client.deliver = lambda topic, payload, retain: got.append((topic, payload, retain))
+        return client, got
+
+    async def test_a_message_is_handed_on_as_topic_payload_and_retain(self) -> None:
+        client, got = self.client()
+        message = paho.MQTTMessage(mid=1, topic=b"parking/p1/spots/a7")
+        message.payload, message.retain = bytearray(b"1"), True
+        client._on_message(client._client, None, message)
+        assert got == [("parking/p1/spots/a7", b"1", True)]
+        assert type(got[0][1]) is bytes
+
+    async def test_a_topic_that_is_not_utf8_is_handed_on_as_one_no_feed_matches(self) -> None:
+        client, got = self.client()
+        message = paho.MQTTMessage(mid=1, topic=b"parking/\xff/status")
+        message.payload = b'{"free": 1}'
+        client._on_message(client._client, None, message)  # must not raise: paho would drop the session
+        assert got == [(INVALID_TOPIC, b'{"free": 1}', False)]
