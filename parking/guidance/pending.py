@@ -51,21 +51,25 @@ class PendingArrivals:
         self, lot: str, now: datetime, eta_s: float, weight: float = 1.0, category: str = GENERAL
     ) -> datetime:
         """Record `weight` drivers sent to `lot` at `now`, due in `eta_s` seconds; return when they expire."""
-        expires = now + timedelta(seconds=eta_s) + self._slack
+        due = now + timedelta(seconds=eta_s)
+        expires = due + self._slack
         key = (lot, category)
         heap = self._expiries.setdefault(key, [])
-        heapq.heappush(heap, (expires, weight))
-        self._totals[key] = self._totals.get(key, 0.0) + weight
-        if len(heap) > MAX_PENDING_PER_LOT:
-            self._totals[key] -= heapq.heappop(heap)[1]
+        total = self._totals.get(key, 0.0) + weight
+        if len(heap) >= MAX_PENDING_PER_LOT:  # the soonest to expire goes (maybe this one): one sift
+            total -= heapq.heappushpop(heap, (expires, weight))[1]
+        else:
+            heapq.heappush(heap, (expires, weight))
+        self._totals[key] = total
         coming = self._coming.setdefault(key, [])
-        heapq.heappush(coming, (now + timedelta(seconds=eta_s), weight))
         arrived = self._arrived.setdefault(key, deque())
-        if len(coming) + len(arrived) > MAX_PENDING_PER_LOT:  # the earliest ETA goes
-            if arrived:
-                self._arrived_sum[key] -= arrived.popleft()[1]
-            else:
-                heapq.heappop(coming)
+        if len(coming) + len(arrived) < MAX_PENDING_PER_LOT:
+            heapq.heappush(coming, (due, weight))
+        elif arrived:  # the earliest ETA goes: one that has arrived
+            self._arrived_sum[key] -= arrived.popleft()[1]
+            heapq.heappush(coming, (due, weight))
+        else:
+            heapq.heappushpop(coming, (due, weight))
         return expires
 
     def arrived_per_h(self, lot: str, now: datetime, window: timedelta, category: str = GENERAL) -> float:
