@@ -14,7 +14,7 @@ from parking.config import Config
 from parking.guidance import RouteTable, build_road_graph, rank, ranking
 from parking.guidance.expected import Outlook, expect
 from parking.guidance.pending import MAX_PENDING_PER_LOT, PendingArrivals, board_traffic_per_h
-from parking.guidance.routes import arrow_for
+from parking.guidance.routes import Reach, arrow_for
 from parking.guidance.service import GuidanceService, Needs, Origin, Recommendation
 from parking.observations import LotObservation, SpotObservation
 from parking.types import GENERAL, Status
@@ -452,3 +452,135 @@ class TestDriversAlreadySent:
         blind = expect(tower, GENERAL, 600.0, Outlook(), CONFIG.guidance)
         assert blind is not None
         assert blind.expected_free == pytest.approx(40 - 120 * 600 / 3600)
+
+
+class TestDetour:
+    """What finding a lot full costs: the chance of it times the way on to the best other lot.
+
+    From board north (TestQueueAnswer's figures): between the lots' entrances the
+    mall and the street bays share n5 (0 s), the tower is 62.2 s from the hospital
+    and 31.1 s from the mall and street; walks hospital 105.0 s, tower 256.0 s,
+    street 296.8 s (plus its 60 s search), mall 219.4 s. The mall with 6 of 500
+    free is full on arrival about one time in ten.
+    """
+
+    CAPACITY = TestQueueAnswer.CAPACITY
+
+    def lots(self, **free: int) -> dict[str, LotView]:
+        """Each lot open with this many free (0: full), in the order the board reaches them."""
+        out: dict[str, LotView] = {}
+        for lot, capacity in self.CAPACITY.items():
+            n = free.get(lot, 0)
+            status: Status = "open" if n > 0 else "full"
+            cat = CategoryView(n, capacity, status)
+            out[lot] = LotView(lot, status, n, capacity, "stable", 0.0, {GENERAL: cat}, True)
+        return out
+
+    def ranked(
+        self, lots: dict[str, LotView], pending: dict[str, float] | None = None
+    ) -> dict[str, ranking.Candidate[Reach]]:
+        guidance = service()
+        seen = Outlook(MappingProxyType(pending or {}))
+        got = rank(guidance.routes.reaches("north"), lots, GENERAL, model=guidance.model, outlook=seen)
+        return {c.route.lot: c for c in got}
+
+    def mall_risk_s(self, by_lot: dict[str, ranking.Candidate[Reach]]) -> tuple[float, float]:
+        mall = by_lot["mall"]
+        assert mall.expectation is not None
+        assert mall.expectation.full_probability == pytest.approx(0.105, abs=0.001)
+        return mall.cost.full_risk_s, mall.expectation.full_probability
+
+    def test_the_detour_to_street_bays_counts_their_search_for_a_free_bay(self) -> None:
+        risk_s, chance = self.mall_risk_s(self.ranked(self.lots(mall=6, street=10)))
+        # on from the mall to the street bays at the same node: their walk and their search,
+        # less the mall's own walk
+        assert risk_s == pytest.approx(chance * (296.8 + 60.0 - 219.4), abs=0.1)
+
+    def test_a_lot_with_exactly_its_reserve_left_is_a_way_on(self) -> None:
+        # 3 free of the street's 12: exactly its reserve of 3 spaces
+        risk_s, chance = self.mall_risk_s(self.ranked(self.lots(mall=6, street=3)))
+        assert risk_s == pytest.approx(chance * (296.8 + 60.0 - 219.4), abs=0.1)
+
+    def test_with_no_lot_to_go_on_to_finding_a_lot_full_costs_the_fixed_detour(self) -> None:
+        risk_s, chance = self.mall_risk_s(self.ranked(self.lots(mall=6, street=2)))  # below its reserve
+        assert risk_s == pytest.approx(chance * CONFIG.guidance.no_alternative_s)
+
+    def test_drivers_already_sent_to_the_lot_on_the_way_on_leave_it_out(self) -> None:
+        # the hospital has 8 free, above its reserve of 5.2, but 4 drivers are already on their
+        # way there: it is no way on for a driver who finds the mall full, the street bays are
+        by_lot = self.ranked(self.lots(mall=6, street=10, hospital=8), pending={"hospital": 4.0})
+        risk_s, chance = self.mall_risk_s(by_lot)
+        assert risk_s == pytest.approx(chance * (296.8 + 60.0 - 219.4), abs=0.1)
+        # with them not yet sent the hospital is the way on, nearer than the mall's own door
+        alone = self.ranked(self.lots(mall=6, street=10, hospital=8))
+        assert self.mall_risk_s(alone)[0] == 0.0
+
+    def test_a_way_on_nearer_than_the_lots_own_walk_costs_nothing_not_less(self) -> None:
+        # the tower with 2 free is full one time in three; from its entrance the hospital is
+        # 62.2 s + 105.0 s walk, less than the tower's own 256.0 s walk: no cost, not a gain
+        tower = self.ranked(self.lots(tower=2, hospital=60))["tower"]
+        assert tower.expectation is not None
+        assert tower.expectation.full_probability == pytest.approx(0.32, abs=0.01)
+        assert tower.cost.full_risk_s == 0.0
+
+
+class TestQueueOrLot:
+    """With no lot expected to keep its reserve, a place in line is weighed against the lots."""
+
+    def lots(self, **free: int) -> dict[str, LotView]:
+        return TestDetour().lots(**free)
+
+    def test_a_lot_with_a_space_but_not_its_reserve_is_weighed_against_a_place_in_line(self) -> None:
+        # the tower, open with 2 free (reserve 10.5), is the only lot with a space: full on arrival
+        # one time in three, with nowhere to go on (900 s); in line at the hospital a space frees
+        # before the 31 s drive ends
+        lots = self.lots(tower=2)
+        guidance = service()
+        got = rank(guidance.routes.reaches("north"), lots, GENERAL, model=guidance.model)
+        assert [(c.route.lot, c.queue) for c in got] == [("hospital", True), ("tower", False)]
+        tower = got[1]
+        assert tower.expectation is not None
+        assert tower.expectation.tier == 1
+        assert got[0].cost_s < tower.cost_s
+
+    def test_the_queue_comes_before_a_lot_predicted_full_even_one_that_costs_less(self) -> None:
+        # the street bays have 1 free and a driver already on the way: none expected; every line is
+        # long (100 drivers ahead at the hospital: about 38 minutes), yet a driver sent to the bays
+        # is more likely than not to find them full: the line is the answer, the bays follow
+        pending = {"street": 1.0, "hospital": 100.0, "tower": 10_000.0, "mall": 10_000.0}
+        guidance = service()
+        got = rank(
+            guidance.routes.reaches("north"),
+            self.lots(street=1),
+            GENERAL,
+            model=guidance.model,
+            outlook=Outlook(MappingProxyType(pending)),
+        )
+        assert [(c.route.lot, c.queue) for c in got] == [("hospital", True), ("street", False)]
+        street = got[1]
+        assert street.expectation is not None
+        assert street.expectation.predicted_full
+        assert street.cost_s < got[0].cost_s
+
+
+class TestQueuePassesOver:
+    """Lots the queue answer passes over do not end its search: the lots after them still count."""
+
+    def lots(self, **free: int) -> dict[str, LotView]:
+        return TestQueueAnswer().lots(**free)
+
+    def test_a_closed_lot_ahead_is_passed_over_for_the_queue(self) -> None:
+        lots = self.lots()
+        closed = CategoryView(None, 104, "closed")
+        lots["hospital"] = lots["hospital"]._replace(status="closed", free=None, categories={GENERAL: closed})
+        rec = TestQueueAnswer().first(lots)
+        assert (rec.lot, rec.queue) == ("mall", True)
+
+    def test_a_lot_where_a_space_is_expected_is_passed_over_for_the_line(self) -> None:
+        # the hospital, reached first, has 8 free: a lot to go to, not a line; the mall is the line
+        guidance = service()
+        queue = ranking.soonest_space(
+            guidance.routes.reaches("north"), self.lots(hospital=8), GENERAL, guidance.model, Outlook()
+        )
+        assert queue is not None
+        assert (queue.route.lot, queue.queue) == ("mall", True)
