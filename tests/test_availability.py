@@ -196,6 +196,10 @@ class TestLotFeed:
         outcome = state.apply(LotObservation("tower", free=40, categories={"disabled": 2}), T0)
         assert (outcome.result, outcome.anomalies) == ("applied", ("unknown_category",))
 
+    def test_a_message_naming_every_category_of_the_lot_is_no_anomaly(self, state: Availability) -> None:
+        outcome = state.apply(LotObservation("tower", free=80, categories={"general": 70, "ev": 10}), T0)
+        assert (outcome.result, outcome.anomalies) == ("applied", ())
+
     def test_unknown_lot_is_rejected(self, state: Availability) -> None:
         assert state.apply(LotObservation("nowhere", free=1), T0).result == "unknown_lot"
 
@@ -419,6 +423,42 @@ class TestGateFeed:
         assert outcome.anomalies == ("clamped_above_capacity",)
         assert state.view("hospital").free == 4
 
+    def test_a_gate_event_of_a_category_the_lot_lacks_is_an_anomaly_and_moves_general(
+        self, state: Availability
+    ) -> None:
+        state.apply(EMPTY_HOSPITAL, T0)
+        outcome = state.apply(GateEventObservation("hospital", "north", "entry", category="ev"), T0)
+        assert (outcome.result, outcome.anomalies) == ("applied", ("unknown_category",))
+        assert state.view("hospital").categories["general"].free == 99
+
+    def test_a_gate_event_naming_a_category_moves_it_once_the_gate_is_already_heard(
+        self, state: Availability
+    ) -> None:
+        state.apply(EMPTY_HOSPITAL, T0)
+        state.apply(GateEventObservation("hospital", "north", "entry"), T0)  # the gate is heard: fresh
+        state.apply(GateEventObservation("hospital", "north", "entry", category="disabled"), T0 + s(1))
+        view = state.view("hospital")
+        assert (view.free, view.categories["general"].free, view.categories["disabled"].free) == (102, 99, 3)
+
+    def test_gates_keep_moving_the_total_of_a_lot_without_general_spaces(self) -> None:
+        state = Availability(
+            site_config(**{"capacity: {general: 100, disabled: 4}": "capacity: {ev: 4}"}), T0
+        )
+        state.apply(LotObservation("hospital", free=4), T0)
+        state.apply(GateEventObservation("hospital", "north", "entry"), T0)  # the gate is heard: fresh
+        assert state.apply(GateEventObservation("hospital", "north", "entry"), T0 + s(1)).accepted
+        assert state.view("hospital").free == 2
+
+    def test_a_new_truth_without_gate_counts_between_is_no_drift(self, state: Availability) -> None:
+        state.apply(EMPTY_HOSPITAL, T0)
+        assert state.apply(LotObservation("hospital", free=50), T0 + s(1)).anomalies == ()
+
+    def test_gate_counts_that_cancel_out_are_no_drift(self, state: Availability) -> None:
+        state.apply(EMPTY_HOSPITAL, T0)
+        state.apply(GateEventObservation("hospital", "north", "entry"), T0)
+        state.apply(GateEventObservation("hospital", "north", "exit"), T0)
+        assert state.apply(LotObservation("hospital", free=50), T0 + s(1)).anomalies == ()
+
     def test_unconfigured_gate_is_rejected(self, state: Availability) -> None:
         outcome = state.apply(GateCounterObservation("hospital", "west", 1, 0), T0)
         assert outcome.result == "unknown_gate"
@@ -529,6 +569,14 @@ class TestStatus:
         state.tick(T0.replace(hour=6))
         view = state.view("tower")
         assert (view.status, view.categories["general"].status, view.free) == ("full", "full", 0)
+
+    def test_a_lot_opens_at_its_opening_second_after_a_fraction_of_the_second_before(self) -> None:
+        before = T0.replace(hour=5, minute=59, second=59, microsecond=500_000)
+        state = Availability(site_config(), before)
+        state.apply(LotObservation("tower", free=100), before)
+        assert state.view("tower").status == "closed"
+        state.tick(T0.replace(hour=6))  # 06:00:00 exactly: the window includes its start
+        assert state.view("tower").status == "open"
 
     def test_opening_hours_are_read_on_the_site_clock(self) -> None:
         state = Availability(site_config(**{"timezone: UTC": "timezone: Asia/Shanghai"}), T0)

@@ -65,6 +65,16 @@ class TestALotSystemBesideBaySensors:
         view = state.view("street")
         assert (view.free, view.freshness) == (12, "degraded")  # lot system expected, but silent
 
+    def test_a_lot_system_leaving_out_the_bays_categories_does_not_disagree_with_them(self) -> None:
+        state = mixed()
+        bays(state, "street", [*GENERAL_BAYS, "E1", "E2"], occupied=False)
+        assert state.apply(LotObservation("street", free=9), T0 + s(1)).anomalies == ()
+
+    def test_a_lot_system_naming_a_category_before_its_bays_report_does_not_disagree(self) -> None:
+        state = mixed()
+        outcome = state.apply(LotObservation("street", free=12, categories={"ev": 2}), T0)
+        assert (outcome.result, outcome.anomalies) == ("applied", ())
+
     def test_a_spot_only_lot_still_refuses_lot_messages(self) -> None:
         state = Availability(site_config(), T0)
         assert state.apply(LotObservation("street", free=3), T0).result == "wrong_feed"
@@ -108,6 +118,25 @@ class TestGatesBesideBaysAndTruths:
         state.apply(GateEventObservation("hospital", "north", "exit"), T0 + s(11))
         assert state.apply(LotObservation("hospital", free=59), T0 + s(12)).anomalies == ()
 
+    def test_a_truth_naming_general_sets_it_and_gates_move_it_from_there(self) -> None:
+        state = mixed()
+        bays(state, "hospital", ["D1", "D2", "D3", "D4"], occupied=False)
+        state.apply(LotObservation("hospital", free=60, categories={"general": 50}), T0)
+        assert state.view("hospital").categories["general"].free == 50
+        state.apply(GateEventObservation("hospital", "north", "entry"), T0 + s(1))
+        view = state.view("hospital")
+        assert (view.free, view.categories["general"].free) == (59, 49)
+
+    def test_a_car_entering_when_general_derived_from_the_total_is_0_is_no_anomaly(self) -> None:
+        state = mixed()
+        bays(state, "hospital", ["D1", "D2", "D3", "D4"], occupied=False)
+        state.apply(LotObservation("hospital", free=4), T0)  # only the disabled bays are free
+        assert state.view("hospital").categories["general"].free == 0
+        outcome = state.apply(GateEventObservation("hospital", "north", "entry"), T0 + s(1))
+        assert (outcome.result, outcome.anomalies) == ("applied", ())
+        view = state.view("hospital")
+        assert (view.free, view.categories["general"].free) == (3, 0)
+
     def test_a_gate_counter_that_resets_moves_nothing_and_counting_goes_on(self) -> None:
         state = mixed()
         state.apply(LotObservation("hospital", free=60), T0)
@@ -144,6 +173,48 @@ class TestSilentSensors:
         bays(state, "street", ["S01"], occupied=False, at=1802)
         general = state.view("street").categories["general"]
         assert (general.free, general.unknown) == (10, 0)
+
+    def test_a_bay_heard_exactly_the_silence_window_ago_still_counts(self) -> None:
+        state = Availability(site_config(), T0)
+        bays(state, "street", GENERAL_BAYS, occupied=False)
+        bays(state, "street", GENERAL_BAYS[1:], occupied=False, at=1800)
+        state.tick(T0 + s(1800))  # S01 was heard 1800 s ago: defaults.sensor_silence_s, not more
+        general = state.view("street").categories["general"]
+        assert (general.free, general.unknown) == (10, 0)
+
+    def test_the_silence_window_is_the_lots_own_when_it_sets_one(self) -> None:
+        config = site_config(
+            **{"    freshness_s: 900\n": "    freshness_s: 900\n    sensor_silence_s: 600\n"}
+        )
+        state = Availability(config, T0)
+        bays(state, "street", GENERAL_BAYS, occupied=False)
+        bays(state, "street", GENERAL_BAYS[1:], occupied=False, at=600)
+        state.tick(T0 + s(601))
+        assert state.view("street").categories["general"].unknown == 1
+
+    def test_a_bay_goes_silent_on_the_next_message_without_waiting_for_a_tick(self) -> None:
+        state = Availability(site_config(), T0)
+        bays(state, "street", GENERAL_BAYS, occupied=False)
+        for at in (600, 1200, 1800):
+            bays(state, "street", GENERAL_BAYS[1:], occupied=False, at=at)
+        bays(state, "street", ["S02"], occupied=False, at=1801)  # no tick between
+        general = state.view("street").categories["general"]
+        assert (general.free, general.unknown) == (9, 1)
+
+    def test_a_rejected_message_still_shows_a_bay_gone_silent_and_keeps_its_anomalies(self) -> None:
+        state = Availability(site_config(), T0)
+        bays(state, "street", GENERAL_BAYS, occupied=False)
+        for at in (600, 1200, 1800):
+            bays(state, "street", GENERAL_BAYS[1:], occupied=False, at=at)
+        now = T0 + s(1801)
+        outcome = state.apply(SpotObservation("street", "S99", False, ts=now + s(3600)), now)
+        assert (outcome.result, outcome.anomalies, outcome.changed) == (
+            "unknown_spot",
+            ("future_timestamp",),
+            True,
+        )
+        general = state.view("street").categories["general"]
+        assert (general.free, general.unknown) == (9, 1)
 
     def test_too_many_silent_bays_make_the_category_unknown(self) -> None:
         state = Availability(site_config(), T0)
@@ -216,6 +287,50 @@ class TestGeneralDerivedFromTheTotal:
         state.tick(T0 + s(601))
         general = state.view("tower").categories["general"]
         assert (general.free, general.estimated) == (None, False)
+
+    def test_general_less_the_other_categories_whatever_their_order_in_the_config(self) -> None:
+        # bays come first among the categories, then `capacity` in its order: general is not last
+        config = site_config(
+            **{
+                "    feed: gate\n": "    feed: [gate, lot, spot]\n",
+                "capacity: {general: 100, disabled: 4}": (
+                    "capacity: {general: 100, ev: 10}\n    spots: {disabled: D1-D4}"
+                ),
+            }
+        )
+        state = Availability(config, T0)
+        state.apply(LotObservation("hospital", free=60, categories={"ev": 10}), T0)
+        bays(state, "hospital", ["D1", "D2", "D3", "D4"], occupied=False)
+        general = state.view("hospital").categories["general"]
+        assert (general.free, general.estimated) == (46, False)  # 60 - 4 disabled - 10 ev
+
+
+class TestBayViews:
+    def test_a_heartbeat_keeps_the_bays_state_and_count(self) -> None:
+        state = Availability(site_config(), T0)
+        bays(state, "street", ["S01"], occupied=False)
+        bays(state, "street", GENERAL_BAYS[1:], occupied=True)
+        state.apply(SpotObservation("street", "S01", None), T0 + s(1))
+        assert [bay.state for bay in state.bays("street") if bay.id == "S01"] == ["free"]
+        bays(state, "street", ["S01"], occupied=False, at=2)  # the same state again
+        assert state.view("street").categories["general"].free == 1
+
+    def test_a_bay_heard_only_by_heartbeat_has_never_said_its_state(self) -> None:
+        state = Availability(site_config(), T0)
+        state.apply(SpotObservation("street", "S01", None), T0)
+        (s01,) = [bay for bay in state.bays("street") if bay.id == "S01"]
+        assert (s01.state, s01.seen_at) == ("never", T0)
+
+    def test_a_bay_shows_when_it_was_heard_and_its_last_battery_reading(self) -> None:
+        state = Availability(site_config(), T0)
+        state.apply(SpotObservation("street", "S01", False, uplink="1", battery=3.6), T0)
+        (s01,) = [bay for bay in state.bays("street") if bay.id == "S01"]
+        assert (s01.seen_at, s01.battery) == (T0, 3.6)
+        state.apply(SpotObservation("street", "S01", False, uplink="2"), T0 + s(1))  # no battery field
+        (s01,) = [bay for bay in state.bays("street") if bay.id == "S01"]
+        assert (s01.seen_at, s01.battery) == (T0 + s(1), 3.6)
+        state.apply(SpotObservation("street", "S01", False, uplink="3", battery=3.5), T0 + s(2))
+        assert [bay.battery for bay in state.bays("street") if bay.id == "S01"] == [3.5]
 
 
 class TestFreshness:

@@ -192,6 +192,25 @@ class TestMinutesAndWalks:
         assert line_for(replace(TOWER_ROUTE, walk_m=300.0), state).walk_m == 300
         assert line_for(replace(TOWER_ROUTE, walk_m=299.9), state).walk_m is None
 
+    def test_a_closed_or_unknown_lot_says_so_even_when_expected_full_or_a_queue(self) -> None:
+        state = Availability(CONFIG, T0)
+        unknown = state.view("tower")
+        late = T0.replace(hour=22, minute=30)  # the tower closes at 22:00
+        state.apply(LotObservation("tower", free=80), late)
+        closed = state.view("tower")
+        for view, display in ((closed, "CLOSED"), (unknown, "--")):
+            for flags in ({"expected_full": True}, {"queue": True}):
+                rec = Recommendation("tower", view, TOWER_ROUTE, cost_of(TOWER_ROUTE), **flags)
+                (line,) = compose_lines(BoardDecision("north", "general", (rec,)), LABELS)
+                assert line.display == display, flags
+
+    def test_a_queue_line_counts_the_wait_in_its_minutes(self, state: Availability) -> None:
+        fill_all(state)
+        cost = replace(cost_of(TOWER_ROUTE), wait_s=600.0)  # 30 s of drive and walk, then 10 minutes
+        rec = Recommendation("tower", state.view("tower"), TOWER_ROUTE, cost, queue=True)
+        (line,) = compose_lines(BoardDecision("north", "general", (rec,)), LABELS)
+        assert (line.display, line.minutes) == ("QUEUE", 11)
+
 
 class TestRendering:
     def test_json_has_the_contract_shape(self, guidance: GuidanceService, state: Availability) -> None:
@@ -217,6 +236,21 @@ class TestRendering:
         assert board_version(a) == board_version((BoardLine("x", "X", 5, "5", "left", 3),))
         assert board_version(a) != board_version(b)
         assert 0 <= board_version(a) < 2**53
+
+    def test_the_version_changes_with_the_ops_message(self) -> None:
+        lines = (BoardLine("x", "X", 5, "5", "left", 3),)
+        versions = [
+            orjson.loads(render_json("north", lines, 5, message))["version"]
+            for message in (None, "Closed for works", "Use the east gate")
+        ]
+        assert len(set(versions)) == 3
+        assert versions[1:] == [
+            board_version(lines, "Closed for works"),
+            board_version(lines, "Use the east gate"),
+        ]
+
+    def test_an_ops_message_the_charset_cannot_encode_is_sent_with_question_marks(self) -> None:
+        assert render_text((), "ascii", message="Lot B → east gate") == b"Lot B ? east gate\n"
 
     def test_text_is_one_line_per_lot_with_arrows_and_minutes(
         self, guidance: GuidanceService, state: Availability
