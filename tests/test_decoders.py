@@ -151,6 +151,11 @@ def test_a_whole_float_count_is_accepted_as_an_integer() -> None:
     assert type(obs.categories["ev"]) is int
 
 
+def test_a_float_zero_count_is_the_count_zero_not_negative() -> None:
+    obs = decode_lot(LOT, b'{"free": 0.0, "categories": {"ev": 0.0}}')
+    assert (obs.free, obs.categories) == (0, {"ev": 0})
+
+
 # -- gate: cumulative counters or one event ------------------------------------
 
 
