@@ -6,23 +6,17 @@ would do it every guidance.refresh_s).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 
 from parking.app.factory import create_app
 from parking.app.keys import FEED, GUIDANCE, LIVE, OUTLOOK, PENDING
 from parking.observations import LotObservation
 from parking.overrides import Override
 from tests.site import T0, site_config
-from tests.test_guidance_api import FakeClock
-
-Client = TestClient[web.Request, web.Application]
-MakeClient = Callable[[web.Application], Awaitable[Client]]
+from tests.web import Client, FakeClock, MakeClient
 
 
 @pytest.fixture

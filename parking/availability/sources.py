@@ -46,8 +46,13 @@ def source_of(obs: Observation) -> Source:
 
 def is_fresh(state: LotState, source: str, now: datetime) -> bool:
     """The source has reported within the lot's freshness window."""
+    return seen_since(state, source, now - state.freshness)
+
+
+def seen_since(state: LotState, source: str, oldest: datetime) -> bool:
+    """The source has reported at `oldest` or later (`oldest`: now less the freshness window)."""
     seen = state.seen.get(source)
-    return seen is not None and now - seen <= state.freshness
+    return seen is not None and seen >= oldest
 
 
 def total_is_current(state: LotState, now: datetime) -> bool:
@@ -62,10 +67,8 @@ def freshness_of(state: LotState, fresh: bool, oldest: datetime) -> Freshness:
     """
     if not fresh:
         return "stale"
-    seen = state.seen
     for source in state.sources:
-        at = seen.get(source)
-        if at is None or at < oldest:
+        if not seen_since(state, source, oldest):
             return "degraded"
     for category, live in state.reported.items():
         if live < state.capacities[category]:

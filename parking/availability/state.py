@@ -28,8 +28,8 @@ from parking.availability.sources import (
     SourceView,
     derived_general,
     freshness_of,
-    is_fresh,
     lot_free,
+    seen_since,
     source_of,
     source_views,
 )
@@ -210,7 +210,9 @@ class Availability:
         if not fresh:
             state.samples.clear()
         # with bays, the lot system's split holds only while it (or a gate moving it) is current
-        split_current = not state.needed or is_fresh(state, "lot", now) or is_fresh(state, "gate", now)
+        split_current = (
+            not state.needed or seen_since(state, "lot", oldest) or seen_since(state, "gate", oldest)
+        )
         freshness = freshness_of(state, fresh, oldest)
         if (fresh, is_open, split_current, freshness) != state.flags:
             state.flags = (fresh, is_open, split_current, freshness)
