@@ -29,6 +29,7 @@ from parking.live import LiveSite
 logger = logging.getLogger(__name__)
 
 MAX_FLOW_GAP_S = 60.0  # after a stall (a suspended process), board traffic is not made up for longer
+MAX_SETTLE_S = 300.0  # departures are estimated over at most this long since a count last moved
 CHANGE_EPSILON = 0.05  # of a driver: smaller moves of a lot's pending count do not re-rank boards
 
 
@@ -55,6 +56,8 @@ class GuidanceOutlook:
         self._refreshed_at = now
         self._settle = config.guidance.settle_pending
         self._last_free: dict[tuple[str, str], int] = {}
+        self._moved_at: dict[tuple[str, str], datetime] = {}
+        self._mean_stay_s = config.guidance.mean_stay_s
         self._take_snapshot(now)
 
     def for_answer(self, category: str, now: datetime) -> Outlook:
@@ -89,16 +92,32 @@ class GuidanceOutlook:
         self._take_snapshot(now)
 
     def _settle_arrivals(self, views: Mapping[str, LotView], now: datetime) -> None:
-        """Retire pending arrivals already due at lots whose free count fell since the last refresh."""
+        """Retire pending arrivals already due at lots where cars parked since the count last changed.
+
+        The count moves by arrivals less departures: at a lot with turnover it may stay
+        level, or rise, while drivers we sent park. So the cars parked are the fall plus the
+        departures expected meanwhile (each occupied space frees once a `mean_stay_s`, the
+        turnover the expectation uses), over the time since the count last moved (a lot
+        system that sent nothing new shows no movement, and its time accumulates).
+        """
         for lot, view in views.items():
             for category in self._categories:
                 cat = view.categories.get(category)
                 if cat is None or cat.free is None:
                     continue
-                before = self._last_free.get((lot, category))
-                self._last_free[(lot, category)] = cat.free
-                if before is not None and cat.free < before:
-                    self._pending.settle(lot, now, before - cat.free, category)
+                key = (lot, category)
+                before = self._last_free.get(key)
+                if before is None:
+                    self._last_free[key], self._moved_at[key] = cat.free, now
+                    continue
+                if cat.free == before:
+                    continue
+                elapsed_s = min(MAX_SETTLE_S, (now - self._moved_at[key]).total_seconds())
+                self._last_free[key], self._moved_at[key] = cat.free, now
+                departed = max(0, cat.capacity - before) * elapsed_s / self._mean_stay_s
+                parked = before - cat.free + departed
+                if parked > 0:
+                    self._pending.settle(lot, now, parked, category)
 
     def _arrived(self, now: datetime, category: str) -> Mapping[str, float]:
         """Drivers sent to each lot due within the fill-rate window, an hour (see Outlook)."""
