@@ -114,6 +114,7 @@ class _Visitor:
     queue_at: str | None = None  # the lot our strategy last told them to queue at
     queued: bool = False  # told to queue, and found the lot full: waited at its gate knowingly
     sent: Sent | None = None  # what the strategy knew when it sent them to the lot they drive to
+    none_free: bool = False  # when they first appeared, no lot taking visitors had a space
     censored: bool = False  # still looking at the end: door_s is the end, a lower bound
 
 
@@ -131,6 +132,9 @@ class Result:
     peak_by_lot: dict[str, float]
     peak_visitor_area: float = 0.0  # the same over the lots taking visitors at the time (in their window)
     queued_share: float = 0.0  # told to queue at a lot expected full, and waited there (ours only)
+    # appeared when no lot taking visitors had a space (true counts, a gate queue counts as full):
+    # the visitors no guidance could send to a free space at that moment
+    none_free_share: float = 0.0
 
 
 def run_scenario(
@@ -252,6 +256,8 @@ def _simulate(
         elif kind == "appear":
             index = int(str(data))
             visitor = visitors[index]
+            if not visitor.tried and visitor.appear_s == now_s:  # first appearance, not a re-ask
+                visitor.none_free = none_free(lots, live.views())
             origin = guidance.board_origin(visitor.board)
             choice, visitor.queue_at, visitor.sent = _choose(
                 strategy, guidance, outlook, live.views(), visitor, origin, now, pending
@@ -533,6 +539,15 @@ def visitor_area_occupancy(lots: Mapping[str, _Lot], views: Mapping[str, LotView
     return sum(min(lot.parked, lot.capacity) for lot in taking) / capacity if capacity else 0.0
 
 
+def none_free(lots: Mapping[str, _Lot], views: Mapping[str, LotView]) -> bool:
+    """No lot taking visitors now has a space: each is full, or has drivers waiting at its gate."""
+    return not any(
+        lot.parked < lot.capacity and not lot.queue
+        for lot_id, lot in lots.items()
+        if (v := views.get(lot_id)) is not None and v.accepts_visitors
+    )
+
+
 def _result(
     strategy: str, visitors: list[_Visitor], lots: dict[str, _Lot], peak_area: float, peak_visitor_area: float
 ) -> Result:
@@ -548,6 +563,7 @@ def _result(
         p90_min=ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))] if ordered else math.nan,
         full_share=sum(v.met_full for v in visitors) / len(visitors) if visitors else 0.0,
         queued_share=sum(v.queued for v in visitors) / len(visitors) if visitors else 0.0,
+        none_free_share=sum(v.none_free for v in visitors) / len(visitors) if visitors else 0.0,
         peak_area=peak_area,
         peak_by_lot={lot_id: lot.peak / lot.capacity for lot_id, lot in lots.items() if lot.capacity},
         peak_visitor_area=peak_visitor_area,
@@ -567,12 +583,13 @@ def report(config: Config, scales: list[float], seeds: list[int], occupancy: flo
         out.append(f"visitor demand x{scale:g} (seed {seed}), {results[0].visitors} visitors, 07:00-11:00")
         out.append(
             f"  {'strategy':<9} {'mean min':>8} {'p90 min':>8} {'met full':>8} {'queued':>7} {'peak area':>9}"
-            f" {'visitor lots':>12}"
+            f" {'visitor lots':>12} {'none free':>9}"
         )
         for r in results:
             out.append(
                 f"  {r.strategy:<9} {r.mean_min:8.1f} {r.p90_min:8.1f} {r.full_share:8.1%}"
                 f" {r.queued_share:7.1%} {r.peak_area:9.0%} {r.peak_visitor_area:12.0%}"
+                f" {r.none_free_share:9.1%}"
             )
         peaks = [
             f"{lot} " + "/".join(f"{r.peak_by_lot[lot]:.0%}" for r in results)
