@@ -147,6 +147,25 @@ class TestLotFeed:
         assert state.view("tower").free == 446
         assert state.view("tower").categories["general"].free == 420
 
+    @pytest.mark.parametrize(
+        ("free", "ev", "disabled", "anomalies", "total", "ev_free"),
+        [
+            pytest.param(0, 0, 0, (), 0, 0, id="zero"),
+            pytest.param(446, 20, 6, (), 446, 20, id="at-capacity"),
+            pytest.param(447, 21, 6, ("clamped_above_capacity",) * 2, 446, 20, id="one-above"),
+            pytest.param(-1, -1, 0, ("clamped_below_zero",) * 2, 0, 0, id="one-below"),
+        ],
+    )
+    def test_a_count_within_its_capacity_is_taken_as_sent_and_beyond_it_clamped(
+        self, free: int, ev: int, disabled: int, anomalies: tuple[str, ...], total: int, ev_free: int
+    ) -> None:
+        """The bounds of the in-range shortcut before `_clamp`: both ends are in range."""
+        state = Availability(site_config(**NONGFA), T0)
+        outcome = state.apply(LotObservation("tower", free, categories={"ev": ev, "disabled": disabled}), T0)
+        assert outcome.anomalies == anomalies
+        assert state.view("tower").free == total
+        assert state.view("tower").categories["ev"].free == ev_free
+
     def test_special_counts_above_the_total_are_clamped_and_reported(self) -> None:
         state = Availability(site_config(**NONGFA), T0)
         outcome = state.apply(LotObservation("tower", free=5, categories={"disabled": 4, "ev": 4}), T0)

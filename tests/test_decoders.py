@@ -24,7 +24,7 @@ from parking.observations import (
 )
 from sensors import ingest
 from sensors.decoders import DECODERS, Decoder, decode_gate, decode_lot, decode_spot
-from sensors.decoders.common import MAX_COUNT, _non_negative, count, optional_count
+from sensors.decoders.common import MAX_COUNT, _non_negative, count, counts, optional_count
 from sensors.ingest import Dispatcher
 from sensors.topics import TopicTemplate
 
@@ -641,10 +641,12 @@ def read_outcome(read: Callable[..., object], *args: object) -> object:
     | st.text(max_size=3)
 )
 def test_a_count_reads_the_same_on_the_fast_path_as_by_the_general_rule(value: object) -> None:
-    """count and optional_count take an in-range int at once; anything else goes to _non_negative."""
+    """count, optional_count and counts take an in-range int at once; anything else goes to _non_negative."""
     expected = read_outcome(_non_negative, "n", value)
     assert read_outcome(count, {"n": value}, "n") == expected
     assert read_outcome(optional_count, {"n": value}, "n") == expected
+    counted = read_outcome(lambda data: [(type(v), v) for v in counts(data).values()], {"a": 1, "n": value})
+    assert counted == (expected if isinstance(expected, str) else (list, [(int, 1), expected]))
 
 
 def default_feeds() -> list[FeedEntry]:

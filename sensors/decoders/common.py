@@ -44,6 +44,14 @@ def count(data: dict[str, Any], key: str) -> int:
     return _non_negative(key, value)
 
 
+def counts(data: dict[str, Any]) -> dict[str, int]:
+    """Every field of an object as a count, by key (a lot's counts per category)."""
+    return {
+        key: value if type(value) is int and 0 <= value <= MAX_COUNT else count(data, key)  # as in count
+        for key, value in data.items()
+    }
+
+
 def optional_count(data: dict[str, Any], key: str) -> int | None:
     """An optional non-negative integer field."""
     value = data.get(key)
