@@ -433,6 +433,15 @@ class TestGateFeed:
         assert state.apply(GateCounterObservation("tower", "north", 1, 0), T0).result == "wrong_feed"
         assert state.apply(GateEventObservation("tower", "north", "entry"), T0).result == "wrong_feed"
 
+    def test_gate_counters_move_the_total_of_a_lot_without_general_spaces(self) -> None:
+        state = Availability(
+            site_config(**{"capacity: {general: 100, disabled: 4}": "capacity: {ev: 4}"}), T0
+        )
+        state.apply(LotObservation("hospital", free=4), T0)
+        state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)  # the baseline
+        assert state.apply(GateCounterObservation("hospital", "north", 1, 0), T0).result == "applied"
+        assert state.view("hospital").free == 3
+
     def test_a_total_clamped_at_capacity_is_reported_when_the_lot_has_no_general_spaces(self) -> None:
         state = Availability(
             site_config(**{"capacity: {general: 100, disabled: 4}": "capacity: {ev: 4}"}), T0
@@ -627,6 +636,16 @@ class TestTrend:
             state.apply(LotObservation("tower", free=100), T0 + s(60 * minute))
         assert state.view("mall").trend == "emptying"
         assert state.view("tower").trend == "stable"
+
+    def test_a_message_between_sample_slots_keeps_the_trend_and_fill_rate(self, state: Availability) -> None:
+        for minute in range(0, 11):
+            state.apply(LotObservation("mall", free=400 - 10 * minute), T0 + s(60 * minute))
+        state.apply(LotObservation("mall", free=300), T0 + s(601))  # opens a slot: the rate moves
+        before = state.view("mall")
+        state.apply(LotObservation("mall", free=300), T0 + s(602))  # in the same slot: it does not
+        view = state.view("mall")
+        assert before.trend == "filling"
+        assert (view.trend, view.fill_rate_per_h) == (before.trend, before.fill_rate_per_h)
 
     def test_too_short_a_history_is_unknown(self, state: Availability) -> None:
         state.apply(LotObservation("mall", free=100), T0)
