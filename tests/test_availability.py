@@ -147,6 +147,25 @@ class TestLotFeed:
         assert state.view("tower").free == 446
         assert state.view("tower").categories["general"].free == 420
 
+    @pytest.mark.parametrize(
+        ("free", "ev", "disabled", "anomalies", "total", "ev_free"),
+        [
+            pytest.param(0, 0, 0, (), 0, 0, id="zero"),
+            pytest.param(446, 20, 6, (), 446, 20, id="at-capacity"),
+            pytest.param(447, 21, 6, ("clamped_above_capacity",) * 2, 446, 20, id="one-above"),
+            pytest.param(-1, -1, 0, ("clamped_below_zero",) * 2, 0, 0, id="one-below"),
+        ],
+    )
+    def test_a_count_within_its_capacity_is_taken_as_sent_and_beyond_it_clamped(
+        self, free: int, ev: int, disabled: int, anomalies: tuple[str, ...], total: int, ev_free: int
+    ) -> None:
+        """The bounds of the in-range shortcut before `_clamp`: both ends are in range."""
+        state = Availability(site_config(**NONGFA), T0)
+        outcome = state.apply(LotObservation("tower", free, categories={"ev": ev, "disabled": disabled}), T0)
+        assert outcome.anomalies == anomalies
+        assert state.view("tower").free == total
+        assert state.view("tower").categories["ev"].free == ev_free
+
     def test_special_counts_above_the_total_are_clamped_and_reported(self) -> None:
         state = Availability(site_config(**NONGFA), T0)
         outcome = state.apply(LotObservation("tower", free=5, categories={"disabled": 4, "ev": 4}), T0)
@@ -414,6 +433,15 @@ class TestGateFeed:
         assert state.apply(GateCounterObservation("tower", "north", 1, 0), T0).result == "wrong_feed"
         assert state.apply(GateEventObservation("tower", "north", "entry"), T0).result == "wrong_feed"
 
+    def test_gate_counters_move_the_total_of_a_lot_without_general_spaces(self) -> None:
+        state = Availability(
+            site_config(**{"capacity: {general: 100, disabled: 4}": "capacity: {ev: 4}"}), T0
+        )
+        state.apply(LotObservation("hospital", free=4), T0)
+        state.apply(GateCounterObservation("hospital", "north", 0, 0), T0)  # the baseline
+        assert state.apply(GateCounterObservation("hospital", "north", 1, 0), T0).result == "applied"
+        assert state.view("hospital").free == 3
+
     def test_a_total_clamped_at_capacity_is_reported_when_the_lot_has_no_general_spaces(self) -> None:
         state = Availability(
             site_config(**{"capacity: {general: 100, disabled: 4}": "capacity: {ev: 4}"}), T0
@@ -608,6 +636,16 @@ class TestTrend:
             state.apply(LotObservation("tower", free=100), T0 + s(60 * minute))
         assert state.view("mall").trend == "emptying"
         assert state.view("tower").trend == "stable"
+
+    def test_a_message_between_sample_slots_keeps_the_trend_and_fill_rate(self, state: Availability) -> None:
+        for minute in range(0, 11):
+            state.apply(LotObservation("mall", free=400 - 10 * minute), T0 + s(60 * minute))
+        state.apply(LotObservation("mall", free=300), T0 + s(601))  # opens a slot: the rate moves
+        before = state.view("mall")
+        state.apply(LotObservation("mall", free=300), T0 + s(602))  # in the same slot: it does not
+        view = state.view("mall")
+        assert before.trend == "filling"
+        assert (view.trend, view.fill_rate_per_h) == (before.trend, before.fill_rate_per_h)
 
     def test_too_short_a_history_is_unknown(self, state: Availability) -> None:
         state.apply(LotObservation("mall", free=100), T0)

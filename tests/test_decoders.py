@@ -7,9 +7,12 @@ and the raw payload bytes, and returns one Observation or raises DecodeError who
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from parking.config.models import DEFAULT_FEEDS, FeedEntry
 from parking.errors import DecodeError, ParkingGuideError
@@ -21,6 +24,7 @@ from parking.observations import (
 )
 from sensors import ingest
 from sensors.decoders import DECODERS, Decoder, decode_gate, decode_lot, decode_spot
+from sensors.decoders.common import MAX_COUNT, _non_negative, count, counts, optional_count
 from sensors.ingest import Dispatcher
 from sensors.topics import TopicTemplate
 
@@ -619,6 +623,30 @@ def test_an_integer_beyond_64_bits_is_out_of_range_in_every_format(feed: str, pa
 )
 def test_a_key_given_twice_keeps_its_last_value(feed: str, payload: bytes, field: str, value: object) -> None:
     assert getattr(DECODERS[feed](FIELDS[feed], payload), field) == value
+
+
+def read_outcome(read: Callable[..., object], *args: object) -> object:
+    """What a reader returns, with its type, or the reason of the DecodeError it raises."""
+    try:
+        value = read(*args)
+    except DecodeError as exc:
+        return exc.reason
+    return (type(value), value)
+
+
+@given(
+    st.integers(min_value=-(2**70), max_value=2**70)
+    | st.sampled_from([0, 1, MAX_COUNT, MAX_COUNT + 1, -1, True, False, 0.0, -0.0, 3.0, 2.0**53, 2.0**64])
+    | st.floats()
+    | st.text(max_size=3)
+)
+def test_a_count_reads_the_same_on_the_fast_path_as_by_the_general_rule(value: object) -> None:
+    """count, optional_count and counts take an in-range int at once; anything else goes to _non_negative."""
+    expected = read_outcome(_non_negative, "n", value)
+    assert read_outcome(count, {"n": value}, "n") == expected
+    assert read_outcome(optional_count, {"n": value}, "n") == expected
+    counted = read_outcome(lambda data: [(type(v), v) for v in counts(data).values()], {"a": 1, "n": value})
+    assert counted == (expected if isinstance(expected, str) else (list, [(int, 1), expected]))
 
 
 def default_feeds() -> list[FeedEntry]:

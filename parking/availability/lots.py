@@ -17,7 +17,7 @@ from typing import Literal
 
 from parking.availability.sequence import Order, seq_order
 from parking.availability.status import Samples
-from parking.availability.views import CategoryView, LotView, Status
+from parking.availability.views import CategoryView, LotView, Status, Trend
 from parking.config.models import Lot, Thresholds
 from parking.observations import GateCounterObservation, GateEventObservation, LotObservation
 from parking.types import GENERAL
@@ -84,7 +84,6 @@ class LotState:
     general_named: bool = False  # the last truth named general itself
     last_seen: datetime | None = None
     last_ts: datetime | None = None
-    statuses: dict[str, Status] = field(default_factory=dict)
     lot_status: Status = "unknown"
     samples: Samples = field(default_factory=Samples)
     view: LotView | None = None
@@ -93,7 +92,9 @@ class LotState:
     total: int | None = None
     general_estimated: bool = False  # general was derived from `total` without the split
     truths: int = 0  # lot-level counts applied since the start: a gate lot is unknown until one
-    rate: float | None = None
+    rate: float | None = None  # free spaces an hour, with the trend and fill rate the views show of it
+    trend: Trend = "unknown"
+    fill_rate: float | None = None
     flags: tuple[bool, bool, bool, str] | None = None  # (fresh, open, split current, freshness) last refresh
     hours_from: datetime | None = None  # `hours` hold from this whole second ...
     hours_until: datetime | None = None  # ... to the next
@@ -108,15 +109,17 @@ def apply_lot(state: LotState, obs: LotObservation, ts: datetime | None, anomali
     """
     if ts is not None and state.last_ts is not None and ts < state.last_ts:
         return "stale"
-    if not state.sources & {"lot", "gate"}:
+    if "lot" not in state.sources and "gate" not in state.sources:
         return "wrong_feed"
     if obs.capacity is not None and obs.capacity != state.capacity:
         anomalies.append("capacity_mismatch")
     named = obs.categories
     if named and not named.keys() <= state.capacities.keys():
         anomalies.append("unknown_category")
-    moved = state.total
-    state.total = total = _clamp(obs.free, state.capacity, anomalies)
+    moved, total = state.total, obs.free
+    if not 0 <= total <= state.capacity:  # _clamp's own test, first: counts are mostly in range
+        total = _clamp(total, state.capacity, anomalies)
+    state.total = total
     if state.gate_moved and moved is not None and moved != total:
         anomalies.append("drift_corrected")  # the gates' count since the last truth was off
     state.gate_moved = 0
@@ -128,8 +131,9 @@ def apply_lot(state: LotState, obs: LotObservation, ts: datetime | None, anomali
                 anomalies.append("sources_disagree")
         elif category != GENERAL:
             count = named.get(category)
-            # a category the message leaves out is not known from it: never keep an old count
-            state.free[category] = None if count is None else _clamp(count, capacity, anomalies)
+            if count is not None and not 0 <= count <= capacity:
+                count = _clamp(count, capacity, anomalies)
+            state.free[category] = count  # a category the message leaves out is not known from it
     state.general_named = GENERAL in named
     if GENERAL in state.capacities and GENERAL not in bays and not state.general_from_total:
         state.free[GENERAL], state.general_estimated = _general_of(state, named, total, anomalies)

@@ -17,7 +17,6 @@ from typing import Literal
 
 from parking.availability.lots import LotState
 from parking.availability.views import Freshness
-from parking.observations import LotObservation, Observation, SpotObservation
 from parking.types import GENERAL
 
 Source = Literal["spot", "lot", "gate"]
@@ -35,15 +34,6 @@ class SourceView:
     expected: bool  # listed in the lot's `feed`
 
 
-def source_of(obs: Observation) -> Source:
-    """Which kind of source sent an observation: bay sensors, a lot system or a gate."""
-    if isinstance(obs, SpotObservation):
-        return "spot"
-    if isinstance(obs, LotObservation):
-        return "lot"
-    return "gate"
-
-
 def is_fresh(state: LotState, source: str, now: datetime) -> bool:
     """The source has reported within the lot's freshness window."""
     return seen_since(state, source, now - state.freshness)
@@ -55,11 +45,6 @@ def seen_since(state: LotState, source: str, oldest: datetime) -> bool:
     return seen is not None and seen >= oldest
 
 
-def total_is_current(state: LotState, now: datetime) -> bool:
-    """A truth has set the total and the lot system or a gate keeps it current."""
-    return state.total is not None and (is_fresh(state, "lot", now) or is_fresh(state, "gate", now))
-
-
 def freshness_of(state: LotState, fresh: bool, oldest: datetime) -> Freshness:
     """Stale without any fresh source; degraded when an expected source is not fresh or bays are unknown.
 
@@ -67,8 +52,10 @@ def freshness_of(state: LotState, fresh: bool, oldest: datetime) -> Freshness:
     """
     if not fresh:
         return "stale"
+    seen = state.seen
     for source in state.sources:
-        if not seen_since(state, source, oldest):
+        at = seen.get(source)  # seen_since, inline: this runs on every message
+        if at is None or at < oldest:
             return "degraded"
     for category, live in state.reported.items():
         if live < state.capacities[category]:
@@ -76,11 +63,13 @@ def freshness_of(state: LotState, fresh: bool, oldest: datetime) -> Freshness:
     return "fresh"
 
 
-def derived_general(state: LotState, now: datetime) -> tuple[int | None, bool]:
-    """General as the total minus every other category; estimated where one is unknown (taken as free)."""
-    if not total_is_current(state, now):
+def derived_general(state: LotState, truth_current: bool) -> tuple[int | None, bool]:
+    """General as the total minus every other category; estimated where one is unknown (taken as free).
+
+    `truth_current`: the lot system or a gate has reported within the freshness window.
+    """
+    if state.total is None or not truth_current:
         return None, False
-    assert state.total is not None
     rest, estimated = 0, False
     for category, capacity in state.capacities.items():
         if category == GENERAL:
@@ -94,9 +83,13 @@ def derived_general(state: LotState, now: datetime) -> tuple[int | None, bool]:
     return max(0, min(state.total - rest, state.capacities[GENERAL])), estimated
 
 
-def lot_free(state: LotState, now: datetime) -> int | None:
-    """The lot's total: the truth while current, else the category sum once general is known."""
-    if state.total is not None and (not state.needed or total_is_current(state, now)):
+def lot_free(state: LotState, split_current: bool) -> int | None:
+    """The lot's total: the truth while current, else the category sum once general is known.
+
+    `split_current`: the lot has no bays, or the lot system or a gate has reported within
+    the freshness window (the truth is current).
+    """
+    if state.total is not None and split_current:
         return state.total
     total, any_known = 0, False
     for category, count in state.free.items():

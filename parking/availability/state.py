@@ -25,12 +25,12 @@ from parking.availability.lots import (
     apply_lot,
 )
 from parking.availability.sources import (
+    Source,
     SourceView,
     derived_general,
     freshness_of,
     lot_free,
     seen_since,
-    source_of,
     source_views,
 )
 from parking.availability.status import next_status, trend_of
@@ -38,7 +38,6 @@ from parking.availability.views import CategoryView, LotView, Status
 from parking.config.models import Config
 from parking.observations import (
     GateCounterObservation,
-    GateEventObservation,
     LotObservation,
     Observation,
     SpotObservation,
@@ -66,6 +65,7 @@ _PLAIN: dict[str, Outcome] = {r: Outcome(r) for r in get_args(Result)}
 _APPLIED_CHANGED = Outcome("applied", changed=True)
 _COUNTED: frozenset[Status] = frozenset({"open", "almost_full", "full"})  # statuses of a known count
 _SECOND = timedelta(seconds=1)
+_GENERAL = (GENERAL,)
 
 
 class Availability:
@@ -143,29 +143,31 @@ class Availability:
             ts = now + self._ts_ahead
         gaps = 0
         expired = expire_silent(state, now) if state.live_order else ()
+        # each kind of source, and the categories its message may move (None: every category)
+        source: Source
+        touched: tuple[str, ...] | None
         if isinstance(obs, SpotObservation):
             result, gaps = apply_spot(state, obs, ts, now, anomalies)
+            source, spot = "spot", state.spots.get(obs.spot)
+            touched = None if spot is None else (spot.category,)
         elif isinstance(obs, LotObservation):
             result = apply_lot(state, obs, ts, anomalies)
+            source, touched = "lot", None
         elif isinstance(obs, GateCounterObservation):
             result = apply_gate_counters(state, obs, ts, anomalies)
+            source, touched = "gate", _GENERAL if GENERAL in state.capacities else ()
         else:
             result, gaps = apply_gate_event(state, obs, anomalies)
+            general = _GENERAL if GENERAL in state.capacities else ()
+            source, touched = "gate", general if obs.category is None else None  # a named category: any
         if result != "applied":
             if expired and self._refresh(state, now, None):
                 return Outcome(result, tuple(anomalies), changed=True)
             return Outcome(result, tuple(anomalies)) if anomalies else _PLAIN[result]
         state.last_seen = now
-        state.seen[source_of(obs)] = now
-        touched: tuple[str, ...] | None = None  # None: every category
+        state.seen[source] = now
         if expired or state.general_from_total:
-            pass  # silent bays went unknown, or general follows every other count
-        elif isinstance(obs, SpotObservation):
-            touched = (state.spots[obs.spot].category,)
-        elif isinstance(obs, GateEventObservation) and obs.category is not None:
-            touched = None
-        elif not isinstance(obs, LotObservation):
-            touched = (GENERAL,) if GENERAL in state.capacities else ()
+            touched = None  # silent bays went unknown, or general follows every other count
         changed = self._refresh(state, now, touched)
         if anomalies or gaps:
             return Outcome("applied", tuple(anomalies), changed, gaps)
@@ -218,37 +220,37 @@ class Availability:
             state.flags = (fresh, is_open, split_current, freshness)
             touched = None
         if state.general_from_total and not state.general_named:
-            state.free[GENERAL], state.general_estimated = derived_general(state, now)
+            # general_from_total implies bays: split_current then says whether the truth is current
+            state.free[GENERAL], state.general_estimated = derived_general(state, split_current)
         changed = False
-        for category in state.capacities if touched is None else touched:
-            capacity = state.capacities[category]
-            count = state.free[category] if fresh and (split_current or category in state.needed) else None
-            estimated = count is not None and category == GENERAL and state.general_estimated
-            live = state.reported.get(category)
+        capacities, categories, counts = state.capacities, state.categories, state.free
+        needed, reported, general_estimated = state.needed, state.reported, state.general_estimated
+        all_counted = fresh and split_current  # else only fresh categories with bays are
+        for category in capacities if touched is None else touched:
+            capacity = capacities[category]
+            count = counts[category] if all_counted or (fresh and category in needed) else None
+            estimated = general_estimated and category == GENERAL and count is not None
+            live = reported.get(category)
             unknown = None if live is None else capacity - live
-            old = state.categories.get(category)
+            old = categories.get(category)
             status: Status
             if not is_open:
                 status = "closed"
             elif count is None:
                 status = "unknown"
-            elif old is not None and old.free == count and old.status in _COUNTED:
+            elif old is None:
+                status = next_status("open", count, capacity, state.thresholds)
+            elif old.free == count and old.status in _COUNTED:
                 status = old.status  # an unchanged count keeps its status (next_status is idempotent)
             else:
-                status = next_status(state.statuses.get(category, "open"), count, capacity, state.thresholds)
-            state.statuses[category] = status
-            if (
-                old is None
-                or old.free != count
-                or old.status != status
-                or old.estimated != estimated
-                or old.unknown != unknown
-            ):
-                state.categories[category] = CategoryView(count, capacity, status, estimated, unknown)
+                status = next_status(old.status, count, capacity, state.thresholds)
+            fields = (count, capacity, status, estimated, unknown)
+            if fields != old:  # a named tuple equals the plain tuple of its fields; None equals neither
+                categories[category] = CategoryView(*fields)
                 changed = True
-        free = lot_free(state, now) if fresh else None
+        free = lot_free(state, split_current) if fresh else None
         lot_status: Status
-        general = state.categories.get(GENERAL)
+        general = categories.get(GENERAL)
         if general is not None:
             lot_status = general.status  # what a general visitor finds, with general's hysteresis
         elif not is_open:
@@ -258,14 +260,15 @@ class Availability:
         else:
             lot_status = next_status(state.lot_status, free, state.capacity, state.thresholds)
         state.lot_status = lot_status
-        if free is None:
-            state.rate = None
-        elif state.last_seen != now or state.samples.add(now, free):
-            # the rate moves only when time passes or a new sample slot opens
-            state.rate = state.samples.rate_per_h(now)
         rate = state.rate
-        trend = trend_of(rate, state.capacity)
-        fill_rate = None if rate is None else round(rate, 1)
+        if free is None:
+            rate = None
+        elif state.last_seen != now or state.samples.add(now, free):
+            rate = state.samples.rate_per_h(now)  # it moves only when time passes or a new sample slot opens
+        if rate != state.rate:
+            state.rate, state.trend = rate, trend_of(rate, state.capacity)
+            state.fill_rate = None if rate is None else round(rate, 1)
+        trend, fill_rate = state.trend, state.fill_rate
         view = state.view
         if (
             not changed
@@ -285,7 +288,7 @@ class Availability:
             capacity=state.capacity,
             trend=trend,
             fill_rate_per_h=fill_rate,
-            categories=dict(state.categories),
+            categories=dict(categories),
             accepts_visitors=accepts_visitors,
             freshness=freshness,
         )

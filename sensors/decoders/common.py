@@ -37,20 +37,31 @@ def parse_object(payload: bytes) -> dict[str, Any]:
 def count(data: dict[str, Any], key: str) -> int:
     """A required non-negative integer field (booleans are not counts)."""
     value = data.get(key)
+    if type(value) is int and 0 <= value <= MAX_COUNT:
+        return value  # the common case, checked here: one message carries several counts
     if value is None:
         raise DecodeError("missing_field", f"{key!r} is required")
     return _non_negative(key, value)
 
 
+def counts(data: dict[str, Any]) -> dict[str, int]:
+    """Every field of an object as a count, by key (a lot's counts per category)."""
+    return {
+        key: value if type(value) is int and 0 <= value <= MAX_COUNT else count(data, key)  # as in count
+        for key, value in data.items()
+    }
+
+
 def optional_count(data: dict[str, Any], key: str) -> int | None:
     """An optional non-negative integer field."""
     value = data.get(key)
+    if type(value) is int and 0 <= value <= MAX_COUNT:
+        return value  # the common case, as in count
     return None if value is None else _non_negative(key, value)
 
 
 def _non_negative(key: str, value: object) -> int:
-    if type(value) is int and 0 <= value <= MAX_COUNT:
-        return value  # the common case, checked first: one message carries several counts
+    """Any value but a plain int in range (count checks that first): a count, or DecodeError."""
     if isinstance(value, float) and value.is_integer():
         # 3.0 is the count 3; orjson also reads an integer beyond 64 bits (2**64) as a whole float,
         # which must be out_of_range like any other count above MAX_COUNT, not wrong_type.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from parking.errors import DecodeError
 from parking.observations import LotObservation
-from sensors.decoders.common import count, optional_count, parse_object, timestamp
+from sensors.decoders.common import count, counts, optional_count, parse_object, timestamp
 
 
 def decode_lot(fields: dict[str, str], payload: bytes) -> LotObservation:
@@ -17,9 +17,7 @@ def decode_lot(fields: dict[str, str], payload: bytes) -> LotObservation:
         raw_categories = {}
     if not isinstance(raw_categories, dict):
         raise DecodeError("wrong_type", "'categories' must be an object of counts")
-    categories: dict[str, int] = {}
-    for name in raw_categories:
-        categories[str(name)] = count(raw_categories, name)
+    categories = counts(raw_categories)
     if capacity is not None and free > capacity:
         raise DecodeError("free_above_capacity", f"free {free} > capacity {capacity}")
     return LotObservation(fields["lot"], free, capacity, categories, timestamp(data))
