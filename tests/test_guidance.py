@@ -51,6 +51,17 @@ def s(seconds: float) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def board_lots(capacities: dict[str, int], free: dict[str, int], open_above: int) -> dict[str, LotView]:
+    """Lots with general spaces only: free as given (0 if not named), full at or below `open_above`."""
+    out: dict[str, LotView] = {}
+    for lot, capacity in capacities.items():
+        n = free.get(lot, 0)
+        status: Status = "open" if n > open_above else "full"
+        cat = CategoryView(n, capacity, status)
+        out[lot] = LotView(lot, status, n, capacity, "stable", 0.0, {GENERAL: cat}, True)
+    return out
+
+
 class TestRoutes:
     def test_drive_time_follows_the_road_graph(self, routes: RouteTable) -> None:
         by_lot = {r.lot: r for r in routes.routes("north")}
@@ -257,13 +268,8 @@ class TestQueueAnswer:
     CAPACITY = {"hospital": 104, "tower": 210, "street": 12, "mall": 500}  # noqa: RUF012
 
     def lots(self, **free: int) -> dict[str, LotView]:
-        out: dict[str, LotView] = {}
-        for lot, capacity in self.CAPACITY.items():
-            n = free.get(lot, 0)
-            status: Status = "open" if n > 5 else "full"
-            cat = CategoryView(n, capacity, status)
-            out[lot] = LotView(lot, status, n, capacity, "stable", 0.0, {GENERAL: cat}, True)
-        return out
+        """Each lot with this many free (0 if not named), open above 5 free, else full."""
+        return board_lots(self.CAPACITY, free, open_above=5)
 
     def first(self, lots: dict[str, LotView], pending: dict[str, float] | None = None) -> Recommendation:
         seen = Outlook(MappingProxyType(pending or {}))
@@ -468,13 +474,7 @@ class TestDetour:
 
     def lots(self, **free: int) -> dict[str, LotView]:
         """Each lot open with this many free (0: full), in the order the board reaches them."""
-        out: dict[str, LotView] = {}
-        for lot, capacity in self.CAPACITY.items():
-            n = free.get(lot, 0)
-            status: Status = "open" if n > 0 else "full"
-            cat = CategoryView(n, capacity, status)
-            out[lot] = LotView(lot, status, n, capacity, "stable", 0.0, {GENERAL: cat}, True)
-        return out
+        return board_lots(self.CAPACITY, free, open_above=0)
 
     def ranked(
         self, lots: dict[str, LotView], pending: dict[str, float] | None = None

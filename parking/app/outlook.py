@@ -55,8 +55,7 @@ class GuidanceOutlook:
         self._snapshot: dict[str, Outlook] = {}
         self._refreshed_at = now
         self._settle = config.guidance.settle_pending
-        self._last_free: dict[tuple[str, str], int] = {}
-        self._moved_at: dict[tuple[str, str], datetime] = {}
+        self._last_move: dict[tuple[str, str], tuple[int, datetime]] = {}  # free count, when it became so
         self._mean_stay_s = config.guidance.mean_stay_s
         self._take_snapshot(now)
 
@@ -106,14 +105,14 @@ class GuidanceOutlook:
                 if cat is None or cat.free is None:
                     continue
                 key = (lot, category)
-                before = self._last_free.get(key)
-                if before is None:
-                    self._last_free[key], self._moved_at[key] = cat.free, now
-                    continue
-                if cat.free == before:
-                    continue
-                elapsed_s = min(MAX_SETTLE_S, (now - self._moved_at[key]).total_seconds())
-                self._last_free[key], self._moved_at[key] = cat.free, now
+                last = self._last_move.get(key)
+                if last is not None and cat.free == last[0]:
+                    continue  # level: the time since it last moved goes on accumulating
+                self._last_move[key] = (cat.free, now)
+                if last is None:
+                    continue  # the first count seen: nothing to compare with
+                before, moved_at = last
+                elapsed_s = min(MAX_SETTLE_S, (now - moved_at).total_seconds())
                 departed = max(0, cat.capacity - before) * elapsed_s / self._mean_stay_s
                 parked = before - cat.free + departed
                 if parked > 0:
