@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 Clock = Callable[[], datetime]
 
@@ -26,7 +26,13 @@ class ScaledClock:
         self.scale = scale
         self._monotonic = monotonic
         self._origin = monotonic()
+        self._start_s = self.start.timestamp()
 
     def __call__(self) -> datetime:
-        """The simulated time now."""
-        return self.start + timedelta(seconds=(self._monotonic() - self._origin) * self.scale)
+        """The simulated time now (to the microsecond: a double holds today's epoch microseconds exactly).
+
+        From epoch seconds rather than `start + timedelta(...)`: half the cost, and the engine
+        reads the clock once per feed message (docs/bench: decode and apply).
+        """
+        elapsed = (self._monotonic() - self._origin) * self.scale
+        return datetime.fromtimestamp(self._start_s + elapsed, UTC)

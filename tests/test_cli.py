@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -156,6 +157,15 @@ class TestScaledClock:
         clock = ScaledClock(start, scale=15, monotonic=lambda: next(ticks))
         assert clock() == start
         assert clock() == start + timedelta(seconds=30)
+
+    def test_keeps_the_microseconds_of_its_start_and_of_the_time_passed(self) -> None:
+        ticks = iter([7.0, 7.25])
+        start = datetime(2026, 11, 25, 8, 30, 0, 123_456, tzinfo=ZoneInfo("Europe/Berlin"))
+        clock = ScaledClock(start, scale=2, monotonic=lambda: next(ticks))
+        now = clock()
+        assert now == start + timedelta(seconds=0.5)
+        assert now.microsecond == 623_456
+        assert now.utcoffset() == timedelta(0)
 
 
 @contextmanager

@@ -101,11 +101,15 @@ class LotState:
     hours: tuple[bool, bool] = (True, True)
 
 
-def apply_lot(state: LotState, obs: LotObservation, ts: datetime | None, anomalies: list[str]) -> Result:
+def apply_lot(
+    state: LotState, obs: LotObservation, ts: datetime | None, anomalies: list[str], changed: list[str]
+) -> Result:
     """A lot system's count: its total as sent, and the truth for every category it names.
 
     Categories with bay sensors keep the bays' counts (the bays refine the split); the
     message's value for one only counts, as `sources_disagree`, when the two differ.
+    `changed` gets each category whose count (or, for general, whether it is estimated)
+    changed: the only category views the message can change.
     """
     if ts is not None and state.last_ts is not None and ts < state.last_ts:
         return "stale"
@@ -116,11 +120,11 @@ def apply_lot(state: LotState, obs: LotObservation, ts: datetime | None, anomali
     named = obs.categories
     if named and not named.keys() <= state.capacities.keys():
         anomalies.append("unknown_category")
-    moved, total = state.total, obs.free
+    before, total = state.total, obs.free
     if not 0 <= total <= state.capacity:  # _clamp's own test, first: counts are mostly in range
         total = _clamp(total, state.capacity, anomalies)
     state.total = total
-    if state.gate_moved and moved is not None and moved != total:
+    if state.gate_moved and before is not None and before != total:
         anomalies.append("drift_corrected")  # the gates' count since the last truth was off
     state.gate_moved = 0
     bays = state.needed
@@ -133,10 +137,15 @@ def apply_lot(state: LotState, obs: LotObservation, ts: datetime | None, anomali
             count = named.get(category)
             if count is not None and not 0 <= count <= capacity:
                 count = _clamp(count, capacity, anomalies)
-            state.free[category] = count  # a category the message leaves out is not known from it
+            if count != state.free[category]:
+                state.free[category] = count  # a category the message leaves out is not known from it
+                changed.append(category)
     state.general_named = GENERAL in named
     if GENERAL in state.capacities and GENERAL not in bays and not state.general_from_total:
-        state.free[GENERAL], state.general_estimated = _general_of(state, named, total, anomalies)
+        general, estimated = _general_of(state, named, total, anomalies)
+        if general != state.free[GENERAL] or estimated != state.general_estimated:
+            state.free[GENERAL], state.general_estimated = general, estimated
+            changed.append(GENERAL)
     elif state.general_named and state.general_from_total:
         state.free[GENERAL] = _clamp(named[GENERAL], state.capacities[GENERAL], anomalies)
     if ts is not None:

@@ -151,8 +151,9 @@ class Availability:
             source, spot = "spot", state.spots.get(obs.spot)
             touched = None if spot is None else (spot.category,)
         elif isinstance(obs, LotObservation):
-            result = apply_lot(state, obs, ts, anomalies)
-            source, touched = "lot", None
+            moved: list[str] = []  # the categories whose count the message changed
+            result = apply_lot(state, obs, ts, anomalies, moved)
+            source, touched = "lot", tuple(moved)
         elif isinstance(obs, GateCounterObservation):
             result = apply_gate_counters(state, obs, ts, anomalies)
             source, touched = "gate", _GENERAL if GENERAL in state.capacities else ()

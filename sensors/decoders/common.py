@@ -45,11 +45,15 @@ def count(data: dict[str, Any], key: str) -> int:
 
 
 def counts(data: dict[str, Any]) -> dict[str, int]:
-    """Every field of an object as a count, by key (a lot's counts per category)."""
-    return {
-        key: value if type(value) is int and 0 <= value <= MAX_COUNT else count(data, key)  # as in count
-        for key, value in data.items()
-    }
+    """Every field of an object as a count, by key (a lot's counts per category).
+
+    The object itself when every value is a plain int in range (as in count; the
+    decoder owns what it parsed, so nothing else holds it), else a checked copy.
+    """
+    for value in data.values():
+        if type(value) is not int or not 0 <= value <= MAX_COUNT:
+            return {key: count(data, key) for key in data}
+    return data
 
 
 def optional_count(data: dict[str, Any], key: str) -> int | None:
