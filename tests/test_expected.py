@@ -105,6 +105,14 @@ class TestExpectedFree:
         assert got is not None
         assert got.expected_free == 40
 
+    def test_a_lot_emptying_faster_than_its_cars_leave_counts_no_arrivals_in_its_spread(self) -> None:
+        # the tower, 3 free and emptying by 600 an hour: over a 300 s drive 207 x 300 / 2,400 = 25.9
+        # of its cars leave, and its own drivers arrive at those 25.9 less the 50 it empties by: none
+        params = site_config().guidance
+        got = expect(view("tower", 3, rate_per_h=+600.0), GENERAL, 300.0, NO_OUTLOOK, params)
+        assert got is not None
+        assert got.full_probability == pytest.approx(normal_cdf((0.5 - 3) / math.sqrt(1 + 25.875)))
+
     def test_reserve_is_the_larger_of_spaces_and_share(self) -> None:
         params = site_config().guidance
         assert reserve_for(12, params) == 3

@@ -505,6 +505,12 @@ class TestDetour:
         risk_s, chance = self.mall_risk_s(self.ranked(self.lots(mall=6, street=2)))  # below its reserve
         assert risk_s == pytest.approx(chance * CONFIG.guidance.no_alternative_s)
 
+    def test_the_way_on_to_a_car_park_adds_no_search_for_a_bay(self) -> None:
+        # the street bays are below their reserve; the tower, with 60 free, is the way on: 31.1 s
+        # from the mall's entrance and its 256.0 s walk, less the mall's own 219.4 s walk
+        risk_s, chance = self.mall_risk_s(self.ranked(self.lots(mall=6, street=2, tower=60)))
+        assert risk_s == pytest.approx(chance * (31.1 + 256.0 - 219.4), abs=0.05)
+
     def test_drivers_already_sent_to_the_lot_on_the_way_on_leave_it_out(self) -> None:
         # the hospital has 8 free, above its reserve of 5.2, but 4 drivers are already on their
         # way there: it is no way on for a driver who finds the mall full, the street bays are

@@ -63,10 +63,9 @@ class Samples:
                 break
             first = item
         last = items[-1]
-        span = (now - first[0]).total_seconds()
-        if now - first[0] < TREND_MIN_SPAN or span <= 0:
+        if now - first[0] < TREND_MIN_SPAN:
             return None
-        return (last[1] - first[1]) * 3600.0 / span
+        return (last[1] - first[1]) * 3600.0 / (now - first[0]).total_seconds()  # over 3 minutes: not 0
 
 
 def trend_of(rate_per_h: float | None, capacity: int) -> Trend:
