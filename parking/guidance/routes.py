@@ -247,7 +247,7 @@ def arrow_for(turn: float) -> Arrow:
         return "ahead"
     if magnitude >= BACK_MIN_DEG:
         return "back"
-    side = "right" if turn > 0 else "left"
+    right = turn > 0
     if magnitude < HALF_TURN_MAX_DEG:
-        return "ahead_right" if side == "right" else "ahead_left"
-    return "right" if side == "right" else "left"
+        return "ahead_right" if right else "ahead_left"
+    return "right" if right else "left"
