@@ -384,6 +384,14 @@ class TestQueueAnswer:
         assert pinned.cost == decision.best.cost
         assert pinned.expectation == decision.best.expectation
 
+    def test_the_pinned_lots_after_a_pinned_queue_answer_keep_their_lines(self) -> None:
+        boards = [b.model_copy(update={"pinned": ["hospital", "tower"]}) for b in CONFIG.boards]
+        decision = service(CONFIG.model_copy(update={"boards": boards})).for_board("north", self.lots())
+        assert [(line.lot, line.pinned, line.queue) for line in decision.lines[:2]] == [
+            ("hospital", True, True),
+            ("tower", True, False),
+        ]
+
     def test_a_pinned_lot_that_is_not_the_queue_answer_keeps_its_own_line(self) -> None:
         seen = Outlook(MappingProxyType({"hospital": 20.0}))
         decision = service().for_board("north", self.lots(hospital=6), seen)
