@@ -89,6 +89,13 @@ roads:
 """
 
 
+# The test site for an engine on the wall clock (a child process): the tower open at any hour
+# and on any day, as it is at T0, so that what such a spec sees does not depend on when it runs.
+TOWER_HOURS = '    opening_hours: [{days: mon-fri, from: "06:00", to: "22:00"}]\n'
+WALL_CLOCK_SITE_YAML = SITE_YAML.replace(TOWER_HOURS, "")
+assert WALL_CLOCK_SITE_YAML != SITE_YAML
+
+
 def site_config(**replace: str) -> Config:
     """The test site, with optional text replacements applied to the YAML first."""
     text = SITE_YAML

@@ -131,9 +131,12 @@ async def open_go(
 @pytest.fixture
 async def site(aiohttp_client: Any) -> Client:
     from parking.app.factory import create_app
-    from tests.site import site_config
+    from parking.clock import ScaledClock
+    from tests.site import T0, site_config
 
-    client: Client = await aiohttp_client(create_app(site_config(), ingest=False))
+    # a running clock from the specs' Wednesday morning: the tower's hours hold at any time of the run
+    app = create_app(site_config(), ingest=False, clock=ScaledClock(T0))
+    client: Client = await aiohttp_client(app)
     feed = client.app[FEED]
     feed.observe("lot", LotObservation("hospital", free=0, categories={"general": 0, "disabled": 0}))
     feed.observe("lot", LotObservation("tower", free=90, categories={"general": 80, "ev": 10}))

@@ -26,7 +26,7 @@ from argon2 import PasswordHasher
 
 from sensors.net import free_port
 from tests.conftest import SHARED_BROKER, forget_session
-from tests.site import SITE_YAML
+from tests.site import WALL_CLOCK_SITE_YAML
 
 pytestmark = pytest.mark.slow
 WAIT_S = 30.0
@@ -36,7 +36,7 @@ BAYS = [f"S{n:02d}" for n in range(1, 11)] + ["E1", "E2"]
 
 def config_text(prefix: str, dsn: str, http_port: int) -> str:
     hashed = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
-    return SITE_YAML + (
+    return WALL_CLOCK_SITE_YAML + (
         f"mqtt: {{port: {SHARED_BROKER[1]}, client_id: {prefix}-engine, reconnect_max_s: 1}}\n"
         f"feeds:\n  - {{format: spot, topic: '{prefix}/parking/{{lot}}/spots/{{spot}}'}}\n"
         f"  - {{format: lot, topic: '{prefix}/parking/{{lot}}/status'}}\n"
