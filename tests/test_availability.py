@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from parking.availability import Availability, CategoryView, within
-from parking.availability.status import Samples, trend_of
-from parking.config.models import TimeWindow
+from parking.availability.status import Samples, next_status, open_from, trend_of
+from parking.config.models import Thresholds, TimeWindow
 from parking.observations import (
     GateCounterObservation,
     GateEventObservation,
@@ -527,6 +527,39 @@ class TestStatus:
         view = state.view("mall")
         assert view.status == "almost_full"
         assert view.recommendable
+
+    def test_a_count_above_every_threshold_is_open_from_any_status(self, state: Availability) -> None:
+        # the mall (500 spaces, exit at 20 %): 100 free keeps almost_full, 101 opens from any status
+        thresholds = Thresholds(almost_full_enter_pct=10, almost_full_exit_pct=20, full_exit_free=3)
+        assert open_from(500, thresholds) == 101
+        for previous in ("full", "almost_full"):
+            state.apply(LotObservation("mall", free=0 if previous == "full" else 50), T0)
+            state.apply(LotObservation("mall", free=100), T0)
+            assert state.view("mall").status == "almost_full"
+            state.apply(LotObservation("mall", free=0 if previous == "full" else 50), T0)
+            state.apply(LotObservation("mall", free=101), T0)
+            assert state.view("mall").status == "open"
+
+    @pytest.mark.parametrize(
+        "thresholds",
+        [
+            Thresholds(),
+            Thresholds(almost_full_enter_pct=0, almost_full_exit_pct=0, full_enter_free=5, full_exit_free=5),
+            Thresholds(almost_full_enter_pct=100, almost_full_exit_pct=100, full_exit_free=40),
+            Thresholds(
+                almost_full_enter_pct=12.5, almost_full_exit_pct=33.3, full_enter_free=1, full_exit_free=9
+            ),
+        ],
+    )
+    def test_the_open_bound_is_exactly_where_every_status_opens(self, thresholds: Thresholds) -> None:
+        for capacity in (0, 1, 2, 3, 7, 8, 10, 30, 99, 100, 446):
+            bound = open_from(capacity, thresholds)
+            for free in range(capacity + 60):
+                opens = [
+                    next_status(p, free, capacity, thresholds) == "open"
+                    for p in ("open", "almost_full", "full")
+                ]
+                assert all(opens) == (free >= bound), (capacity, free, bound)
 
     def test_a_category_with_no_bays_is_full_never_an_error(self) -> None:
         state = Availability(

@@ -99,6 +99,7 @@ class LotState:
     hours_from: datetime | None = None  # `hours` hold from this whole second ...
     hours_until: datetime | None = None  # ... to the next
     hours: tuple[bool, bool] = (True, True)
+    open_from: dict[str, float] = field(default_factory=dict)  # per category: status.open_from
 
 
 def apply_lot(

@@ -33,7 +33,7 @@ from parking.availability.sources import (
     seen_since,
     source_views,
 )
-from parking.availability.status import next_status, trend_of
+from parking.availability.status import next_status, open_from, trend_of
 from parking.availability.views import CategoryView, LotView, Status
 from parking.config.models import Config
 from parking.observations import (
@@ -100,6 +100,9 @@ class Availability:
             )
             for gate in spec.gates:
                 state.gates[gate] = GateState()
+            state.open_from = {
+                category: open_from(capacity, state.thresholds) for category, capacity in capacities.items()
+            }
             self._lots[spec.id] = state
             self._refresh(state, now)
 
@@ -226,6 +229,7 @@ class Availability:
         changed = False
         capacities, categories, counts = state.capacities, state.categories, state.free
         needed, reported, general_estimated = state.needed, state.reported, state.general_estimated
+        opens = state.open_from
         all_counted = fresh and split_current  # else only fresh categories with bays are
         for category in capacities if touched is None else touched:
             capacity = capacities[category]
@@ -239,6 +243,9 @@ class Availability:
                 status = "closed"
             elif count is None:
                 status = "unknown"
+            elif count >= opens[category]:
+                # clear of every threshold (most counts, most of the day): open whatever it was
+                status = "open"
             elif old is None:
                 status = next_status("open", count, capacity, state.thresholds)
             elif old.free == count and old.status in _COUNTED:

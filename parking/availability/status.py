@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left
 from collections import deque
 from datetime import datetime, timedelta
 
@@ -25,6 +27,22 @@ def next_status(previous: Status, free: int, capacity: int, thresholds: Threshol
     if pct <= thresholds.almost_full_enter_pct or (was_almost and pct <= thresholds.almost_full_exit_pct):
         return "almost_full"
     return "open"
+
+
+def open_from(capacity: int, thresholds: Thresholds) -> float:
+    """The least free count that next_status calls "open" whatever the previous status (inf: none).
+
+    A fast path's bound: a count at or above it needs no next_status. next_status only
+    rises with the count, and "full" is the previous status hardest to leave, so the bound
+    is where "full" gives way to "open"; found with next_status itself, so it cannot drift.
+    """
+    if capacity <= 0:
+        return math.inf  # no spaces: always full
+    # the percentages are at most 100: a count above both the capacity and full_exit_free is open
+    top = max(capacity, thresholds.full_exit_free) + 1
+    return bisect_left(
+        range(top), True, key=lambda free: next_status("full", free, capacity, thresholds) == "open"
+    )
 
 
 class Samples:
