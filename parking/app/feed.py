@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from parking.app.metrics import Metrics
+from parking.availability import Outcome
 from parking.clock import Clock
 from parking.live import LiveSite
 from parking.observations import Observation
@@ -50,9 +51,16 @@ class SiteFeed:
         self._last_message_at[feed] = self._monotonic()
         now = self._clock()
         outcome = self._live.apply(obs, now)
-        if self._record is not None and outcome.result == "applied":
+        result = outcome.result
+        if self._record is not None and result == "applied":
             self._record(obs, now)  # into the store's write buffer: never waits for the database
-        self._metrics.count_message(feed, outcome.result)
+        self._metrics.count_message(feed, result)
+        if outcome.plain:
+            return  # applied, nothing to note: most messages, so one check instead of three
+        self._note(feed, obs, outcome)
+
+    def _note(self, feed: str, obs: Observation, outcome: Outcome) -> None:
+        """Count and log what an outcome says beyond its result: gaps, anomalies, a drop."""
         if outcome.gaps:
             self._metrics.feed_gaps.labels(obs.lot, feed).inc(outcome.gaps)
         for anomaly in outcome.anomalies:

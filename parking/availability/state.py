@@ -8,7 +8,7 @@ shows changes, so callers can cache rendered answers per version.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import get_args
 from zoneinfo import ZoneInfo
@@ -53,6 +53,12 @@ class Outcome:
     anomalies: tuple[str, ...] = ()
     changed: bool = False
     gaps: int = 0  # sequence numbers this message showed to be missing (spot and gate event seq)
+    # applied, with no anomaly or gap: nothing to note beyond the count (most messages; the
+    # feed sink reads it once per message, so it is set here rather than derived each time)
+    plain: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "plain", self.result == "applied" and not self.anomalies and not self.gaps)
 
     @property
     def accepted(self) -> bool:
