@@ -295,16 +295,17 @@ class Availability:
             and view.freshness == freshness
         ):
             return False
+        # positional, in LotView's field order: keywords cost its __new__ twice as much
         state.view = LotView(
-            id=state.spec.id,
-            status=lot_status,
-            free=free,
-            capacity=state.capacity,
-            trend=trend,
-            fill_rate_per_h=fill_rate,
-            categories=dict(categories),
-            accepts_visitors=accepts_visitors,
-            freshness=freshness,
+            state.spec.id,
+            lot_status,
+            free,
+            state.capacity,
+            trend,
+            fill_rate,  # fill_rate_per_h
+            dict(categories),
+            accepts_visitors,
+            freshness,
         )
         self.version += 1
         return True
