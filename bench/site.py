@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from bench.errors import BenchError
-from parking.clock import Clock, ScaledClock, utc_now
+from parking.clock import Clock, utc_now
 from parking.config import Config, load_config
 from parking.config.models import LORAWAN_FORMATS, Device, FeedEntry, Lot
 from parking.errors import ConfigError
@@ -71,12 +71,29 @@ def with_broker(config: Config, host: str, port: int, client_id: str) -> Config:
     return config.model_copy(update={"mqtt": mqtt})
 
 
+class ShiftedClock:
+    """The wall clock moved by a fixed offset: what production's `utc_now` costs, at another time.
+
+    The engine reads its clock once a message, so the bench's clock should cost what
+    `parking-guide run`'s does (a `ScaledClock` computes from a monotonic origin: ~1.5x that).
+    """
+
+    __slots__ = ("_offset",)
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = start - utc_now()
+
+    def __call__(self) -> datetime:
+        """The shifted time now."""
+        return datetime.now(UTC) + self._offset
+
+
 def site_clock(config: Config) -> Clock:
     """A running clock that starts on a Wednesday at 08:30 site time (lots open, windows on)."""
     weekday, hour, minute = LOCAL_START
     start = utc_now().astimezone(ZoneInfo(config.site.timezone))
     start = start.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    return ScaledClock(start + timedelta(days=(weekday - start.weekday()) % 7))
+    return ShiftedClock(start + timedelta(days=(weekday - start.weekday()) % 7))
 
 
 def subscriptions(config: Config) -> list[str]:

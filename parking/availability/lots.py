@@ -70,6 +70,7 @@ class LotState:
     capacity: int
     max_seq_jump: int
     sources: frozenset[str] = frozenset()  # the lot's `feed`: spot (bays), lot, gate
+    category_names: frozenset[str] = frozenset()  # the keys of `capacities`, as a set
     silence: timedelta = timedelta(minutes=30)  # a bay silent for longer is unknown
     # per category with bays: bays needed before the count is known, live bays, of them free
     needed: dict[str, int] = field(default_factory=dict)
@@ -119,7 +120,7 @@ def apply_lot(
     if obs.capacity is not None and obs.capacity != state.capacity:
         anomalies.append("capacity_mismatch")
     named = obs.categories
-    if named and not named.keys() <= state.capacities.keys():
+    if named and not state.category_names.issuperset(named):
         anomalies.append("unknown_category")
     before, total = state.total, obs.free
     if not 0 <= total <= state.capacity:  # _clamp's own test, first: counts are mostly in range
@@ -158,8 +159,11 @@ def apply_lot(
 def _general_of(state: LotState, named: dict[str, int], total: int, anomalies: list[str]) -> tuple[int, bool]:
     """General's count from a lot message, and whether it is an estimate."""
     capacity = state.capacities[GENERAL]
-    if GENERAL in named:
-        return _clamp(named[GENERAL], capacity, anomalies), False
+    general = named.get(GENERAL)
+    if general is not None:
+        if 0 <= general <= capacity:  # _clamp's own test, first: counts are mostly in range
+            return general, False
+        return _clamp(general, capacity, anomalies), False
     rest = total - sum(count for category, count in named.items() if category != GENERAL)
     unsplit = [category for category in state.capacities if category != GENERAL and category not in named]
     if not unsplit:

@@ -8,6 +8,7 @@ shows changes, so callers can cache rendered answers per version.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import get_args
@@ -87,6 +88,7 @@ class Availability:
             state = LotState(
                 spec=spec,
                 capacities=capacities,
+                category_names=frozenset(capacities),
                 freshness=timedelta(seconds=spec.freshness_s or config.defaults.freshness_s),
                 thresholds=spec.thresholds or config.defaults.thresholds,
                 free=dict.fromkeys(capacities, None),
@@ -154,7 +156,7 @@ class Availability:
         expired = expire_silent(state, now) if state.live_order else ()
         # each kind of source, and the categories its message may move (None: every category)
         source: Source
-        touched: tuple[str, ...] | None
+        touched: Sequence[str] | None
         if isinstance(obs, SpotObservation):
             result, gaps = apply_spot(state, obs, ts, now, anomalies)
             source, spot = "spot", state.spots.get(obs.spot)
@@ -162,7 +164,7 @@ class Availability:
         elif isinstance(obs, LotObservation):
             moved: list[str] = []  # the categories whose count the message changed
             result = apply_lot(state, obs, ts, anomalies, moved)
-            source, touched = "lot", tuple(moved)
+            source, touched = "lot", moved
         elif isinstance(obs, GateCounterObservation):
             result = apply_gate_counters(state, obs, ts, anomalies)
             source, touched = "gate", _GENERAL if GENERAL in state.capacities else ()
@@ -208,14 +210,18 @@ class Availability:
             state.hours_until = since + _SECOND
         return state.hours
 
-    def _refresh(self, state: LotState, now: datetime, touched: tuple[str, ...] | None = None) -> bool:
+    def _refresh(self, state: LotState, now: datetime, touched: Sequence[str] | None = None) -> bool:
         """Re-derive the lot's view at `now`; bump the version if anything visible changed.
 
         Runs on every message, so it reuses what did not change: categories the
         message did not touch (status is idempotent for an unchanged count),
         category views whose count and status are the same, and the view itself.
         """
-        is_open, accepts_visitors = self._hours(state, now)
+        since, until = state.hours_from, state.hours_until
+        if since is not None and until is not None and since <= now < until:
+            is_open, accepts_visitors = state.hours  # _hours' cache, read here: this runs per message
+        else:
+            is_open, accepts_visitors = self._hours(state, now)
         oldest = now - state.freshness  # last seen before this: not fresh
         last_seen = state.last_seen
         fresh = last_seen is not None and last_seen >= oldest
@@ -262,7 +268,11 @@ class Availability:
             if fields != old:  # a named tuple equals the plain tuple of its fields; None equals neither
                 categories[category] = CategoryView(*fields)
                 changed = True
-        free = lot_free(state, split_current) if fresh else None
+        free: int | None
+        if fresh and split_current and state.total is not None:
+            free = state.total  # lot_free's first case, here: the truth, current (most lot messages)
+        else:
+            free = lot_free(state, split_current) if fresh else None
         lot_status: Status
         general = categories.get(GENERAL)
         if general is not None:

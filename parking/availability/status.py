@@ -48,26 +48,32 @@ def open_from(capacity: int, thresholds: Thresholds) -> float:
 class Samples:
     """Free-count samples over the trend window, at most one per SAMPLE_SPACING."""
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_slot_end")
 
     def __init__(self) -> None:
         self._items: deque[tuple[datetime, int]] = deque()
+        # before this, a sample replaces the last one: SAMPLE_SPACING after the one before it
+        self._slot_end: datetime | None = None
 
     def add(self, at: datetime, free: int) -> bool:
         """Record the free count at a time; True if it opened a new slot (one per SAMPLE_SPACING)."""
         items = self._items
-        if len(items) >= 2 and at - items[-2][0] < SAMPLE_SPACING:
+        slot_end = self._slot_end
+        if slot_end is not None and at < slot_end:
             items[-1] = (at, free)
             return False
         items.append((at, free))
         horizon = at - TREND_WINDOW - SAMPLE_SPACING
         while len(items) > 2 and items[1][0] < horizon:
             items.popleft()
+        if len(items) >= 2:
+            self._slot_end = items[-2][0] + SAMPLE_SPACING
         return True
 
     def clear(self) -> None:
         """Forget all samples (after a gap in data)."""
         self._items.clear()
+        self._slot_end = None
 
     def rate_per_h(self, now: datetime) -> float | None:
         """Change of free spaces per hour over the window, None if the span is too short."""
