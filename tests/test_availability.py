@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from parking.availability import Availability, CategoryView, within
+from parking.availability import Availability, CategoryView, Outcome, within
 from parking.availability.status import Samples, next_status, open_from, trend_of
 from parking.config.models import Thresholds, TimeWindow
 from parking.observations import (
@@ -81,6 +81,16 @@ class TestBeforeAnyData:
         assert (view.free, view.status) == (None, "unknown")
 
 
+class TestOutcome:
+    def test_an_outcome_is_plain_only_when_applied_with_nothing_to_note(self) -> None:
+        assert Outcome("applied").plain
+        assert Outcome("applied", changed=True).plain
+        assert not Outcome("applied", ("clamped_below_zero",)).plain
+        assert not Outcome("applied", gaps=2).plain
+        assert not Outcome("unknown_lot").plain
+        assert not Outcome("stale").plain
+
+
 class TestLotFeed:
     def test_free_is_split_into_general_and_named_categories(self, state: Availability) -> None:
         state.apply(LotObservation("tower", free=37, capacity=210, categories={"ev": 5}), T0)
@@ -89,6 +99,21 @@ class TestLotFeed:
         assert view.categories["general"].free == 32
         assert view.categories["ev"].free == 5
         assert view.status == "open"
+
+    def test_a_general_count_sent_after_an_estimate_of_the_same_number_is_no_longer_an_estimate(
+        self, state: Availability
+    ) -> None:
+        state.apply(LotObservation("tower", free=110), T0)  # general: 110 less the 10 ev bays, taken as free
+        assert state.view("tower").categories["general"] == CategoryView(100, 200, "open", estimated=True)
+        state.apply(LotObservation("tower", free=110, categories={"general": 100, "ev": 10}), T0 + s(1))
+        assert state.view("tower").categories["general"] == CategoryView(100, 200, "open", estimated=False)
+
+    def test_a_named_general_above_its_capacity_is_clamped_and_not_an_estimate(
+        self, state: Availability
+    ) -> None:
+        outcome = state.apply(LotObservation("tower", free=210, categories={"general": 205, "ev": 5}), T0)
+        assert outcome.anomalies == ("clamped_above_capacity",)
+        assert state.view("tower").categories["general"] == CategoryView(200, 200, "open", estimated=False)
 
     def test_a_total_is_shown_as_sent_without_an_anomaly(self) -> None:
         state = Availability(site_config(**NONGFA), T0)

@@ -89,6 +89,17 @@ class TestGatesBesideBaysAndTruths:
         assert (view.free, view.categories["general"].free, view.categories["disabled"].free) == (60, 56, 4)
         assert not view.categories["general"].estimated
 
+    def test_a_gate_reading_before_any_total_leaves_a_bay_lot_its_bays_count(self) -> None:
+        # the street bays with a gate counter beside their sensors, and no lot system: until a
+        # total arrives, the lot's count is its bays' (3 general and 2 ev free), not unknown
+        state = Availability(
+            site_config(**{"    feed: spot\n": "    feed: [spot, gate]\n    gates: [north]\n"}), T0
+        )
+        bays(state, "street", [*GENERAL_BAYS[:3], "E1", "E2"], occupied=False)
+        bays(state, "street", GENERAL_BAYS[3:], occupied=True)
+        state.apply(GateCounterObservation("street", "north", 10, 5), T0 + s(1))
+        assert state.view("street").free == 5
+
     def test_a_car_in_a_disabled_bay_does_not_drift_general(self) -> None:
         state = mixed()
         state.apply(LotObservation("hospital", free=60), T0)
