@@ -198,16 +198,17 @@ class Availability:
     # -- derived view ------------------------------------------------------------
 
     def _hours(self, state: LotState, now: datetime) -> tuple[bool, bool]:
-        """(open, accepts visitors) at `now`; windows have whole-second precision, so cache per second."""
-        since, until = state.hours_from, state.hours_until
-        if since is None or until is None or not since <= now < until:
-            local = now.astimezone(self._tz)
-            state.hours = (
-                within(state.spec.opening_hours, local),
-                within(state.spec.guidance_windows, local),
-            )
-            state.hours_from = since = now.replace(microsecond=0)
-            state.hours_until = since + _SECOND
+        """(open, accepts visitors) at `now`, kept for the rest of its second (`_refresh` reads the cache).
+
+        Windows have whole-second precision, so the answer holds until the next second.
+        """
+        local = now.astimezone(self._tz)
+        state.hours = (
+            within(state.spec.opening_hours, local),
+            within(state.spec.guidance_windows, local),
+        )
+        state.hours_from = since = now.replace(microsecond=0)
+        state.hours_until = since + _SECOND
         return state.hours
 
     def _refresh(self, state: LotState, now: datetime, touched: Sequence[str] | None = None) -> bool:
@@ -219,7 +220,7 @@ class Availability:
         """
         since, until = state.hours_from, state.hours_until
         if since is not None and until is not None and since <= now < until:
-            is_open, accepts_visitors = state.hours  # _hours' cache, read here: this runs per message
+            is_open, accepts_visitors = state.hours  # _hours' answer for this second
         else:
             is_open, accepts_visitors = self._hours(state, now)
         oldest = now - state.freshness  # last seen before this: not fresh
