@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="streams: event streams, and as many pollers (default 1000; quick 200)",
     )
-    parser.add_argument("--profile", type=Path, help="ingest: write cProfile stats of the first engine drain")
+    parser.add_argument("--profile", type=Path, help="ingest, ingest-lorawan: write cProfile stats of the first engine drain")
     parser.add_argument("--workdir", type=Path, help="keep configs and child logs here (default: a temp dir)")
     parser.add_argument(
         "--pg-dsn",
@@ -108,7 +108,11 @@ def _runners(args: argparse.Namespace) -> dict[str, Runner]:
         changes=3 if quick else 5,
     )
     lorawan = IngestSettings(
-        messages=ingest.messages, rounds=ingest.rounds, broker_inflight=ingest.broker_inflight, lorawan=True
+        messages=ingest.messages,
+        rounds=ingest.rounds,
+        broker_inflight=ingest.broker_inflight,
+        profile=args.profile,
+        lorawan=True,
     )
     codec = CodecSettings(messages=2_000 if quick else 10_000, rounds=2 if quick else 3)
     return {

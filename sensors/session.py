@@ -9,17 +9,21 @@ broker's own limit is read whole before the Dispatcher drops it as `oversized`.
 
 from __future__ import annotations
 
+import logging
 import select
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import aiomqtt
 import paho.mqtt.client as paho
+from paho.mqtt.enums import LogLevel
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from parking.config.models import MqttConfig
+from sensors.readbuffer import ReadBuffer
 
 # Room beside the payload for the rest of a PUBLISH packet: fixed header, topic, packet id and
 # properties. 64 KiB is more than any real topic; a message between max_payload_bytes and this
@@ -60,11 +64,13 @@ class SessionClient(aiomqtt.Client):
     records and then hands on to aiomqtt.
     """
 
-    # Called with (topic, payload, retain) for each message, from paho's on_message on the event
-    # loop: paho sends the QoS 1 PUBACK only after it returns, so a message is acknowledged only
-    # once it has been handled. Set, it replaces aiomqtt's queue (and its Message and Topic per
-    # message, with the topic validated again though the broker already did).
+    # Called with (topic, payload, retain) for each message, on the event loop. Set, it replaces
+    # aiomqtt's queue (and its Message and Topic per message, with the topic validated again though
+    # the broker already did), and messages are acknowledged by hand: each PUBACK is queued only
+    # after `deliver` returned for its message, so a message is acknowledged once handled. The
+    # reader hands on the packets of one wake-up together, after reading them (see `_on_socket_open`).
     deliver: Callable[[str, bytes, bool], None] | None = None
+    _held: list[tuple[str, bytes, bool, int, int]] | None = None  # read, not yet handed on (in `read`)
     session_present: bool | None = None
     announced: dict[str, Any] | None = None  # the CONNACK's properties (MQTT 5), by their spec names
     disconnect_reason: int | None = None  # the reason code of a DISCONNECT the broker sent (MQTT 5)
@@ -90,29 +96,62 @@ class SessionClient(aiomqtt.Client):
             except UnicodeDecodeError:  # a broker that does not check topics are UTF-8, as MQTT requires
                 topic = INVALID_TOPIC  # matches no feed: counted as bad_topic, and acknowledged
             payload = message.payload
-            self.deliver(topic, payload if type(payload) is bytes else bytes(payload), message.retain)
+            if type(payload) is not bytes:
+                payload = bytes(payload)
+            held = self._held
+            if held is not None:  # inside the reader: handed on when its batch is read
+                held.append((topic, payload, message.retain, message.mid, message.qos))
+            else:
+                self.deliver(topic, payload, message.retain)
+                client.ack(message.mid, message.qos)
 
     def _on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
-        """aiomqtt's reader, replaced by one that reads what the socket holds, up to READ_BATCH packets."""
+        """aiomqtt's reader, replaced by one that reads what the socket holds, up to READ_BATCH packets.
+
+        paho's reads of this socket go through a ReadBuffer (sensors/readbuffer.py): one
+        system call for many packets instead of three or more for each. With `deliver` set,
+        the messages of one wake-up are read first and then handed on and acknowledged in
+        order: parsing packets and applying messages in turn costs each more than in runs
+        (bench/README.md, "Reading in batches").
+        """
         super()._on_socket_open(client, userdata, sock)
         fileno = sock.fileno()
         ready = select.poll()
         ready.register(fileno, select.POLLIN)
+        buffer = ReadBuffer(partial(paho.Client._sock_recv, client))
+        client._sock_recv = buffer.recv  # type: ignore[method-assign]  # this connection's reads
+        quiet_debug(client, self._logger)
+        deliver = self.deliver
+        client.manual_ack_set(deliver is not None)  # else aiomqtt's queue: paho acknowledges
+        loop = self._loop
 
         def read() -> None:
+            held: list[tuple[str, bytes, bool, int, int]] = []
+            self._held = held if deliver is not None else None
             try:
-                for _ in range(READ_BATCH):
-                    if client.loop_read() != paho.MQTT_ERR_SUCCESS:
-                        break  # the connection is gone: paho has called on_disconnect
-                    pending = getattr(client.socket(), "pending", None)  # TLS: bytes decrypted, unread
-                    if not (pending is not None and pending() > 0) and not ready.poll(0):
-                        break
-            except Exception as exc:  # a broken connection, as aiomqtt's own reader treats it
+                try:
+                    for _ in range(READ_BATCH):
+                        if client.loop_read() != paho.MQTT_ERR_SUCCESS:
+                            return  # the connection is gone: paho has called on_disconnect
+                        if buffer.holds():
+                            continue
+                        pending = getattr(client.socket(), "pending", None)  # TLS: decrypted, unread
+                        if not (pending is not None and pending() > 0) and not ready.poll(0):
+                            return
+                    if buffer.holds():
+                        loop.call_soon(read)  # read already: the socket will not say it is ready for them
+                finally:
+                    self._held = None
+                    if deliver is not None:
+                        for topic, payload, retain, mid, qos in held:
+                            deliver(topic, payload, retain)
+                            client.ack(mid, qos)  # only now; if `deliver` raises, neither it nor the rest
+            except Exception as exc:  # a broken connection, or `deliver` failed: reconnect, as aiomqtt would
                 if not self._disconnected.done():
                     self._disconnected.set_exception(exc)
 
         # paho calls this from the thread that connects: after aiomqtt's add_reader, in order
-        self._loop.call_soon_threadsafe(self._loop.add_reader, fileno, read)
+        loop.call_soon_threadsafe(loop.add_reader, fileno, read)
 
     def _on_disconnect(
         self,
@@ -125,6 +164,25 @@ class SessionClient(aiomqtt.Client):
         if flags.is_disconnect_packet_from_server:
             self.disconnect_reason = reason_code.value
         super()._on_disconnect(client, userdata, flags, reason_code, properties)
+
+
+def quiet_debug(client: paho.Client, logger: logging.Logger) -> None:
+    """Leave out paho's debug lines (two a message) unless `logger` shows DEBUG now.
+
+    paho formats nothing for a level the logger does not show, but each line still costs a
+    call of `Logger.log` with its arguments: about 1 us a message on a backlog. Asked on each
+    connection, so a logger turned to DEBUG shows them from the next connection on.
+    """
+    if logger.isEnabledFor(logging.DEBUG):
+        client.__dict__.pop("_easy_log", None)
+        return
+    log = paho.Client._easy_log
+
+    def easy_log(level: LogLevel, fmt: str, *args: Any) -> None:
+        if level != paho.MQTT_LOG_DEBUG:
+            log(client, level, fmt, *args)
+
+    client._easy_log = easy_log  # type: ignore[method-assign]
 
 
 def announced(properties: Properties | None) -> dict[str, Any]:

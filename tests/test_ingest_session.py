@@ -3,12 +3,16 @@ announces, oversized messages the broker keeps to itself, takeovers, and acknowl
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import aiomqtt
+import paho.mqtt.client as paho
 import pytest
 
 from parking.app.keys import INGEST, METRICS
@@ -18,7 +22,7 @@ from parking.observations import Observation
 from sensors import ingest
 from sensors.ingest import MqttIngest
 from sensors.net import free_port
-from sensors.session import max_packet_bytes
+from sensors.session import SessionClient, max_packet_bytes, quiet_debug
 from tests.conftest import PrivateBroker
 from tests.mqtt_proxy import MqttProxy
 from tests.test_ingest_mqtt import (
@@ -273,3 +277,101 @@ class TestBacklog:
         assert second.app[INGEST].reconnects == 0
         assert await counted(second, "spot", "duplicate") == 0
         await eventually(lambda: ready(second), 200)
+
+
+def session_client(
+    port: int, client_id: str, got: list[bytes], fail_on: bytes | None = None
+) -> SessionClient:
+    """A persistent MQTT 3.1.1 session whose `deliver` records payloads, raising on `fail_on`."""
+    client = SessionClient(
+        LOCAL, port, identifier=client_id, protocol=aiomqtt.ProtocolVersion.V311, clean_session=False
+    )
+
+    def deliver(topic: str, payload: bytes, retain: bool) -> None:
+        if payload == fail_on:
+            raise RuntimeError("a bug in handling")
+        got.append(payload)
+
+    client.deliver = deliver
+    return client
+
+
+async def queue_backlog(port: int, client_id: str, topic: str, payloads: list[bytes]) -> None:
+    """Make the session, leave, and publish `payloads` into it while nobody is connected."""
+    async with session_client(port, client_id, []) as client:
+        await client.subscribe(topic, qos=1)
+    await publish(LOCAL, port, *((topic, payload) for payload in payloads))
+
+
+class TestReadInBatches:
+    """The reader parses what the socket holds, then hands the messages on and acknowledges each."""
+
+    async def test_a_backlog_is_handed_on_whole_and_in_order(
+        self, private_broker: PrivateBroker, prefix: str
+    ) -> None:
+        payloads = [b"%d" % n for n in range(500)]
+        await queue_backlog(private_broker.port, f"{prefix}-reader", f"{prefix}/spots", payloads)
+        got: list[bytes] = []
+        async with session_client(private_broker.port, f"{prefix}-reader", got):
+            await eventually(lambda: _length(got), len(payloads))
+        assert got == payloads
+
+    async def test_a_message_whose_handling_raises_is_not_acknowledged_and_comes_again(
+        self, private_broker: PrivateBroker, prefix: str
+    ) -> None:
+        client_id, topic = f"{prefix}-failing", f"{prefix}/spots"
+        first: list[bytes] = []
+        async with session_client(private_broker.port, client_id, first, fail_on=b"bad") as failing:
+            await failing.subscribe(topic, qos=1)
+            await publish(LOCAL, private_broker.port, (topic, b"a"), (topic, b"bad"), (topic, b"c"))
+            await eventually(lambda: _done(failing._disconnected), True)  # the reader asks for a reconnect
+            await asyncio.sleep(0.3)  # time for any PUBACK paho queued to reach the broker
+            with contextlib.suppress(RuntimeError):
+                failing._disconnected.result()
+        assert first[:1] == [b"a"]
+
+        second: list[bytes] = []
+        async with session_client(private_broker.port, client_id, second):
+            await eventually(lambda: _has(second, b"bad"), True)
+            await asyncio.sleep(0.2)  # anything else the session still holds
+        assert b"a" not in second  # acknowledged once handled
+        assert sorted(set(first) | set(second)) == [b"a", b"bad", b"c"]  # nothing acknowledged was lost
+
+
+async def _length(items: list[bytes]) -> int:
+    return len(items)
+
+
+async def _has(items: list[bytes], item: bytes) -> bool:
+    return item in items
+
+
+async def _done(future: asyncio.Future[None]) -> bool:
+    return future.done()
+
+
+class TestQuietDebug:
+    def test_pahos_debug_lines_are_left_out_while_the_logger_does_not_show_debug(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        client = paho.Client(paho.CallbackAPIVersion.VERSION2)
+        logger = logging.getLogger("test.paho.quiet")
+        client.enable_logger(logger)
+        with caplog.at_level(logging.INFO, logger="test.paho.quiet"):
+            quiet_debug(client, logger)
+            client._easy_log(paho.MQTT_LOG_DEBUG, "Received PUBLISH %d", 1)
+            client._easy_log(paho.MQTT_LOG_ERR, "failed to receive on socket: %s", "reset")
+        assert [r.getMessage() for r in caplog.records] == ["failed to receive on socket: reset"]
+
+    def test_with_the_logger_at_debug_they_are_logged_from_the_next_connection(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        client = paho.Client(paho.CallbackAPIVersion.VERSION2)
+        logger = logging.getLogger("test.paho.loud")
+        client.enable_logger(logger)
+        with caplog.at_level(logging.INFO, logger="test.paho.loud"):
+            quiet_debug(client, logger)
+        with caplog.at_level(logging.DEBUG, logger="test.paho.loud"):
+            quiet_debug(client, logger)
+            client._easy_log(paho.MQTT_LOG_DEBUG, "Received PUBLISH %d", 1)
+        assert [r.getMessage() for r in caplog.records] == ["Received PUBLISH 1"]
