@@ -9,6 +9,7 @@ broker's own limit is read whole before the Dispatcher drops it as `oversized`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import select
 from collections.abc import Callable
@@ -124,6 +125,16 @@ class SessionClient(aiomqtt.Client):
         deliver = self.deliver
         client.manual_ack_set(deliver is not None)  # else aiomqtt's queue: paho acknowledges
         loop = self._loop
+        again: list[asyncio.Handle] = []  # the one read scheduled for bytes read already, if any
+
+        def read_again() -> None:
+            again.clear()
+            read()
+
+        def unread() -> bool:
+            """Bytes read from the socket but not yet parsed: the socket's readiness does not show them."""
+            pending = getattr(client.socket(), "pending", None)  # TLS: decrypted, not yet taken
+            return buffer.holds() or (pending is not None and pending() > 0)
 
         def read() -> None:
             held: list[tuple[str, bytes, bool, int, int]] = []
@@ -133,13 +144,13 @@ class SessionClient(aiomqtt.Client):
                     for _ in range(READ_BATCH):
                         if client.loop_read() != paho.MQTT_ERR_SUCCESS:
                             return  # the connection is gone: paho has called on_disconnect
-                        if buffer.holds():
-                            continue
-                        pending = getattr(client.socket(), "pending", None)  # TLS: decrypted, unread
-                        if not (pending is not None and pending() > 0) and not ready.poll(0):
+                        if not unread() and not ready.poll(0):
                             return
-                    if buffer.holds():
-                        loop.call_soon(read)  # read already: the socket will not say it is ready for them
+                    # READ_BATCH packets: let the loop run others (the store's writer) before the next.
+                    # The reader is called again while the socket has bytes; for bytes read already,
+                    # one read is scheduled (one at most: one each time would pile up on a backlog).
+                    if not again and unread() and not ready.poll(0):
+                        again.append(loop.call_soon(read_again))
                 finally:
                     self._held = None
                     if deliver is not None:
