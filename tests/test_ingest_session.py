@@ -14,6 +14,7 @@ from typing import Any
 import aiomqtt
 import paho.mqtt.client as paho
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from parking.app.keys import INGEST, METRICS
 from parking.config import Config
@@ -350,13 +351,19 @@ async def _done(future: asyncio.Future[None]) -> bool:
     return future.done()
 
 
+def paho_logging_to(name: str) -> tuple[paho.Client, logging.Logger]:
+    """A paho client logging to the logger `name`, as aiomqtt sets it up."""
+    client = paho.Client(CallbackAPIVersion.VERSION2)
+    logger = logging.getLogger(name)
+    client.enable_logger(logger)
+    return client, logger
+
+
 class TestQuietDebug:
     def test_pahos_debug_lines_are_left_out_while_the_logger_does_not_show_debug(
         self, caplog: pytest.LogCaptureFixture
     ) -> None:
-        client = paho.Client(paho.CallbackAPIVersion.VERSION2)
-        logger = logging.getLogger("test.paho.quiet")
-        client.enable_logger(logger)
+        client, logger = paho_logging_to("test.paho.quiet")
         with caplog.at_level(logging.INFO, logger="test.paho.quiet"):
             quiet_debug(client, logger)
             client._easy_log(paho.MQTT_LOG_DEBUG, "Received PUBLISH %d", 1)
@@ -366,9 +373,7 @@ class TestQuietDebug:
     def test_with_the_logger_at_debug_they_are_logged_from_the_next_connection(
         self, caplog: pytest.LogCaptureFixture
     ) -> None:
-        client = paho.Client(paho.CallbackAPIVersion.VERSION2)
-        logger = logging.getLogger("test.paho.loud")
-        client.enable_logger(logger)
+        client, logger = paho_logging_to("test.paho.loud")
         with caplog.at_level(logging.INFO, logger="test.paho.loud"):
             quiet_debug(client, logger)
         with caplog.at_level(logging.DEBUG, logger="test.paho.loud"):
