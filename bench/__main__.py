@@ -58,7 +58,9 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="streams: event streams, and as many pollers (default 1000; quick 200)",
     )
-    parser.add_argument("--profile", type=Path, help="ingest, ingest-lorawan: write cProfile stats of the first engine drain")
+    parser.add_argument(
+        "--profile", type=Path, help="ingest, ingest-lorawan: write cProfile stats of the first engine drain"
+    )
     parser.add_argument("--workdir", type=Path, help="keep configs and child logs here (default: a temp dir)")
     parser.add_argument(
         "--pg-dsn",
