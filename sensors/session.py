@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import select
+import struct
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -136,6 +137,21 @@ class SessionClient(aiomqtt.Client):
             pending = getattr(client.socket(), "pending", None)  # TLS: decrypted, not yet taken
             return buffer.holds() or (pending is not None and pending() > 0)
 
+        def hand_on(held: list[tuple[str, bytes, bool, int, int]]) -> None:
+            """Deliver each message, then acknowledge it; the PUBACKs of QoS 1 go out in one write."""
+            assert deliver is not None
+            acks = bytearray()
+            try:
+                for topic, payload, retain, mid, qos in held:
+                    deliver(topic, payload, retain)  # if it raises, neither it nor the rest is acknowledged
+                    if qos == 1:
+                        acks += puback(mid)
+                    else:
+                        client.ack(mid, qos)
+            finally:
+                if acks:  # paho's own PUBACK packets, queued as one: one send() instead of one each
+                    client._packet_queue(paho.PUBACK, bytes(acks), 0, 0)
+
         def read() -> None:
             held: list[tuple[str, bytes, bool, int, int]] = []
             self._held = held if deliver is not None else None
@@ -154,9 +170,7 @@ class SessionClient(aiomqtt.Client):
                 finally:
                     self._held = None
                     if deliver is not None:
-                        for topic, payload, retain, mid, qos in held:
-                            deliver(topic, payload, retain)
-                            client.ack(mid, qos)  # only now; if `deliver` raises, neither it nor the rest
+                        hand_on(held)
             except Exception as exc:  # a broken connection, or `deliver` failed: reconnect, as aiomqtt would
                 if not self._disconnected.done():
                     self._disconnected.set_exception(exc)
@@ -175,6 +189,11 @@ class SessionClient(aiomqtt.Client):
         if flags.is_disconnect_packet_from_server:
             self.disconnect_reason = reason_code.value
         super()._on_disconnect(client, userdata, flags, reason_code, properties)
+
+
+def puback(mid: int) -> bytes:
+    """The PUBACK of a QoS 1 message, as paho writes it (MQTT 3.1.1 and 5: no reason code is success)."""
+    return struct.pack("!BBH", paho.PUBACK, 2, mid)
 
 
 def quiet_debug(client: paho.Client, logger: logging.Logger) -> None:

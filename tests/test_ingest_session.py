@@ -23,7 +23,7 @@ from parking.observations import Observation
 from sensors import ingest
 from sensors.ingest import MqttIngest
 from sensors.net import free_port
-from sensors.session import SessionClient, max_packet_bytes, quiet_debug
+from sensors.session import SessionClient, max_packet_bytes, puback, quiet_debug
 from tests.conftest import PrivateBroker
 from tests.mqtt_proxy import MqttProxy
 from tests.test_ingest_mqtt import (
@@ -315,7 +315,13 @@ class TestReadInBatches:
         got: list[bytes] = []
         async with session_client(private_broker.port, f"{prefix}-reader", got):
             await eventually(lambda: _length(got), len(payloads))
+            await asyncio.sleep(0.2)  # time for the last PUBACKs to reach the broker
         assert got == payloads
+
+        again: list[bytes] = []
+        async with session_client(private_broker.port, f"{prefix}-reader", again):
+            await asyncio.sleep(0.3)  # what the session still held would come now
+        assert again == []  # every message was acknowledged, by its own packet id
 
     async def test_a_message_whose_handling_raises_is_not_acknowledged_and_comes_again(
         self, private_broker: PrivateBroker, prefix: str
@@ -357,6 +363,16 @@ def paho_logging_to(name: str) -> tuple[paho.Client, logging.Logger]:
     logger = logging.getLogger(name)
     client.enable_logger(logger)
     return client, logger
+
+
+class TestPuback:
+    def test_a_puback_is_the_packet_mqtt_defines_for_the_message_id(self) -> None:
+        assert puback(0x1234) == bytes([0x40, 0x02, 0x12, 0x34])  # type 4, remaining length 2, packet id
+
+    def test_it_is_the_packet_paho_queues_for_an_acknowledgement(self) -> None:
+        client = paho.Client(CallbackAPIVersion.VERSION2)
+        client._send_puback(513)
+        assert client._out_packet[-1]["packet"] == puback(513)
 
 
 class TestQuietDebug:
