@@ -9,12 +9,7 @@ broker's own limit is read whole before the Dispatcher drops it as `oversized`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import select
-import struct
-from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import aiomqtt
@@ -25,7 +20,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from parking.config.models import MqttConfig
-from sensors.readbuffer import ReadBuffer
+from sensors.reader import BatchReader, Deliver
 
 # Room beside the payload for the rest of a PUBLISH packet: fixed header, topic, packet id and
 # properties. 64 KiB is more than any real topic; a message between max_payload_bytes and this
@@ -39,10 +34,6 @@ TAKEOVER_WINDOW_S = 10.0
 TAKEOVER_REPEATS = 2
 # CONNACK properties not worth a log line
 _UNLOGGED = frozenset({"Authentication Data", "Authentication Method", "User Property"})
-# Packets read per wake-up of the event loop while the socket has more: paho reads one a call,
-# and one loop turn per message (epoll, the writer added and removed for its PUBACK) cost more
-# than handling the message. The broker's in-flight window bounds a burst anyway (Mosquitto: 20).
-READ_BATCH = 64
 INVALID_TOPIC = "<not UTF-8>"  # what the dispatcher is given for a topic that does not decode
 
 
@@ -70,9 +61,9 @@ class SessionClient(aiomqtt.Client):
     # aiomqtt's queue (and its Message and Topic per message, with the topic validated again though
     # the broker already did), and messages are acknowledged by hand: each PUBACK is queued only
     # after `deliver` returned for its message, so a message is acknowledged once handled. The
-    # reader hands on the packets of one wake-up together, after reading them (see `_on_socket_open`).
-    deliver: Callable[[str, bytes, bool], None] | None = None
-    _held: list[tuple[str, bytes, bool, int, int]] | None = None  # read, not yet handed on (in `read`)
+    # reader hands on the packets of one wake-up together, after reading them (sensors/reader.py).
+    deliver: Deliver | None = None
+    _reader: BatchReader | None = None  # this connection's, with `deliver`
     session_present: bool | None = None
     announced: dict[str, Any] | None = None  # the CONNACK's properties (MQTT 5), by their spec names
     disconnect_reason: int | None = None  # the reason code of a DISCONNECT the broker sent (MQTT 5)
@@ -100,83 +91,32 @@ class SessionClient(aiomqtt.Client):
             payload = message.payload
             if type(payload) is not bytes:
                 payload = bytes(payload)
-            held = self._held
-            if held is not None:  # inside the reader: handed on when its batch is read
-                held.append((topic, payload, message.retain, message.mid, message.qos))
-            else:
+            held = (topic, payload, message.retain, message.mid, message.qos)
+            reader = self._reader
+            if reader is None:  # not connected through _on_socket_open (specs call this directly)
                 self.deliver(topic, payload, message.retain)
-                client.ack(message.mid, message.qos)
+            elif reader.held is not None:  # inside the reader: handed on when its batch is read
+                reader.held.append(held)
+            else:
+                reader.hand_on_now(held)
 
     def _on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
-        """aiomqtt's reader, replaced by one that reads what the socket holds, up to READ_BATCH packets.
-
-        paho's reads of this socket go through a ReadBuffer (sensors/readbuffer.py): one
-        system call for many packets instead of three or more for each. With `deliver` set,
-        the messages of one wake-up are read first and then handed on and acknowledged in
-        order: parsing packets and applying messages in turn costs each more than in runs
-        (bench/README.md, "Reading in batches").
-        """
+        """aiomqtt's reader, replaced by a BatchReader (sensors/reader.py) when `deliver` is set."""
         super()._on_socket_open(client, userdata, sock)
-        fileno = sock.fileno()
-        ready = select.poll()
-        ready.register(fileno, select.POLLIN)
-        buffer = ReadBuffer(partial(paho.Client._sock_recv, client))
-        client._sock_recv = buffer.recv  # type: ignore[method-assign]  # this connection's reads
         quiet_debug(client, self._logger)
-        deliver = self.deliver
-        client.manual_ack_set(deliver is not None)  # else aiomqtt's queue: paho acknowledges
-        loop = self._loop
-        again: list[asyncio.Handle] = []  # the one read scheduled for bytes read already, if any
-
-        def read_again() -> None:
-            again.clear()
-            read()
-
-        def unread() -> bool:
-            """Bytes read from the socket but not yet parsed: the socket's readiness does not show them."""
-            pending = getattr(client.socket(), "pending", None)  # TLS: decrypted, not yet taken
-            return buffer.holds() or (pending is not None and pending() > 0)
-
-        def hand_on(held: list[tuple[str, bytes, bool, int, int]]) -> None:
-            """Deliver each message, then acknowledge it; the PUBACKs of QoS 1 go out in one write."""
-            assert deliver is not None
-            acks = bytearray()
-            try:
-                for topic, payload, retain, mid, qos in held:
-                    deliver(topic, payload, retain)  # if it raises, neither it nor the rest is acknowledged
-                    if qos == 1:
-                        acks += puback(mid)
-                    else:
-                        client.ack(mid, qos)
-            finally:
-                if acks:  # paho's own PUBACK packets, queued as one: one send() instead of one each
-                    client._packet_queue(paho.PUBACK, bytes(acks), 0, 0)
-
-        def read() -> None:
-            held: list[tuple[str, bytes, bool, int, int]] = []
-            self._held = held if deliver is not None else None
-            try:
-                try:
-                    for _ in range(READ_BATCH):
-                        if client.loop_read() != paho.MQTT_ERR_SUCCESS:
-                            return  # the connection is gone: paho has called on_disconnect
-                        if not unread() and not ready.poll(0):
-                            return
-                    # READ_BATCH packets: let the loop run others (the store's writer) before the next.
-                    # The reader is called again while the socket has bytes; for bytes read already,
-                    # one read is scheduled (one at most: one each time would pile up on a backlog).
-                    if not again and unread() and not ready.poll(0):
-                        again.append(loop.call_soon(read_again))
-                finally:
-                    self._held = None
-                    if deliver is not None:
-                        hand_on(held)
-            except Exception as exc:  # a broken connection, or `deliver` failed: reconnect, as aiomqtt would
-                if not self._disconnected.done():
-                    self._disconnected.set_exception(exc)
-
+        if self.deliver is None:
+            client.manual_ack_set(False)  # aiomqtt's queue: paho acknowledges
+            self._reader = None
+            return
+        reader = BatchReader(client, sock, self._loop, self.deliver, self._give_up)
+        self._reader = reader
         # paho calls this from the thread that connects: after aiomqtt's add_reader, in order
-        loop.call_soon_threadsafe(loop.add_reader, fileno, read)
+        self._loop.call_soon_threadsafe(self._loop.add_reader, sock.fileno(), reader.read)
+
+    def _give_up(self, exc: Exception) -> None:
+        """The reader failed (a broken connection, `deliver` raised): end the connection, as aiomqtt would."""
+        if not self._disconnected.done():
+            self._disconnected.set_exception(exc)
 
     def _on_disconnect(
         self,
@@ -189,11 +129,6 @@ class SessionClient(aiomqtt.Client):
         if flags.is_disconnect_packet_from_server:
             self.disconnect_reason = reason_code.value
         super()._on_disconnect(client, userdata, flags, reason_code, properties)
-
-
-def puback(mid: int) -> bytes:
-    """The PUBACK of a QoS 1 message, as paho writes it (MQTT 3.1.1 and 5: no reason code is success)."""
-    return struct.pack("!BBH", paho.PUBACK, 2, mid)
 
 
 def quiet_debug(client: paho.Client, logger: logging.Logger) -> None:

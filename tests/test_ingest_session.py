@@ -23,7 +23,8 @@ from parking.observations import Observation
 from sensors import ingest
 from sensors.ingest import MqttIngest
 from sensors.net import free_port
-from sensors.session import SessionClient, max_packet_bytes, puback, quiet_debug
+from sensors.reader import puback
+from sensors.session import SessionClient, max_packet_bytes, quiet_debug
 from tests.conftest import PrivateBroker
 from tests.mqtt_proxy import MqttProxy
 from tests.test_ingest_mqtt import (
