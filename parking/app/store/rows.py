@@ -60,8 +60,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 def observation_row(obs: Observation, received_at: datetime) -> Row:
     """The observations row of one applied observation."""
     n = None
-    if isinstance(obs, SpotObservation):
-        radio = (obs.uplink, obs.battery, obs.rssi, obs.snr, n)
+    if isinstance(obs, SpotObservation):  # most rows: one tuple display, no unpacking
         return (
             received_at,
             obs.lot,
@@ -76,7 +75,11 @@ def observation_row(obs: Observation, received_at: datetime) -> Row:
             n,
             obs.ts,
             obs.seq,
-            *radio,
+            obs.uplink,
+            obs.battery,
+            obs.rssi,
+            obs.snr,
+            n,
         )
     if isinstance(obs, LotObservation):
         categories = orjson.dumps(obs.categories).decode() if obs.categories else None
