@@ -175,6 +175,35 @@ class TestWriteBehind:
         finally:
             await conn.close()
 
+    async def test_a_buffer_half_full_is_written_batch_after_batch_without_dropping_rows(
+        self, pg_dsn: str, engine: Callable[[Config, Clock], Awaitable[Client]]
+    ) -> None:
+        clock = FakeClock()
+        # paced, 90 rows in batches of 10 would take a 5 s interval each: 20 s to get below half
+        config = store_site(pg_dsn, buffer_rows=100, batch_rows=10, flush_interval_s=5.0)
+        client = await engine(config, clock)
+        feed, store = client.app[FEED], client.app[STORE]
+        for free in range(90):
+            clock.now += timedelta(seconds=1)
+            feed.observe("lot", LotObservation("tower", free=free))
+        await eventually(lambda: store.buffer.rows() < 50)
+        assert store.buffer.dropped["observations"] == 0
+
+    async def test_short_of_half_full_rows_gather_for_the_flush_interval(
+        self, pg_dsn: str, engine: Callable[[Config, Clock], Awaitable[Client]]
+    ) -> None:
+        clock = FakeClock()
+        config = store_site(pg_dsn, buffer_rows=100, batch_rows=10, flush_interval_s=30.0)
+        client = await engine(config, clock)
+        feed, store = client.app[FEED], client.app[STORE]
+        feed.observe("lot", LotObservation("tower", free=100))
+        await eventually(lambda: store.buffer.written["observations"] == 1)  # and now in its interval
+        for free in range(30):
+            clock.now += timedelta(seconds=1)
+            feed.observe("lot", LotObservation("tower", free=free))
+        await asyncio.sleep(0.5)  # time the writer would need to write them, were it not pacing
+        assert store.buffer.rows() >= 30
+
 
 @pytest.mark.parametrize(
     "obs",

@@ -43,6 +43,10 @@ class WriteBuffer:
     def __len__(self) -> int:
         return self._size + len(self._statements)
 
+    def rows(self) -> int:
+        """Rows waiting, all tables together (statements not counted)."""
+        return self._size
+
     def add(self, table: str, row: Row) -> None:
         """Queue one row; past the bound, the table's oldest row is dropped (counted, logged)."""
         rows = self._rows[table]
