@@ -65,9 +65,7 @@ class BatchReader:
 
     def hand_on_now(self, message: Held) -> None:
         """A message paho parsed outside `read` (before it took over the socket): handled at once."""
-        topic, payload, retain, mid, qos = message
-        self._deliver(topic, payload, retain)
-        self._client.ack(mid, qos)
+        self._hand_on([message])
 
     def read(self) -> None:
         """Read and parse up to READ_BATCH packets, then hand their messages on and acknowledge them."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -81,6 +81,14 @@ async def engine(
 def written(client: Client) -> Callable[[], bool]:
     store = client.app[STORE]
     return lambda: len(store.buffer) == 0
+
+
+def observe_tower(client: Client, clock: FakeClock, frees: Iterable[int]) -> None:
+    """Lot totals for the tower, one a second of the clock, straight into the feed sink."""
+    feed = client.app[FEED]
+    for free in frees:
+        clock.now += timedelta(seconds=1)
+        feed.observe("lot", LotObservation("tower", free=free))
 
 
 class TestMigrations:
@@ -182,10 +190,8 @@ class TestWriteBehind:
         # paced, 90 rows in batches of 10 would take a 5 s interval each: 20 s to get below half
         config = store_site(pg_dsn, buffer_rows=100, batch_rows=10, flush_interval_s=5.0)
         client = await engine(config, clock)
-        feed, store = client.app[FEED], client.app[STORE]
-        for free in range(90):
-            clock.now += timedelta(seconds=1)
-            feed.observe("lot", LotObservation("tower", free=free))
+        store = client.app[STORE]
+        observe_tower(client, clock, range(90))
         await eventually(lambda: store.buffer.rows() < 50)
         assert store.buffer.dropped["observations"] == 0
 
@@ -195,12 +201,10 @@ class TestWriteBehind:
         clock = FakeClock()
         config = store_site(pg_dsn, buffer_rows=100, batch_rows=10, flush_interval_s=30.0)
         client = await engine(config, clock)
-        feed, store = client.app[FEED], client.app[STORE]
-        feed.observe("lot", LotObservation("tower", free=100))
+        store = client.app[STORE]
+        observe_tower(client, clock, [100])
         await eventually(lambda: store.buffer.written["observations"] == 1)  # and now in its interval
-        for free in range(30):
-            clock.now += timedelta(seconds=1)
-            feed.observe("lot", LotObservation("tower", free=free))
+        observe_tower(client, clock, range(30))
         await asyncio.sleep(0.5)  # time the writer would need to write them, were it not pacing
         assert store.buffer.rows() >= 30
 
