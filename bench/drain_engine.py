@@ -20,11 +20,11 @@ from bench.procs import write_result
 from bench.site import load_site, site_clock, with_broker, with_lorawan
 from parking.app.feed import SiteFeed
 from parking.app.metrics import Metrics
-from parking.app.seen import BoardsSeen
-from parking.app.store.store import open_store
-from parking.app.store.writer import StoreWriter
+from parking.guidance.seen import BoardsSeen
 from parking.live import LiveSite
 from parking.observations import Observation
+from parking.store.store import open_store
+from parking.store.writer import StoreWriter
 from parking.types import ConnectionState
 from sensors.ingest import Dispatcher, MqttIngest
 

@@ -26,14 +26,14 @@ import networkx as nx
 
 from bench.report import Figure
 from parking.app.factory import build_guidance
-from parking.app.graphfile import save_graph
-from parking.app.osm import read_osm
 from parking.availability.views import CategoryView, LotView
 from parking.config.models import Config
 from parking.geo import bearing_deg, distance_m
 from parking.guidance.drive import TurnRestriction
 from parking.guidance.expected import Outlook
 from parking.guidance.graph import RoadGraph
+from parking.roads.graphfile import save_graph
+from parking.roads.osm import read_osm
 from parking.types import GENERAL, Status
 
 HELSINKI = Path(__file__).resolve().parent.parent / "tests" / "data" / "helsinki-centre.osm.pbf"

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.procs import reachable
-from parking.app.process import ACCEPT_ERROR
+from parking.app.web.process import ACCEPT_ERROR
 from sensors.net import free_port
 
 HOST = "127.0.0.1"

@@ -17,9 +17,9 @@ from parking.clock import Clock, utc_now
 from parking.config import Config, load_config
 from parking.config.models import LORAWAN_FORMATS, Device, FeedEntry, Lot
 from parking.errors import ConfigError
+from parking.simulation.uplinks import uplink
 from sensors.ingest import templates_of
 from sensors.topics import TopicTemplate
-from sensors.uplinks import uplink
 
 logger = logging.getLogger(__name__)
 

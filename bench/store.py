@@ -34,20 +34,20 @@ from typing import Any
 import asyncpg
 
 from bench.report import Figure
-from parking.app.seen import BoardsSeen
-from parking.app.store import STORE_ERRORS, Connection
-from parking.app.store.buffer import WriteBuffer
-from parking.app.store.embedded import EmbeddedPostgres
-from parking.app.store.history import lot_history
-from parking.app.store.restore import restore
-from parking.app.store.rows import COLUMNS, observation_row
-from parking.app.store.schema import migrate
-from parking.app.store.writer import StoreState, StoreWriter
 from parking.config import Config, load_config_text
 from parking.config.models import StoreConfig
 from parking.guidance.pending import PendingArrivals
+from parking.guidance.seen import BoardsSeen
 from parking.live import LiveSite
 from parking.observations import SpotObservation
+from parking.store import STORE_ERRORS, Connection
+from parking.store.buffer import WriteBuffer
+from parking.store.embedded import EmbeddedPostgres
+from parking.store.history import lot_history
+from parking.store.restore import restore
+from parking.store.rows import COLUMNS, observation_row
+from parking.store.schema import migrate
+from parking.store.writer import StoreState, StoreWriter
 
 WRITE_TARGET = 0.70
 RECOVERY_TARGET_S = 5.0

@@ -20,11 +20,12 @@ from typing import Any, Protocol
 import aiomqtt
 import paho.mqtt.client as paho
 
+from parking.backoff import Backoff
 from parking.config.models import FeedEntry, MqttConfig
 from parking.errors import DecodeError
 from parking.observations import GateEventObservation, Observation
 from parking.types import ConnectionState
-from sensors.backoff import Backoff, login_refused, protocol_refused
+from sensors.backoff import login_refused, protocol_refused
 from sensors.decoders import Decoder, decoder_for
 from sensors.paho_properties import share_property_tables
 from sensors.session import SessionClient, TakeoverWatch, announced_problems, connect_properties

@@ -19,8 +19,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from parking.app.factory import create_app
-from parking.app.store.embedded import EmbeddedPostgres
 from parking.config import Config
+from parking.store.embedded import EmbeddedPostgres
 from sensors.net import free_port
 
 SHARED_BROKER = ("127.0.0.1", 1883)
@@ -157,7 +157,7 @@ async def pg_dsn() -> AsyncIterator[str]:
 @pytest.fixture
 async def private_postgres() -> AsyncIterator[EmbeddedPostgres]:
     """A PostgreSQL of our own on a free port, which the test may stop and start; stopped after."""
-    from parking.app.store.embedded import EmbeddedPostgres, find_binaries
+    from parking.store.embedded import EmbeddedPostgres, find_binaries
 
     if find_binaries() is None:
         _unavailable("no PostgreSQL server binaries (initdb, pg_ctl)")

@@ -10,7 +10,8 @@ from aiomqtt.exceptions import MqttConnectError
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 
-from sensors.backoff import Backoff, login_refused
+from parking.backoff import Backoff
+from sensors.backoff import login_refused
 
 
 def ladder(backoff: Backoff, count: int) -> list[float]:

@@ -13,10 +13,10 @@ import pytest
 from parking.config import Config
 from parking.errors import MqttError
 from parking.observations import Observation
-from sensors import publisher, simulator
-from sensors.broker import EmbeddedBroker
+from parking.simulation import publisher, simulator
+from parking.simulation.broker import EmbeddedBroker
+from parking.simulation.publisher import run_simulation
 from sensors.net import free_port, port_is_free
-from sensors.publisher import run_simulation
 from sensors.topics import TopicTemplate
 from tests.test_simulator import WEDNESDAY_06, decode, site
 
@@ -121,10 +121,10 @@ async def test_simulation_waits_for_a_broker_and_warns_once(
     port = free_port()
     stop = asyncio.Event()
     failures = LogCounter("unavailable", wanted=3)
-    sim_logger = logging.getLogger("sensors.publisher")
+    sim_logger = logging.getLogger("parking.simulation.publisher")
     sim_logger.addHandler(failures)
     try:
-        with caplog.at_level(logging.DEBUG, logger="sensors.publisher"):
+        with caplog.at_level(logging.DEBUG, logger="parking.simulation.publisher"):
             task = asyncio.create_task(
                 run_simulation(config, "127.0.0.1", port, interval_s=0.01, seed=3, stop=stop),
                 name="test-simulation",
@@ -139,7 +139,9 @@ async def test_simulation_waits_for_a_broker_and_warns_once(
     finally:
         sim_logger.removeHandler(failures)
     assert decoded(config, messages)
-    warnings = [r for r in caplog.records if r.name == "sensors.publisher" and r.levelno >= logging.WARNING]
+    warnings = [
+        r for r in caplog.records if r.name == "parking.simulation.publisher" and r.levelno >= logging.WARNING
+    ]
     assert len(warnings) == 1
     assert failures.count >= 3
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from parking.app import evaluate
-from parking.app.evaluate import STRATEGIES, run_scenario
 from parking.availability.views import LotView
+from parking.simulation import evaluate
+from parking.simulation.evaluate import STRATEGIES, run_scenario
 from tests.site import site_config
 
 

@@ -56,7 +56,13 @@ def test_the_domain_loads_no_io_library_and_nothing_above_it(module: str) -> Non
 
 @pytest.mark.parametrize(
     "module",
-    ["sensors.decoders", "sensors.topics", "sensors.simulator", "sensors.demand", "sensors.ingest"],
+    [
+        "sensors.decoders",
+        "sensors.topics",
+        "parking.simulation.simulator",
+        "parking.simulation.demand",
+        "sensors.ingest",
+    ],
 )
 def test_sensors_load_only_the_domain(module: str) -> None:
     loaded = loaded_after_import(module)

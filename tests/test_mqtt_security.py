@@ -19,10 +19,10 @@ from aiohttp.test_utils import TestClient
 from parking.app.keys import INGEST
 from parking.config import Config
 from parking.config.models import TlsConfig
+from parking.simulation import publisher
+from parking.simulation.publisher import run_simulation
 from parking.types import ConnectionState
-from sensors import publisher
 from sensors.net import free_port
-from sensors.publisher import run_simulation
 from tests.conftest import PrivateBroker, _unavailable
 from tests.test_broker import LogCounter
 from tests.test_ingest_mqtt import board_first_line, eventually, mqtt_site, ready
@@ -148,11 +148,11 @@ async def test_a_refused_simulator_login_is_an_error_on_every_attempt(
     monkeypatch.setattr(publisher, "RECONNECT_MIN_S", 0.01)
     monkeypatch.setattr(publisher, "RECONNECT_MAX_S", 0.02)
     refusals = LogCounter("refused the login", wanted=2)
-    sim_logger = logging.getLogger("sensors.publisher")
+    sim_logger = logging.getLogger("parking.simulation.publisher")
     sim_logger.addHandler(refusals)
     stop = asyncio.Event()
     try:
-        with caplog.at_level(logging.DEBUG, logger="sensors.publisher"):
+        with caplog.at_level(logging.DEBUG, logger="parking.simulation.publisher"):
             task = asyncio.create_task(
                 run_simulation(
                     site(),
@@ -170,7 +170,7 @@ async def test_a_refused_simulator_login_is_an_error_on_every_attempt(
             await task
     finally:
         sim_logger.removeHandler(refusals)
-    levels = [r.levelno for r in caplog.records if r.name == "sensors.publisher"]
+    levels = [r.levelno for r in caplog.records if r.name == "parking.simulation.publisher"]
     assert levels.count(logging.ERROR) >= 2
     assert logging.WARNING not in levels
     assert WRONG_PASSWORD not in caplog.text

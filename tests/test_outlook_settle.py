@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from parking.app.factory import build_guidance
-from parking.app.outlook import MAX_SETTLE_S, GuidanceOutlook
+from parking.guidance.outlook import MAX_SETTLE_S, GuidanceOutlook
 from parking.guidance.pending import PendingArrivals
 from parking.live import LiveSite
 from parking.observations import LotObservation

@@ -7,7 +7,7 @@ from datetime import timedelta
 import orjson
 import pytest
 
-from parking.app.boards import BoardCache
+from parking.app.api.boards import BoardCache
 from parking.app.factory import build_guidance
 from parking.availability.views import CategoryView, LotView
 from parking.live import LiveSite

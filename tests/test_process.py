@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from parking.app.process import (
+from parking.app.web.process import (
     ACCEPT_ERROR,
     UNLIMITED_TARGET,
     AcceptErrorLimiter,

@@ -11,10 +11,10 @@ import pytest
 from parking.app.feed import SiteFeed
 from parking.app.metrics import Metrics
 from parking.live import LiveSite
-from sensors.faults import Faults
+from parking.simulation.faults import Faults
+from parking.simulation.replay import ReplayError, frame_messages, frames, lot_mapping, read_recording
+from parking.simulation.simulator import SiteSimulator
 from sensors.ingest import Dispatcher
-from sensors.replay import ReplayError, frame_messages, frames, lot_mapping, read_recording
-from sensors.simulator import SiteSimulator
 from tests.site import T0, site_config
 from tests.test_availability import REAL_DAY
 from tests.test_lorawan import lorawan_site

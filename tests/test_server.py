@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from parking.app.factory import create_app
-from parking.app.server import HttpServer, PortInUseError, connection_limit, parse_error_message, serve
+from parking.app.web.server import HttpServer, PortInUseError, connection_limit, parse_error_message, serve
 from parking.config.models import HttpConfig
 from tests.site import site_config
 

@@ -19,9 +19,9 @@ from parking.observations import (
     Observation,
     SpotObservation,
 )
+from parking.simulation.demand import demand
+from parking.simulation.simulator import RECOUNT_S, SiteSimulator
 from sensors.decoders import decoder_for
-from sensors.demand import demand
-from sensors.simulator import RECOUNT_S, SiteSimulator
 from sensors.topics import TopicTemplate
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -15,8 +15,6 @@ from aiohttp.test_utils import TestClient
 
 from parking.app.factory import create_app
 from parking.app.keys import FEED, LIVE, PENDING, SEEN, STORE
-from parking.app.store.rows import OBSERVATION_COLUMNS, observation_of, observation_row
-from parking.app.store.schema import migrate, migrations, schema_version
 from parking.clock import Clock
 from parking.config import Config
 from parking.observations import (
@@ -26,6 +24,8 @@ from parking.observations import (
     SpotObservation,
 )
 from parking.overrides import Override
+from parking.store.rows import OBSERVATION_COLUMNS, observation_of, observation_row
+from parking.store.schema import migrate, migrations, schema_version
 from tests.site import T0, site_config
 
 Client = TestClient[web.Request, web.Application]

@@ -16,8 +16,8 @@ from aiohttp.test_utils import TestClient
 
 from parking.app.factory import create_app
 from parking.app.keys import FEED, STORE
-from parking.app.store.embedded import EmbeddedPostgres
 from parking.observations import LotObservation
+from parking.store.embedded import EmbeddedPostgres
 from tests.site import T0, site_config
 
 Client = TestClient[web.Request, web.Application]

@@ -9,7 +9,7 @@ import orjson
 import pytest
 from aiohttp import ClientResponse
 
-from parking.app import streams
+from parking.app.api import streams
 from parking.app.factory import create_app
 from parking.app.keys import FEED, SIGNAL
 from parking.observations import GateCounterObservation, LotObservation

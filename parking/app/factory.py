@@ -21,10 +21,13 @@ import orjson
 import yaml
 from aiohttp import web
 
-from parking.app import api, dashboard, guidance_api, history_api, ops, pages, streams
-from parking.app.boards import BoardCache
+from parking.app.api import guidance as guidance_api
+from parking.app.api import history as history_api
+from parking.app.api import lots as lots_api
+from parking.app.api import streams
+from parking.app.api.boards import BoardCache
+from parking.app.api.links import NavLinkCache
 from parking.app.feed import SiteFeed
-from parking.app.graphfile import GraphFileError, load_graph
 from parking.app.keys import (
     BOARDS,
     CLOCK,
@@ -43,23 +46,26 @@ from parking.app.keys import (
     STORE,
     TASKS,
 )
-from parking.app.links import NavLinkCache
 from parking.app.metrics import Metrics, StoreStats
-from parking.app.observe import add_routes, add_unmatched
-from parking.app.outlook import GuidanceOutlook
-from parking.app.seen import BoardsSeen
+from parking.app.ops import dashboard
+from parking.app.ops import health as ops
+from parking.app.pages import driver as pages
 from parking.app.signals import ChangeSignal
-from parking.app.store import CONNECTION_ERRORS
-from parking.app.store.restore import restore
-from parking.app.store.store import Store, open_store
-from parking.app.store.writer import StoreWriter
 from parking.app.tasks import BackgroundTasks
+from parking.app.web.observe import add_routes, add_unmatched
 from parking.clock import Clock, utc_now
 from parking.config.models import Config
 from parking.guidance import RoadGraph, RouteTable, build_road_graph
+from parking.guidance.outlook import GuidanceOutlook
 from parking.guidance.pending import PendingArrivals
+from parking.guidance.seen import BoardsSeen
 from parking.guidance.service import GuidanceService
 from parking.live import LiveSite
+from parking.roads.graphfile import GraphFileError, load_graph
+from parking.store import CONNECTION_ERRORS
+from parking.store.restore import restore
+from parking.store.store import Store, open_store
+from parking.store.writer import StoreWriter
 from sensors.ingest import Dispatcher, MqttIngest
 
 logger = logging.getLogger(__name__)
@@ -72,7 +78,7 @@ WRITER_TASK = "store-writer"
 
 def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -> web.Application:
     """Build the web application; with `ingest`, it also consumes the MQTT feeds."""
-    app = web.Application()  # no middleware: parking/app/observe.py wraps each route instead
+    app = web.Application()  # no middleware: parking/app/web/observe.py wraps each route instead
     app[CONFIG] = config
     app[CLOCK] = clock
     app[OPENAPI] = _openapi_json()
@@ -88,7 +94,7 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     if ingest:
         app.cleanup_ctx.append(_mqtt_ingest)
     app.cleanup_ctx.append(_ticker)
-    add_routes(app, api.routes)
+    add_routes(app, lots_api.routes)
     add_routes(app, history_api.routes)
     guidance_api.setup(app)
     add_routes(app, streams.routes)

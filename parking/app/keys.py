@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from parking.app.boards import BoardCache
+from parking.app.api.boards import BoardCache
+from parking.app.api.links import NavLinkCache
 from parking.app.feed import SiteFeed
-from parking.app.links import NavLinkCache
 from parking.app.metrics import Metrics
-from parking.app.outlook import GuidanceOutlook
-from parking.app.seen import BoardsSeen
 from parking.app.signals import ChangeSignal
-from parking.app.store.store import Store
 from parking.app.tasks import BackgroundTasks
 from parking.clock import Clock
 from parking.config.models import Config
+from parking.guidance.outlook import GuidanceOutlook
 from parking.guidance.pending import PendingArrivals
+from parking.guidance.seen import BoardsSeen
 from parking.guidance.service import GuidanceService
 from parking.live import LiveSite
+from parking.store.store import Store
 from sensors.ingest import MqttIngest
 
 CONFIG = web.AppKey("config", Config)

@@ -19,8 +19,8 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from aiohttp.web_urldispatcher import DynamicResource
 
-from parking.app.headers import STANDARD_HEADERS
 from parking.app.keys import METRICS
+from parking.app.web.headers import STANDARD_HEADERS
 
 logger = logging.getLogger(__name__)
 

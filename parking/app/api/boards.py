@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from multidict import CIMultiDict
 
-from parking.app.headers import STANDARD_HEADERS
+from parking.app.web.headers import STANDARD_HEADERS
 from parking.guidance.expected import NO_OUTLOOK, Outlook
 from parking.guidance.service import GuidanceService
 from parking.live import LiveSite

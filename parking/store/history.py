@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from parking.app.store import Connection
-from parking.app.store.rows import ROLLUP_ORIGIN, ROLLUP_STEP
+from parking.store import Connection
+from parking.store.rows import ROLLUP_ORIGIN, ROLLUP_STEP
 
 # One row per bucket with snapshots in it (date_bin from `start`). The last free count of a bucket
 # is the one packed with the greatest time: floor(epoch) * 10^6 + free + 1, exact in a float8, which

@@ -10,16 +10,16 @@ from datetime import datetime
 
 import asyncpg
 
-from parking.app.store import CONNECTION_ERRORS, StoreError
-from parking.app.store.buffer import WriteBuffer
-from parking.app.store.restore import Restored
-from parking.app.store.rows import observation_row
-from parking.app.store.schema import migrate
-from parking.app.store.writer import StoreState
+from parking.backoff import Backoff
 from parking.config.models import StoreConfig
 from parking.observations import Observation
 from parking.overrides import Override
-from sensors.backoff import Backoff
+from parking.store import CONNECTION_ERRORS, StoreError
+from parking.store.buffer import WriteBuffer
+from parking.store.restore import Restored
+from parking.store.rows import observation_row
+from parking.store.schema import migrate
+from parking.store.writer import StoreState
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from parking.app.store.rows import COLUMNS, Row
+from parking.store.rows import COLUMNS, Row
 
 logger = logging.getLogger(__name__)
 

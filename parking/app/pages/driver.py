@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from parking.app.arrivals import count_arrival
-from parking.app.guidance_api import Question, answer_now, question_from
-from parking.app.headers import STANDARD_HEADERS
+from parking.app.api.arrivals import count_arrival
+from parking.app.api.guidance import Question, answer_now, question_from
+from parking.app.api.links import NavLinkCache
 from parking.app.keys import BOARDS, CLOCK, CONFIG, GUIDANCE, LINKS, LIVE, STORE
-from parking.app.links import NavLinkCache
-from parking.app.observe import add_routes, json_error
-from parking.app.queries import QueryError
+from parking.app.web.headers import STANDARD_HEADERS
+from parking.app.web.observe import add_routes, json_error
+from parking.app.web.queries import QueryError
 from parking.config.models import Config
 from parking.guidance.service import Needs, Recommendation
 from parking.types import GENERAL

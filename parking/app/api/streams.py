@@ -16,10 +16,10 @@ from typing import Any
 
 from aiohttp import web
 
-from parking.app.boards import RenderedBoard
-from parking.app.headers import STANDARD_HEADERS
+from parking.app.api.boards import RenderedBoard
 from parking.app.keys import BOARDS, CLOCK, GUIDANCE, SEEN, SIGNAL
-from parking.app.observe import json_error
+from parking.app.web.headers import STANDARD_HEADERS
+from parking.app.web.observe import json_error
 
 logger = logging.getLogger(__name__)
 

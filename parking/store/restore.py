@@ -17,13 +17,13 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from parking.app.seen import BoardsSeen
-from parking.app.store import Connection
-from parking.app.store.rows import observation_of
-from parking.app.store.writer import fold_latest
 from parking.guidance.pending import PendingArrivals
+from parking.guidance.seen import BoardsSeen
 from parking.live import LiveSite
 from parking.overrides import OVERRIDE_KINDS, Override
+from parking.store import Connection
+from parking.store.rows import observation_of
+from parking.store.writer import fold_latest
 
 logger = logging.getLogger(__name__)
 

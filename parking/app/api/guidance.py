@@ -15,11 +15,11 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from parking.app.arrivals import count_arrival as count_arrival_at
+from parking.app.api.arrivals import count_arrival as count_arrival_at
+from parking.app.api.links import NavLinkCache
 from parking.app.keys import CLOCK, CONFIG, GUIDANCE, LINKS, LIVE, OUTLOOK, PENDING
-from parking.app.links import NavLinkCache
-from parking.app.observe import add_routes, json_error
-from parking.app.queries import QueryError, needs, number, text
+from parking.app.web.observe import add_routes, json_error
+from parking.app.web.queries import QueryError, needs, number, text
 from parking.config.models import Config
 from parking.guidance.expected import Outlook
 from parking.guidance.service import GuidanceService, Needs, Origin, Recommendation

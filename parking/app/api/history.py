@@ -12,12 +12,12 @@ import orjson
 from aiohttp import web
 
 from parking.app.keys import CLOCK, CONFIG, STORE
-from parking.app.observe import json_error
-from parking.app.queries import QueryError, text
-from parking.app.store import STORE_ERRORS
-from parking.app.store.history import Bucket, lot_history
-from parking.app.store.rows import ROLLUP_ORIGIN
+from parking.app.web.observe import json_error
+from parking.app.web.queries import QueryError, text
 from parking.config.models import Lot
+from parking.store import STORE_ERRORS
+from parking.store.history import Bucket, lot_history
+from parking.store.rows import ROLLUP_ORIGIN
 
 routes = web.RouteTableDef()
 

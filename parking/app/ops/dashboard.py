@@ -21,17 +21,17 @@ import orjson
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from parking.app.auth import LOGIN_COOKIE, SESSION_COOKIE, Authenticator, Session
-from parking.app.dashboard_view import dashboard_state, iso, override_json
-from parking.app.headers import STANDARD_HEADERS
-from parking.app.history_api import instant, lot_of
+from parking.app.api.history import instant, lot_of
 from parking.app.keys import CLOCK, CONFIG, LIVE, METRICS, SIGNAL, STORE
-from parking.app.observe import add_routes, json_error
-from parking.app.ops_forms import MAX_FORM_BYTES, FormError, override_request
-from parking.app.queries import QueryError
-from parking.app.store import STORE_ERRORS
-from parking.app.store.history import summary, today_curves
+from parking.app.ops.auth import LOGIN_COOKIE, SESSION_COOKIE, Authenticator, Session
+from parking.app.ops.forms import MAX_FORM_BYTES, FormError, override_request
+from parking.app.ops.view import dashboard_state, iso, override_json
+from parking.app.web.headers import STANDARD_HEADERS
+from parking.app.web.observe import add_routes, json_error
+from parking.app.web.queries import QueryError
 from parking.overrides import MAX_MESSAGE_CHARS
+from parking.store import STORE_ERRORS
+from parking.store.history import summary, today_curves
 from signage.charts import occupancy_svg
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ OPS_HEADERS = {
 }
 
 _ENV = Environment(
-    loader=PackageLoader("parking.app", "templates"),
+    loader=PackageLoader("parking.app.ops", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,

@@ -2,7 +2,7 @@
 
 A peak hospital morning (a Wednesday, 07:00-11:00 site time). Each lot's own
 drivers (office workers, shoppers, street parkers, hospital staff) come and go
-with the simulator's demand curves (sensors/demand.py) and take what is free;
+with the simulator's demand curves (parking/simulation/demand.py) and take what is free;
 they are not guided. Hospital visitors appear at the boards on the approach
 roads at a rate that follows the hospital curve; most read the board, some scan
 its QR code. Each follows one strategy to a lot, parks if there is a space,
@@ -32,19 +32,19 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from parking.app.factory import build_guidance
-from parking.app.outlook import GuidanceOutlook
 from parking.availability.views import LotView
 from parking.config.models import Config, Lot
 from parking.geo import distance_m
 from parking.guidance.expected import Expectation
+from parking.guidance.outlook import GuidanceOutlook
 from parking.guidance.pending import PendingArrivals
 from parking.guidance.ranking import rank
 from parking.guidance.routes import Reach, walk_seconds
 from parking.guidance.service import GuidanceService, Origin
 from parking.live import LiveSite
 from parking.observations import LotObservation
+from parking.simulation.demand import MEAN_STAY_S, demand
 from parking.types import GENERAL
-from sensors.demand import MEAN_STAY_S, demand
 
 STRATEGIES = ("nearest", "drive", "ours")
 START_LOCAL = (7, 0)

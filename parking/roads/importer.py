@@ -7,10 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from parking.app.graphfile import save_graph
-from parking.app.osm import OsmRoads, ParkingFeature, read_osm
 from parking.config import Config
 from parking.guidance.graph import RoadGraph
+from parking.roads.graphfile import save_graph
+from parking.roads.osm import OsmRoads, ParkingFeature, read_osm
 
 ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
 

@@ -26,14 +26,14 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from parking.app.seen import BoardsSeen
-from parking.app.store import CONNECTION_ERRORS, STORE_ERRORS, Connection
-from parking.app.store.buffer import WriteBuffer
-from parking.app.store.rows import COLUMNS, ROLLUP_ORIGIN, ROLLUP_STEP, Row
+from parking.backoff import Backoff
 from parking.clock import Clock
 from parking.config.models import StoreConfig
+from parking.guidance.seen import BoardsSeen
 from parking.live import LiveSite
-from sensors.backoff import Backoff
+from parking.store import CONNECTION_ERRORS, STORE_ERRORS, Connection
+from parking.store.buffer import WriteBuffer
+from parking.store.rows import COLUMNS, ROLLUP_ORIGIN, ROLLUP_STEP, Row
 
 logger = logging.getLogger(__name__)
 

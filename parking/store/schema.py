@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from parking.app.store import Connection
+from parking.store import Connection
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class Migration:
 def migrations() -> list[Migration]:
     """Every migration shipped with the engine, in version order."""
     found = []
-    for entry in resources.files("parking.app.store").joinpath("migrations").iterdir():
+    for entry in resources.files("parking.store").joinpath("migrations").iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append(Migration(int(match["version"]), match["name"], entry.read_text(encoding="utf-8")))

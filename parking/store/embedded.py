@@ -13,16 +13,19 @@ as `nobody`, in a data directory owned by it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import logging
 import os
 import pwd
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from parking.app.store import StoreError
+from parking.config import Config
+from parking.store import StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -174,3 +177,22 @@ class EmbeddedPostgres:
                 f"{program} failed (exit {code}) for the embedded store in {self.data_dir}: {text}"
             )
         return code
+
+
+@contextlib.asynccontextmanager
+async def embedded_store(
+    config: Config, *, data_dir: Path | None = None, fast: bool = False
+) -> AsyncIterator[Config]:
+    """The config with a DSN: its own, or that of a private PostgreSQL started here (and stopped after)."""
+    store = config.store
+    if store.dsn is not None or not store.embedded:
+        if store.dsn is None:
+            logger.warning("store.embedded is false and there is no store.dsn: no history, nothing recovered")
+        yield config
+        return
+    server = EmbeddedPostgres(data_dir or Path(store.data_dir or default_data_dir()), fast=fast)
+    dsn = await server.start()
+    try:
+        yield config.model_copy(update={"store": store.model_copy(update={"dsn": dsn})})
+    finally:
+        await server.stop()

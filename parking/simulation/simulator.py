@@ -5,8 +5,8 @@ simulated occupancy and turns its changes into `(topic, payload)` pairs in the
 formats of sensors/decoders: a bay whose sensor is in a LoRaWAN feed's device map
 reports as that network server would (ttn-v3, chirpstack-v4), other bays as
 `spot`; lot systems as `lot`, gates as `gate`. Optional `Faults` make it misbehave
-as real feeds do. sensors/publisher.py is the edge that publishes to an MQTT
-broker; sensors/demand.py holds the demand curves.
+as real feeds do. parking/simulation/publisher.py is the edge that publishes to an MQTT
+broker; parking/simulation/demand.py holds the demand curves.
 
 Cars arrive and leave as Poisson processes that pull each lot toward a demand
 curve (by lot kind, local time and weekday). Stays are shorter than in real life
@@ -28,11 +28,17 @@ import orjson
 
 from parking.availability import within
 from parking.config.models import LORAWAN_FORMATS, Config, FeedEntry, Lot
+from parking.simulation.demand import (
+    CATEGORY_SHARE,
+    DEFAULT_CATEGORY_SHARE,
+    DEFAULT_KIND,
+    MEAN_STAY_S,
+    demand,
+)
+from parking.simulation.faults import FaultInjector, Faults
+from parking.simulation.uplinks import uplink
 from parking.types import GENERAL
-from sensors.demand import CATEGORY_SHARE, DEFAULT_CATEGORY_SHARE, DEFAULT_KIND, MEAN_STAY_S, demand
-from sensors.faults import FaultInjector, Faults
 from sensors.topics import TopicTemplate
-from sensors.uplinks import uplink
 
 logger = logging.getLogger(__name__)
 

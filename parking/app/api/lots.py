@@ -9,7 +9,7 @@ import orjson
 from aiohttp import web
 
 from parking.app.keys import BOARDS, CLOCK, CONFIG, LIVE, SEEN
-from parking.app.observe import json_error
+from parking.app.web.observe import json_error
 from parking.availability import CategoryView, LotView
 from parking.availability.sources import SourceView
 from parking.config.models import Lot

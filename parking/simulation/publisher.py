@@ -11,11 +11,12 @@ from datetime import datetime
 
 import aiomqtt
 
+from parking.backoff import Backoff
 from parking.clock import Clock, utc_now
 from parking.config.models import Config
-from sensors.backoff import Backoff, login_refused
-from sensors.faults import Faults
-from sensors.simulator import Message, SiteSimulator
+from parking.simulation.faults import Faults
+from parking.simulation.simulator import Message, SiteSimulator
+from sensors.backoff import login_refused
 
 logger = logging.getLogger(__name__)
 

@@ -40,8 +40,8 @@ from aiohttp.http_exceptions import (
 )
 from aiohttp.streams import StreamReader
 
-from parking.app.headers import STANDARD_HEADERS
-from parking.app.observe import json_error
+from parking.app.web.headers import STANDARD_HEADERS
+from parking.app.web.observe import json_error
 from parking.config.models import HttpConfig
 from parking.errors import ParkingGuideError
 from sensors.net import port_is_free

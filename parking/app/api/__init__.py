@@ -1,0 +1,1 @@
+"""HTTP API handlers: live lots and boards, guidance, history, event streams."""

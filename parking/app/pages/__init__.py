@@ -1,0 +1,1 @@
+"""Pages for people: the driver's QR landing page and the live board display."""

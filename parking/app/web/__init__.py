@@ -1,0 +1,1 @@
+"""The HTTP plumbing every interface shares: the server, request timing, errors, query checks."""
