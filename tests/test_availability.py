@@ -19,7 +19,8 @@ from parking.observations import (
 )
 from tests.site import T0, site_config
 
-REAL_DAY = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-free-2020-06-15.csv"
+# a real day of counts; its source and terms: tests/data/README.md
+REAL_DAY = Path(__file__).resolve().parent / "data" / "real-free-2020-06-15.csv"
 # Nongfa Tower's garage, as in config.yaml: 446 spaces, 26 of them disabled or ev bays.
 NONGFA = {"capacity: {general: 200, ev: 10}": "capacity: {general: 420, disabled: 6, ev: 20}"}
 # The hospital car park with Nongfa's 26 disabled and ev bays.
@@ -47,9 +48,6 @@ def others_occupied(state: Availability) -> None:
 
 def real_day(lot: str) -> list[tuple[datetime, int]]:
     """A lot's free count at every recording time of the real day, the last value carried forward."""
-    if not REAL_DAY.exists():
-        # the data sits beside the checkout, under its own terms, so a fresh clone has none
-        pytest.skip(f"{REAL_DAY} is missing (the shared data beside the checkout)")
     with REAL_DAY.open(newline="") as file:
         rows = list(csv.DictReader(file))
     sent = {row["timestamp"]: int(row["free"]) for row in rows if row["place_id"] == lot}

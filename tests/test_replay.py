@@ -30,8 +30,6 @@ RECORDED_LOT = """  - id: r{n}
 
 
 def recording() -> Path:
-    if not REAL_DAY.exists():
-        pytest.skip(f"{REAL_DAY} is missing (the shared data beside the checkout)")
     return REAL_DAY
 
 

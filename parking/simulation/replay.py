@@ -1,7 +1,7 @@
 """Replay a recorded day of lot-level counts as `lot` messages, faster than it happened.
 
 A recording is a CSV of `timestamp,lot,free[,capacity]` rows (a header naming the
-columns; `place_id` is read as `lot`), such as ../shared/data/real-free-2020-06-15.csv.
+columns; `place_id` is read as `lot`), such as tests/data/real-free-2020-06-15.csv.
 Recorded lots are mapped to configured ones (by equal id, by an explicit map, else
 in turn onto the lots that take lot-system messages). At each recorded time every
 mapped lot's latest count is published again, carried forward as the recording

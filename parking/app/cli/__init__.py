@@ -136,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     replay = sub.add_parser(
         "replay", help="publish a recorded CSV of lot counts (timestamp,lot,free[,capacity])"
     )
-    replay.add_argument("recording", help="the CSV file, e.g. examples/data/real-free-2020-06-15.csv")
+    replay.add_argument("recording", help="the CSV file, e.g. tests/data/real-free-2020-06-15.csv")
     replay.add_argument("-c", "--config", default=None, help="config file (default: the built-in example)")
     replay.add_argument("--host", default=None, help="broker host (default: mqtt.host of the config)")
     replay.add_argument("--port", type=int, default=None, help="broker port (default: mqtt.port)")
