@@ -25,7 +25,6 @@ from typing import Any
 import networkx as nx
 
 from bench.report import Figure
-from parking.app.factory import build_guidance
 from parking.availability.views import CategoryView, LotView
 from parking.config.models import Config
 from parking.geo import bearing_deg, distance_m
@@ -33,6 +32,7 @@ from parking.guidance.drive import TurnRestriction
 from parking.guidance.expected import Outlook
 from parking.guidance.graph import RoadGraph
 from parking.roads.graphfile import save_graph
+from parking.roads.load import build_guidance
 from parking.roads.osm import read_osm
 from parking.types import GENERAL, Status
 

@@ -8,12 +8,12 @@ from dataclasses import replace
 import orjson
 import pytest
 
-from parking.app.factory import build_guidance
 from parking.availability import Availability
 from parking.guidance.ranking import cost_of
 from parking.guidance.routes import Route
 from parking.guidance.service import BoardDecision, GuidanceService, Recommendation
 from parking.observations import LotObservation
+from parking.roads.load import build_guidance
 from signage.board import (
     WALK_SHOWN_FROM_M,
     BoardLine,

@@ -14,7 +14,6 @@ from parking.coords import (
     wgs84_to_gcj02,
 )
 from parking.geo import distance_m
-from tests.test_layers import EDGES, IO_LIBRARIES, ROOT, loaded_after_import, offending
 
 # (wgs lat, wgs lon, gcj lat, gcj lon): googollee/eviltransform, python/test.py and
 # go/transform_test.go ("TESTS": shanghai, shenzhen, beijing); checked there to 6 decimals.
@@ -135,8 +134,3 @@ class TestOutsideChina:
         # Hong Kong and Taipei, but also Singapore and Seoul, lie inside it and are shifted
         assert in_china_box(lat, lon)
         assert wgs84_to_gcj02(lat, lon) != (lat, lon)
-
-
-def test_coords_is_domain_and_loads_nothing_above_it() -> None:
-    # tests/test_layers.py lists the domain modules; this one keeps the same rule
-    assert offending(loaded_after_import("parking.coords"), IO_LIBRARIES + EDGES + ROOT) == []

@@ -13,7 +13,6 @@ from types import MappingProxyType
 
 import pytest
 
-from parking.app.factory import build_guidance
 from parking.availability.views import CategoryView, LotView
 from parking.guidance.expected import (
     NO_OUTLOOK,
@@ -27,6 +26,7 @@ from parking.guidance.expected import (
 from parking.guidance.pending import PendingArrivals
 from parking.guidance.service import GuidanceService, Needs
 from parking.overrides import overlay
+from parking.roads.load import build_guidance
 from parking.types import GENERAL, Status
 from tests.site import T0, site_config
 

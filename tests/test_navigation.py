@@ -8,7 +8,6 @@ import pytest
 
 from parking.coords import wgs84_to_bd09, wgs84_to_gcj02
 from signage.navigation import NavLink, is_wechat, links_for
-from tests.test_layers import ROOT, loaded_after_import, offending
 
 HANGZHOU = (30.274100, 120.155100)  # WGS-84, where the offsets are several hundred metres
 LONDON = (51.507200, -0.127600)
@@ -194,8 +193,3 @@ def test_the_referer_reaches_every_app_that_asks_for_it() -> None:
     for kind in ("app", "web"):
         assert query(link(links, "baidu", kind).url)["src"] == REFERER
         assert query(link(links, "tencent", kind).url)["referer"] == REFERER
-
-
-def test_signage_navigation_loads_only_the_domain() -> None:
-    loaded = loaded_after_import("signage.navigation")
-    assert offending(loaded, ["sensors", "aiohttp", "aiomqtt", "paho", "asyncpg", *ROOT]) == []

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 
 from parking.app.cli import main
-from parking.app.factory import build_guidance
 from parking.config import load_config
 from parking.geo import distance_m
 from parking.guidance.drive import ArcGraph, TurnRestriction
 from parking.guidance.table import DriveTable
 from parking.roads.graphfile import load_graph, save_graph
+from parking.roads.load import build_guidance
 from parking.roads.osm import read_osm, speed_kmh
 
 HELSINKI = Path(__file__).resolve().parent / "data" / "helsinki-centre.osm.pbf"

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from parking.app.factory import build_guidance
 from parking.guidance.outlook import MAX_SETTLE_S, GuidanceOutlook
 from parking.guidance.pending import PendingArrivals
 from parking.live import LiveSite
 from parking.observations import LotObservation
+from parking.roads.load import build_guidance
 from tests.site import T0, site_config
 
 MEAN_STAY_S = 2400.0

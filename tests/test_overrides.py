@@ -8,11 +8,11 @@ import orjson
 import pytest
 
 from parking.app.api.boards import BoardCache
-from parking.app.factory import build_guidance
 from parking.availability.views import CategoryView, LotView
 from parking.live import LiveSite
 from parking.observations import LotObservation
 from parking.overrides import Override, overlay
+from parking.roads.load import build_guidance
 from parking.types import GENERAL, Status
 from tests.site import T0, site_config
 

@@ -14,7 +14,6 @@ from parking.app.cli import main
 from signage.qr import INSTRUCTION, go_url, print_sheet, qr_png, qr_svg
 from tests.conftest import _unavailable
 from tests.site import SITE_YAML
-from tests.test_layers import ROOT, loaded_after_import, offending
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -177,8 +176,3 @@ class TestCommand:
         config = self.write_config(tmp_path, "parking.example.org")
         assert main(["qr", "-c", str(config), "-o", str(tmp_path / "out")]) == 2
         assert "not an absolute http(s) URL" in capsys.readouterr().err
-
-
-def test_signage_qr_loads_only_the_domain() -> None:
-    loaded = loaded_after_import("signage.qr")
-    assert offending(loaded, ["sensors", "aiohttp", "aiomqtt", "paho", "asyncpg", *ROOT]) == []

@@ -15,7 +15,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from importlib import resources
-from pathlib import Path
 
 import orjson
 import yaml
@@ -55,13 +54,11 @@ from parking.app.tasks import BackgroundTasks
 from parking.app.web.observe import add_routes, add_unmatched
 from parking.clock import Clock, utc_now
 from parking.config.models import Config
-from parking.guidance import RoadGraph, RouteTable, build_road_graph
 from parking.guidance.outlook import GuidanceOutlook
 from parking.guidance.pending import PendingArrivals
 from parking.guidance.seen import BoardsSeen
-from parking.guidance.service import GuidanceService
 from parking.live import LiveSite
-from parking.roads.graphfile import GraphFileError, load_graph
+from parking.roads.load import build_guidance
 from parking.store import CONNECTION_ERRORS
 from parking.store.restore import restore
 from parking.store.store import Store, open_store
@@ -103,27 +100,6 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     dashboard.setup(app)
     add_unmatched(app)  # last: it takes every path
     return app
-
-
-def build_guidance(config: Config) -> GuidanceService:
-    """The road graph, every board's routes and the guidance service: CPU work, run in an executor."""
-    roads = load_roads(config)
-    return GuidanceService(config, RouteTable(config, roads), roads)
-
-
-def load_roads(config: Config) -> RoadGraph:
-    """The road graph: built from the config's ways, or read from its graph file (GraphFileError)."""
-    if config.roads.file is None:
-        return build_road_graph(config.roads)
-    roads, _ = load_graph(Path(config.roads.file))
-    nodes = [e.node for lot in config.lots for e in lot.entrances] + [b.node for b in config.boards]
-    unknown = sorted({node for node in nodes if node is not None and node not in roads.coords})
-    if unknown:
-        raise GraphFileError(
-            f"{config.roads.file}: the config names road nodes the graph does not have: "
-            + ", ".join(unknown[:5])
-        )
-    return roads
 
 
 def _openapi_json() -> bytes:

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from parking.app.factory import build_guidance
 from parking.availability.views import LotView
 from parking.config.models import Config, Lot
 from parking.geo import distance_m
@@ -43,6 +42,7 @@ from parking.guidance.routes import Reach, walk_seconds
 from parking.guidance.service import GuidanceService, Origin
 from parking.live import LiveSite
 from parking.observations import LotObservation
+from parking.roads.load import build_guidance
 from parking.simulation.demand import MEAN_STAY_S, demand
 from parking.types import GENERAL
 
