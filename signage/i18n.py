@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Literal
 
 Language = Literal["zh", "en"]
-LANGUAGES: tuple[Language, ...] = ("zh", "en")
 _BY_TAG: dict[str, Language] = {"zh": "zh", "en": "en"}
 
 TEXT: dict[Language, dict[str, str]] = {

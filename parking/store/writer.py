@@ -42,7 +42,6 @@ SHARED_HISTORY = ("observations", "lot_snapshots")  # what every replica sees al
 WAKE_AT_LEAST_S = 1.0  # for snapshots and the history lock, even when nothing is queued
 RETENTION_EVERY = timedelta(hours=1)
 RETENTION_BATCH = 50_000
-RETAINED = (("observations", "received_at"), ("guidance_answers", "at"), ("page_views", "at"))
 SHUTDOWN_FLUSH_S = 5.0
 FOLD_EVERY_S = 2.0  # latest_observations trails the observations by at most this (a restore folds the rest)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from aiohttp import web
 
@@ -78,8 +77,3 @@ async def board_stream(request: web.Request) -> web.StreamResponse:
     except (ConnectionResetError, ConnectionError):
         pass  # the client went away
     return response
-
-
-def stream_stats(app: web.Application) -> dict[str, Any]:
-    """How many streams wait on the change signal now (for tests and metrics)."""
-    return {"waiting": app[SIGNAL].waiting}
