@@ -59,35 +59,41 @@ class Lot(Model):
 
     @model_validator(mode="after")
     def _capacity_matches_feed(self) -> Lot:
-        sources = self.sources
-        feed = self.feed if isinstance(self.feed, str) else "/".join(self.feed)
-        if "spot" in sources:
-            if not self.spots:
-                raise ValueError("a lot with feed 'spot' lists its spots (spots: {category: ids})")
-            if self.capacity and sources == {"spot"}:
-                raise ValueError("a lot with feed 'spot' takes its capacity from spots; drop capacity")
-            for category in self.capacity:
-                if category in self.spots:
-                    raise ValueError(
-                        f"category {category!r} has bays in spots, which give its capacity; "
-                        "drop it from capacity"
-                    )
-            seen: set[str] = set()
-            for ids in self.spot_ids().values():
-                for spot in ids:
-                    if spot in seen:
-                        raise ValueError(f"spot {spot!r} is listed twice")
-                    seen.add(spot)
+        if "spot" in self.sources:
+            self._check_bays()
         else:
-            if self.spots:
-                raise ValueError(f"spots are only for feed 'spot', this lot has feed {feed!r}")
-            if self.min_reported_share is not None:
-                raise ValueError(f"min_reported_share is only for feed 'spot', this lot has feed {feed!r}")
-            if self.sensor_silence_s is not None:
-                raise ValueError(f"sensor_silence_s is only for feed 'spot', this lot has feed {feed!r}")
-            if not self.capacity or sum(self.capacity.values()) == 0:
-                raise ValueError("capacity must give at least one category with spaces")
+            self._check_counted()
         return self
+
+    def _check_bays(self) -> None:
+        """A lot with bay sensors: its spots give their categories' capacity, and each bay is listed once."""
+        if not self.spots:
+            raise ValueError("a lot with feed 'spot' lists its spots (spots: {category: ids})")
+        if self.capacity and self.sources == {"spot"}:
+            raise ValueError("a lot with feed 'spot' takes its capacity from spots; drop capacity")
+        for category in self.capacity:
+            if category in self.spots:
+                raise ValueError(
+                    f"category {category!r} has bays in spots, which give its capacity; drop it from capacity"
+                )
+        seen: set[str] = set()
+        for ids in self.spot_ids().values():
+            for spot in ids:
+                if spot in seen:
+                    raise ValueError(f"spot {spot!r} is listed twice")
+                seen.add(spot)
+
+    def _check_counted(self) -> None:
+        """A lot counted by a lot system or gates: a capacity, and none of the bay-sensor keys."""
+        feed = self.feed if isinstance(self.feed, str) else "/".join(self.feed)
+        if self.spots:
+            raise ValueError(f"spots are only for feed 'spot', this lot has feed {feed!r}")
+        if self.min_reported_share is not None:
+            raise ValueError(f"min_reported_share is only for feed 'spot', this lot has feed {feed!r}")
+        if self.sensor_silence_s is not None:
+            raise ValueError(f"sensor_silence_s is only for feed 'spot', this lot has feed {feed!r}")
+        if not self.capacity or sum(self.capacity.values()) == 0:
+            raise ValueError("capacity must give at least one category with spaces")
 
     @property
     def sources(self) -> frozenset[str]:
