@@ -30,25 +30,50 @@ DEFAULT_FEEDS: tuple[tuple[str, str], ...] = (
 class DeviceProfile(Model):
     """How a kind of LoRaWAN device reports occupancy in its decoded payload."""
 
-    occupied_field: str = Field("occupied", min_length=1, max_length=200)
+    occupied_field: str = Field(
+        "occupied",
+        min_length=1,
+        max_length=200,
+        description="The decoded-payload field (a dotted path) that says a bay is occupied.",
+    )
 
 
 class Device(Model):
     """One LoRaWAN device: the bay it watches, and its profile (None: the feed's own occupied_field)."""
 
-    lot: Ident
-    spot: str = Field(min_length=1, max_length=64)
-    profile: str | None = None
+    lot: Ident = Field(description="The lot of the bay the device watches; its feed lists spot.")
+    spot: str = Field(
+        min_length=1, max_length=64, description="The bay the device watches, one of the lot's spots."
+    )
+    profile: str | None = Field(
+        None,
+        description="The device's profile among the feed's profiles; null: the feed's own occupied_field.",
+    )
 
 
 class FeedEntry(Model):
     """One feed: a format, a topic template, and the format's options (LoRaWAN: a device map)."""
 
-    format: FeedFormat
-    topic: str = Field(min_length=1, max_length=1024)
-    occupied_field: str = Field("occupied", min_length=1, max_length=200)
-    profiles: dict[str, DeviceProfile] = Field(default_factory=dict)
-    devices: dict[str, Device] = Field(default_factory=dict)
+    format: FeedFormat = Field(description="The payload format: spot, lot, gate, ttn-v3 or chirpstack-v4.")
+    topic: str = Field(
+        min_length=1,
+        max_length=1024,
+        description="The topic template; {name} placeholders are read from each message's topic.",
+    )
+    occupied_field: str = Field(
+        "occupied",
+        min_length=1,
+        max_length=200,
+        description="LoRaWAN only: the decoded-payload field (a dotted path) that says a bay is occupied.",
+    )
+    profiles: dict[str, DeviceProfile] = Field(
+        default_factory=dict,
+        description="LoRaWAN only: device profiles whose codec names the occupied field otherwise.",
+    )
+    devices: dict[str, Device] = Field(
+        default_factory=dict,
+        description="LoRaWAN only: device id or DevEUI -> the lot and spot it watches, and its profile.",
+    )
 
     @field_validator("devices")
     @classmethod

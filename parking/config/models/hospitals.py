@@ -8,13 +8,15 @@ from parking.config.models.common import Ident, Latitude, Longitude, Model
 
 
 class Destination(Model):
-    id: Ident
-    name: str
-    lat: Latitude
-    lon: Longitude
+    id: Ident = Field(description="Unique within its hospital, e.g. main, emergency, outpatient.")
+    name: str = Field(description="Shown to drivers.")
+    lat: Latitude = Field(description="Latitude of the door people walk to.")
+    lon: Longitude = Field(description="Longitude of the door people walk to.")
 
 
 class Hospital(Model):
-    id: Ident
-    name: str
-    destinations: list[Destination] = Field(min_length=1)
+    id: Ident = Field(description="Unique among hospitals.")
+    name: str = Field(description="Full name.")
+    destinations: list[Destination] = Field(
+        min_length=1, description="The places inside the hospital people are going to; at least one."
+    )

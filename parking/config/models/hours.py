@@ -16,9 +16,14 @@ class TimeWindow(Model):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    days: list[str] = Field(default_factory=lambda: list(WEEKDAYS))
-    start: time = Field(alias="from")
-    end: time = Field(alias="to")
+    days: list[str] = Field(
+        default_factory=lambda: list(WEEKDAYS),
+        description="The days the window starts on: a day spec (mon-fri, daily, sat,sun) or a list of names.",
+    )
+    start: time = Field(alias="from", description="Local start time (site time zone), inclusive.")
+    end: time = Field(
+        alias="to", description="Local end time, exclusive; earlier than from, the window crosses midnight."
+    )
 
     @field_validator("days", mode="before")
     @classmethod

@@ -15,10 +15,13 @@ _RANGE = re.compile(r"^(?P<prefix>[A-Za-z_\-]*)(?P<start>\d+)-(?P=prefix)(?P<end
 
 
 class Entrance(Model):
-    id: Ident = "main"
-    lat: Latitude
-    lon: Longitude
-    node: str | None = None
+    id: Ident = Field("main", description="Name of the entrance within the lot.")
+    lat: Latitude = Field(description="Latitude of the entrance; navigation links lead drivers here.")
+    lon: Longitude = Field(description="Longitude of the entrance.")
+    node: str | None = Field(
+        None,
+        description="The road node drivers are routed to for this entrance; null: the node nearest to it.",
+    )
 
 
 LotKind = Literal["hospital", "office", "hotel", "mall", "street", "public", "other"]
@@ -26,26 +29,56 @@ FeedKind = Literal["spot", "lot", "gate"]
 
 
 class Lot(Model):
-    id: Ident
-    name: str
-    label: str | None = Field(None, max_length=24)
-    kind: LotKind = "other"
-    # the sources that count the lot: bay sensors (spot), a lot system (lot), gate counters (gate)
-    feed: FeedKind | list[FeedKind]
-    lat: Latitude
-    lon: Longitude
-    capacity: dict[Category, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
-    spots: dict[Category, str | list[str]] = Field(default_factory=dict)
-    entrances: list[Entrance] = Field(min_length=1)
-    gates: list[Ident] = Field(default_factory=list)
-    freshness_s: int | None = Field(None, ge=10)
-    min_reported_share: float | None = Field(None, gt=0, le=1)
-    sensor_silence_s: int | None = Field(None, ge=60)
-    thresholds: Thresholds | None = None
-    opening_hours: list[TimeWindow] = Field(default_factory=list)
-    guidance_windows: list[TimeWindow] = Field(default_factory=list)
-    height_limit_m: float | None = Field(None, gt=0)
-    walk_s: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    id: Ident = Field(description="Unique among lots; the {lot} level of its topics.")
+    name: str = Field(description="Full name (driver page, dashboard).")
+    label: str | None = Field(
+        None, max_length=24, description="Short name for boards; null: the first 24 characters of name."
+    )
+    kind: LotKind = Field(
+        "other", description="What the lot is: hospital, office, hotel, mall, street, public or other."
+    )
+    feed: FeedKind | list[FeedKind] = Field(
+        description="What counts the lot: bay sensors (spot), its own system (lot), gate counters (gate)."
+    )
+    lat: Latitude = Field(description="Latitude of the middle of the lot (for maps).")
+    lon: Longitude = Field(description="Longitude of the middle of the lot (for maps).")
+    capacity: dict[Category, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="Spaces per category without bay sensors, e.g. {general: 300, disabled: 12}.",
+    )
+    spots: dict[Category, str | list[str]] = Field(
+        default_factory=dict,
+        description="The bay ids per category with bay sensors: a range (H001-H040) or a list.",
+    )
+    entrances: list[Entrance] = Field(min_length=1, description="Where cars drive in; at least one.")
+    gates: list[Ident] = Field(
+        default_factory=list, description="For feed gate: the gate ids, the {gate} level of its topics."
+    )
+    freshness_s: int | None = Field(None, ge=10, description="Overrides defaults.freshness_s for this lot.")
+    min_reported_share: float | None = Field(
+        None, gt=0, le=1, description="For feed spot only: overrides defaults.min_reported_share."
+    )
+    sensor_silence_s: int | None = Field(
+        None, ge=60, description="For feed spot only: overrides defaults.sensor_silence_s."
+    )
+    thresholds: Thresholds | None = Field(None, description="Overrides defaults.thresholds as a whole.")
+    opening_hours: list[TimeWindow] = Field(
+        default_factory=list,
+        description="When the lot is open; empty means always. Outside these the lot is closed.",
+    )
+    guidance_windows: list[TimeWindow] = Field(
+        default_factory=list,
+        description="When the lot takes the visitors guidance sends; empty means always.",
+    )
+    height_limit_m: float | None = Field(
+        None,
+        gt=0,
+        description="Clearance of the entrance, for filtering out lots a tall vehicle cannot enter.",
+    )
+    walk_s: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="Known walking times from this lot to destinations (hospital/destination ids).",
+    )
 
     @field_validator("feed")
     @classmethod

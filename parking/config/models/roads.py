@@ -8,18 +8,30 @@ from parking.config.models.common import Latitude, Longitude, Model
 
 
 class Way(Model):
-    name: str = ""
-    nodes: list[str] = Field(min_length=2)
-    oneway: bool = False
-    speed_kmh: float = Field(30.0, gt=0, le=200)
+    name: str = Field("", description="Street name.")
+    nodes: list[str] = Field(min_length=2, description="The nodes in order; each must be in roads.nodes.")
+    oneway: bool = Field(
+        False, description="true: traffic flows only in the listed order; otherwise both ways."
+    )
+    speed_kmh: float = Field(
+        30.0,
+        gt=0,
+        le=200,
+        description="Typical speed; the drive time of each edge is its length divided by this.",
+    )
 
 
 class Roads(Model):
     """The road network: inline nodes and ways, or a graph file written by `parking-guide import-osm`."""
 
-    file: str | None = None  # relative to the config file
-    nodes: dict[str, tuple[Latitude, Longitude]] = Field(default_factory=dict)
-    ways: list[Way] = Field(default_factory=list)
+    file: str | None = Field(
+        None,
+        description="A graph from parking-guide import-osm (relative to this file), not nodes and ways.",
+    )
+    nodes: dict[str, tuple[Latitude, Longitude]] = Field(
+        default_factory=dict, description="Junctions and points along roads: id -> [lat, lon]."
+    )
+    ways: list[Way] = Field(default_factory=list, description="Roads, as sequences of nodes.")
 
     @model_validator(mode="after")
     def _ways_use_known_nodes(self) -> Roads:

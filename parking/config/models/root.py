@@ -21,21 +21,42 @@ from parking.config.models.store import StoreConfig
 
 
 class Config(Model):
-    site: Site
-    mqtt: MqttConfig = MqttConfig()
-    feeds: list[FeedEntry] = Field(
-        default_factory=lambda: [FeedEntry(format=fmt, topic=topic) for fmt, topic in DEFAULT_FEEDS]
+    site: Site = Field(description="The site: its name, time zone and default language.")
+    mqtt: MqttConfig = Field(
+        MqttConfig(), description="The broker that sensors, gate systems and lot systems publish to."
     )
-    http: HttpConfig = HttpConfig()
-    defaults: Defaults = Defaults()
-    hospitals: list[Hospital] = Field(min_length=1)
-    lots: list[Lot] = Field(min_length=1)
-    boards: list[Board] = Field(default_factory=list)
-    roads: Roads
-    guidance: GuidanceConfig = GuidanceConfig()
-    signage: SignageConfig = SignageConfig()
-    store: StoreConfig = StoreConfig()
-    ops: OpsConfig = Field(default_factory=OpsConfig)
+    feeds: list[FeedEntry] = Field(
+        default_factory=lambda: [FeedEntry(format=fmt, topic=topic) for fmt, topic in DEFAULT_FEEDS],
+        description="The feeds, each a format, a topic template and that format's options.",
+    )
+    http: HttpConfig = Field(
+        HttpConfig(), description="The web server: where it listens, and the connections it keeps."
+    )
+    defaults: Defaults = Field(
+        Defaults(), description="Values that lots and boards use unless they set their own."
+    )
+    hospitals: list[Hospital] = Field(
+        min_length=1, description="The hospitals and the destinations inside them; at least one."
+    )
+    lots: list[Lot] = Field(
+        min_length=1, description="The lots (car parks, street bays) drivers can park in; at least one."
+    )
+    boards: list[Board] = Field(
+        default_factory=list, description="Guidance boards (LED signs); a site may have none."
+    )
+    roads: Roads = Field(description="The road network for drive times and turn arrows.")
+    guidance: GuidanceConfig = Field(
+        GuidanceConfig(), description="Answers to drivers and the expected-space model behind them."
+    )
+    signage: SignageConfig = Field(
+        SignageConfig(), description="What LED boards show when the engine has nothing fresh to say."
+    )
+    store: StoreConfig = Field(
+        StoreConfig(), description="PostgreSQL: history, the event log and what a restart recovers."
+    )
+    ops: OpsConfig = Field(
+        default_factory=OpsConfig, description="Who may use the ops dashboard and its APIs."
+    )
 
     @field_validator("feeds", mode="before")
     @classmethod
