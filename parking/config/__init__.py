@@ -1,4 +1,4 @@
-"""Configuration: typed models (models.py) and the YAML loader with line numbers (loader.py)."""
+"""Configuration: typed models (models/, a module per section) and the YAML loader (loader.py)."""
 
 from parking.config.loader import load_config, load_config_text
 from parking.config.models import Config
