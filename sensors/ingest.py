@@ -178,7 +178,7 @@ class MqttIngest:
         self._had_session = False
         share_property_tables()  # MQTT 5 PUBLISH properties without ~11 us of table building each
 
-    def _client(self, v5: bool) -> SessionClient:
+    def _new_client(self, v5: bool) -> SessionClient:
         cfg = self._config
         tls_context: ssl.SSLContext | None = None
         if cfg.tls.enabled:
@@ -226,7 +226,7 @@ class MqttIngest:
             v5 = protocol == "mqttv5" or (protocol == "auto" and not fall_back)
             fall_back = False
             self._set_state(ConnectionState.CONNECTING)
-            client = self._client(v5)
+            client = self._new_client(v5)
             connected_at: float | None = None
             try:
                 async with client:

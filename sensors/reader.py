@@ -15,11 +15,11 @@ import asyncio
 import select
 import struct
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 import paho.mqtt.client as paho
 
+from sensors.paho_adapter import pahos_socket_recv, queue_raw_packet, replace_socket_recv
 from sensors.readbuffer import ReadBuffer
 
 # Packets read per wake-up while the socket has more: one loop turn per message (epoll, the
@@ -52,15 +52,15 @@ class BatchReader:
         failed: Callable[[Exception], None],
     ) -> None:
         self.held: list[Held] | None = None
-        self._client = client
+        self._paho = client
         self._loop = loop
         self._deliver = deliver
         self._failed = failed  # a broken connection, or `deliver` raised: the connection is given up
         self._ready = select.poll()
         self._ready.register(sock.fileno(), select.POLLIN)
         self._again: asyncio.Handle | None = None  # the one read scheduled for bytes read already
-        self._buffer = ReadBuffer(partial(paho.Client._sock_recv, client))
-        client._sock_recv = self._buffer.recv  # type: ignore[method-assign]  # this connection's reads
+        self._buffer = ReadBuffer(pahos_socket_recv(client))
+        replace_socket_recv(client, self._buffer.recv)  # this connection's reads
         client.manual_ack_set(True)
 
     def hand_on_now(self, message: Held) -> None:
@@ -81,7 +81,7 @@ class BatchReader:
             self._failed(exc)
 
     def _read_batch(self) -> None:
-        client, ready = self._client, self._ready
+        client, ready = self._paho, self._ready
         for _ in range(READ_BATCH):
             if client.loop_read() != paho.MQTT_ERR_SUCCESS:
                 return  # the connection is gone: paho has called on_disconnect
@@ -98,7 +98,7 @@ class BatchReader:
 
     def _unread(self) -> bool:
         """Bytes read from the socket but not yet parsed: the socket's readiness does not show them."""
-        pending = getattr(self._client.socket(), "pending", None)  # TLS: decrypted, not yet taken
+        pending = getattr(self._paho.socket(), "pending", None)  # TLS: decrypted, not yet taken
         return self._buffer.holds() or (pending is not None and pending() > 0)
 
     def _hand_on(self, held: list[Held]) -> None:
@@ -110,7 +110,7 @@ class BatchReader:
                 if qos == 1:
                     acks += puback(mid)
                 else:
-                    self._client.ack(mid, qos)
+                    self._paho.ack(mid, qos)
         finally:
             if acks:  # paho's own PUBACK packets, queued as one: one send() instead of one each
-                self._client._packet_queue(paho.PUBACK, bytes(acks), 0, 0)
+                queue_raw_packet(self._paho, paho.PUBACK, bytes(acks))

@@ -9,17 +9,18 @@ broker's own limit is read whole before the Dispatcher drops it as `oversized`.
 
 from __future__ import annotations
 
-import logging
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import aiomqtt
 import paho.mqtt.client as paho
-from paho.mqtt.enums import LogLevel
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from parking.config.models import MqttConfig
+from sensors.paho_adapter import aiomqtt_paho_client, end_connection, quiet_debug_log
 from sensors.reader import BatchReader, Deliver
 
 # Room beside the payload for the rest of a PUBLISH packet: fixed header, topic, packet id and
@@ -53,8 +54,8 @@ def connect_properties(mqtt: MqttConfig) -> Properties:
 class SessionClient(aiomqtt.Client):
     """aiomqtt's client, keeping what the broker said in its CONNACK and DISCONNECT (aiomqtt drops both).
 
-    It overrides two of aiomqtt's paho callbacks, which run on the event loop; each
-    records and then hands on to aiomqtt.
+    It puts itself before four of the paho callbacks aiomqtt sets (paho's public callback
+    properties), which run on the event loop; each records and then hands on to aiomqtt's.
     """
 
     # Called with (topic, payload, retain) for each message, on the event loop. Set, it replaces
@@ -68,7 +69,20 @@ class SessionClient(aiomqtt.Client):
     announced: dict[str, Any] | None = None  # the CONNACK's properties (MQTT 5), by their spec names
     disconnect_reason: int | None = None  # the reason code of a DISCONNECT the broker sent (MQTT 5)
 
-    def _on_connect(
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._event_loop = asyncio.get_running_loop()  # the one aiomqtt takes, as it does
+        client = aiomqtt_paho_client(self)
+        self._aiomqtt_on_connect = _set(client.on_connect)
+        self._aiomqtt_on_message = _set(client.on_message)
+        self._aiomqtt_on_socket_open = _set(client.on_socket_open)
+        self._aiomqtt_on_disconnect = _set(client.on_disconnect)
+        client.on_connect = self._record_connack
+        client.on_message = self._take_message
+        client.on_socket_open = self._take_socket
+        client.on_disconnect = self._record_disconnect
+
+    def _record_connack(
         self,
         client: paho.Client,
         userdata: Any,
@@ -76,13 +90,15 @@ class SessionClient(aiomqtt.Client):
         reason_code: ReasonCode,
         properties: Properties | None = None,
     ) -> None:
+        """paho's on_connect: the CONNACK's session flag and properties kept, then aiomqtt's."""
         self.session_present = flags.session_present
         self.announced = announced(properties)
-        super()._on_connect(client, userdata, flags, reason_code, properties)
+        self._aiomqtt_on_connect(client, userdata, flags, reason_code, properties)
 
-    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+    def _take_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        """paho's on_message: to `deliver` when it is set, else to aiomqtt's queue."""
         if self.deliver is None:
-            super()._on_message(client, userdata, message)
+            self._aiomqtt_on_message(client, userdata, message)
         else:
             try:
                 topic = message.topic
@@ -93,32 +109,33 @@ class SessionClient(aiomqtt.Client):
                 payload = bytes(payload)
             held = (topic, payload, message.retain, message.mid, message.qos)
             reader = self._reader
-            if reader is None:  # not connected through _on_socket_open (specs call this directly)
+            if reader is None:  # not connected through _take_socket (specs call this directly)
                 self.deliver(topic, payload, message.retain)
             elif reader.held is not None:  # inside the reader: handed on when its batch is read
                 reader.held.append(held)
             else:
                 reader.hand_on_now(held)
 
-    def _on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
-        """aiomqtt's reader, replaced by a BatchReader (sensors/reader.py) when `deliver` is set."""
-        super()._on_socket_open(client, userdata, sock)
-        quiet_debug(client, self._logger)
+    def _take_socket(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        """paho's on_socket_open: aiomqtt's, then a BatchReader for its reads when `deliver` is set."""
+        self._aiomqtt_on_socket_open(client, userdata, sock)
+        if client.logger is not None:  # aiomqtt always gives paho its logger
+            quiet_debug_log(client, client.logger)
         if self.deliver is None:
             client.manual_ack_set(False)  # aiomqtt's queue: paho acknowledges
             self._reader = None
             return
-        reader = BatchReader(client, sock, self._loop, self.deliver, self._give_up)
+        loop = self._event_loop
+        reader = BatchReader(client, sock, loop, self.deliver, self._give_up)
         self._reader = reader
         # paho calls this from the thread that connects: after aiomqtt's add_reader, in order
-        self._loop.call_soon_threadsafe(self._loop.add_reader, sock.fileno(), reader.read)
+        loop.call_soon_threadsafe(loop.add_reader, sock.fileno(), reader.read)
 
     def _give_up(self, exc: Exception) -> None:
         """The reader failed (a broken connection, `deliver` raised): end the connection, as aiomqtt would."""
-        if not self._disconnected.done():
-            self._disconnected.set_exception(exc)
+        end_connection(self, exc)
 
-    def _on_disconnect(
+    def _record_disconnect(
         self,
         client: paho.Client,
         userdata: Any,
@@ -126,28 +143,17 @@ class SessionClient(aiomqtt.Client):
         reason_code: ReasonCode,
         properties: Properties | None = None,
     ) -> None:
+        """paho's on_disconnect: the reason code of a DISCONNECT from the broker kept, then aiomqtt's."""
         if flags.is_disconnect_packet_from_server:
             self.disconnect_reason = reason_code.value
-        super()._on_disconnect(client, userdata, flags, reason_code, properties)
+        self._aiomqtt_on_disconnect(client, userdata, flags, reason_code, properties)
 
 
-def quiet_debug(client: paho.Client, logger: logging.Logger) -> None:
-    """Leave out paho's debug lines (two a message) unless `logger` shows DEBUG now.
-
-    paho formats nothing for a level the logger does not show, but each line still costs a
-    call of `Logger.log` with its arguments: about 1 us a message on a backlog. Asked on each
-    connection, so a logger turned to DEBUG shows them from the next connection on.
-    """
-    if logger.isEnabledFor(logging.DEBUG):
-        client.__dict__.pop("_easy_log", None)
-        return
-    log = paho.Client._easy_log
-
-    def easy_log(level: LogLevel, fmt: str, *args: Any) -> None:
-        if level != paho.MQTT_LOG_DEBUG:
-            log(client, level, fmt, *args)
-
-    client._easy_log = easy_log  # type: ignore[method-assign]
+def _set(callback: Callable[..., None] | None) -> Callable[..., None]:
+    """A callback aiomqtt set on its paho client (it sets all four it is asked for)."""
+    if callback is None:
+        raise RuntimeError("aiomqtt set no paho callback here: SessionClient cannot hand on to it")
+    return callback
 
 
 def announced(properties: Properties | None) -> dict[str, Any]:

@@ -23,8 +23,9 @@ from parking.observations import Observation
 from sensors import ingest
 from sensors.ingest import MqttIngest
 from sensors.net import free_port
+from sensors.paho_adapter import quiet_debug_log
 from sensors.reader import puback
-from sensors.session import SessionClient, max_packet_bytes, quiet_debug
+from sensors.session import SessionClient, max_packet_bytes
 from tests.conftest import PrivateBroker
 from tests.mqtt_proxy import MqttProxy
 from tests.test_ingest_mqtt import (
@@ -382,7 +383,7 @@ class TestQuietDebug:
     ) -> None:
         client, logger = paho_logging_to("test.paho.quiet")
         with caplog.at_level(logging.INFO, logger="test.paho.quiet"):
-            quiet_debug(client, logger)
+            quiet_debug_log(client, logger)
             client._easy_log(paho.MQTT_LOG_DEBUG, "Received PUBLISH %d", 1)
             client._easy_log(paho.MQTT_LOG_ERR, "failed to receive on socket: %s", "reset")
         assert [r.getMessage() for r in caplog.records] == ["failed to receive on socket: reset"]
@@ -392,8 +393,8 @@ class TestQuietDebug:
     ) -> None:
         client, logger = paho_logging_to("test.paho.loud")
         with caplog.at_level(logging.INFO, logger="test.paho.loud"):
-            quiet_debug(client, logger)
+            quiet_debug_log(client, logger)
         with caplog.at_level(logging.DEBUG, logger="test.paho.loud"):
-            quiet_debug(client, logger)
+            quiet_debug_log(client, logger)
             client._easy_log(paho.MQTT_LOG_DEBUG, "Received PUBLISH %d", 1)
         assert [r.getMessage() for r in caplog.records] == ["Received PUBLISH 1"]

@@ -11,6 +11,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from parking.config.models import MqttConfig
 from sensors.backoff import protocol_refused
+from sensors.paho_adapter import aiomqtt_paho_client
 from sensors.session import (
     INVALID_TOPIC,
     PACKET_HEADROOM_BYTES,
@@ -140,6 +141,14 @@ class TestTakeoverWatch:
         assert watch.lost(1.0, None) is None
 
 
+def received(client: SessionClient, message: paho.MQTTMessage) -> None:
+    """`message` as paho hands it on, to the on_message callback set on its client."""
+    paho_client = aiomqtt_paho_client(client)
+    on_message = paho_client.on_message
+    assert on_message is not None
+    on_message(paho_client, None, message)  # type: ignore[call-arg]  # paho's union of callback signatures
+
+
 class TestDeliver:
     """Messages go from paho straight to `deliver`, as (topic, payload, retain)."""
 
@@ -154,7 +163,7 @@ class TestDeliver:
         client, got = self.client()
         message = paho.MQTTMessage(mid=1, topic=b"parking/p1/spots/a7")
         message.payload, message.retain = bytearray(b"1"), True
-        client._on_message(client._client, None, message)
+        received(client, message)
         assert got == [("parking/p1/spots/a7", b"1", True)]
         assert type(got[0][1]) is bytes
 
@@ -162,5 +171,5 @@ class TestDeliver:
         client, got = self.client()
         message = paho.MQTTMessage(mid=1, topic=b"parking/\xff/status")
         message.payload = b'{"free": 1}'
-        client._on_message(client._client, None, message)  # must not raise: paho would drop the session
+        received(client, message)  # must not raise: paho would drop the session
         assert got == [(INVALID_TOPIC, b'{"free": 1}', False)]
