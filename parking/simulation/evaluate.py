@@ -172,13 +172,8 @@ class _Run:
         seed: int,
         trace: list[FullEvent] | None,
     ) -> None:
-        self.config, self.guidance, self.strategy, self.seed, self.trace = (
-            config,
-            guidance,
-            strategy,
-            seed,
-            trace,
-        )
+        self.config, self.guidance, self.strategy, self.seed = config, guidance, strategy, seed
+        self.trace = trace
         self.events: list[tuple[float, int, Event]] = []
         self._order = itertools.count()
         day = morning(config, scale, seed, self.at)
@@ -193,9 +188,8 @@ class _Run:
         self.peak_area = self.peak_visitor_area = 0.0
         self.refresh_s = config.guidance.refresh_s
         self.looking = 0  # visitors before this index have all reached the door
-        self.going = (
-            True  # the lots keep reporting after the last arrival, while any visitor is still looking
-        )
+        # the lots keep reporting after the last arrival, while any visitor is still looking
+        self.going = True
         self.at(0.0, Feed())
         self.at(self.refresh_s, Refresh())
 
