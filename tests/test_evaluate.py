@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from parking.availability.views import LotView
-from parking.simulation import evaluate
+from parking.simulation import evaluate, scenario
 from parking.simulation.evaluate import STRATEGIES, run_scenario
 from tests.site import site_config
 
 
 def test_every_strategy_sees_the_same_visitors_and_parks_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(evaluate, "HOURS", 1.0)  # a short morning keeps the test quick
+    monkeypatch.setattr(scenario, "HOURS", 1.0)  # a short morning keeps the test quick
     results = run_scenario(site_config(), scale=1.0, seed=3)
     assert [r.strategy for r in results] == list(STRATEGIES)
     assert len({r.visitors for r in results}) == 1
@@ -23,13 +23,13 @@ def test_every_strategy_sees_the_same_visitors_and_parks_them(monkeypatch: pytes
 
 def _lots_and_views(
     *lots: tuple[str, int, int, bool, int],
-) -> tuple[dict[str, evaluate._Lot], dict[str, LotView]]:
+) -> tuple[dict[str, scenario.LotState], dict[str, LotView]]:
     """(id, capacity, parked, taking visitors, cars waiting at the gate) per lot."""
     config = site_config()
     specs = {lot.id: lot for lot in config.lots}
     out, views = {}, {}
     for lot_id, capacity, parked, taking, waiting in lots:
-        out[lot_id] = evaluate._Lot(specs[lot_id], capacity, parked, queue=list(range(waiting)))
+        out[lot_id] = scenario.LotState(specs[lot_id], capacity, parked, queue=list(range(waiting)))
         views[lot_id] = LotView(
             lot_id, "open", capacity - parked, capacity, "steady", None, {}, accepts_visitors=taking
         )

@@ -23,118 +23,63 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import math
-import random
-import statistics
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from parking.availability.views import LotView
-from parking.config.models import Config, Lot
+from parking.config.models import Config
 from parking.geo import distance_m
 from parking.guidance.expected import Expectation
 from parking.guidance.outlook import GuidanceOutlook
 from parking.guidance.pending import PendingArrivals
 from parking.guidance.ranking import rank
-from parking.guidance.routes import Reach, walk_seconds
+from parking.guidance.routes import Reach
 from parking.guidance.service import GuidanceService, Origin
 from parking.live import LiveSite
-from parking.observations import LotObservation
 from parking.roads.load import build_guidance
-from parking.simulation.demand import MEAN_STAY_S, demand
+from parking.simulation.results import Result, summarize, tables
+from parking.simulation.scenario import (
+    FEED_S,
+    MAX_TRIES,
+    QUEUE_MAX,
+    Appear,
+    Arrive,
+    Event,
+    Feed,
+    FullEvent,
+    Leave,
+    LotState,
+    OwnDriver,
+    Refresh,
+    Sent,
+    Visitor,
+    as_lot_feeds,
+    entrance_node,
+    full_event,
+    morning,
+    none_free,
+    own_stay_s,
+    visitor_area_occupancy,
+    walk_on_s,
+    with_board_traffic,
+    with_counters,
+)
 from parking.types import GENERAL
 
+__all__ = [
+    "STRATEGIES",
+    "FullEvent",
+    "Result",
+    "Sent",
+    "as_lot_feeds",
+    "none_free",
+    "report",
+    "run_scenario",
+    "scale_for_occupancy",
+    "visitor_area_occupancy",
+]
+
 STRATEGIES = ("nearest", "drive", "ours")
-START_LOCAL = (7, 0)
-HOURS = 4.0
-FEED_S = 30.0  # lot systems report this often
-STAFF_SHARE = 0.3  # of a hospital lot, taken by staff all morning
-QUEUE_MAX = 4  # a driver waits at a full hospital gate behind at most this many cars
-QR_SHARE = 0.2  # visitors who scan the board's QR code (a guidance answer) instead of reading it
-DRAIN_S = 2 * 3600.0  # after the last arrival, how long the run goes on for visitors still looking
-MAX_TRIES = 6  # after this many full lots a driver waits at the next one, whatever its queue
-DESTINATION_SHARES = (("main", 0.7), ("outpatient", 0.2), ("emergency", 0.1))
-
-
-@dataclass(slots=True)
-class _Lot:
-    spec: Lot
-    capacity: int
-    parked: int = 0
-    queue: list[int] = field(default_factory=list)  # visitors waiting at the gate
-    peak: int = 0
-    own_parks: int = 0  # the lot's own drivers who parked so far (for the met-full trace)
-    visitor_parks: int = 0  # visitors who parked so far, from the gate queue included
-    leaves: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Sent:
-    """What a strategy knew when it sent a visitor to a lot (the met-full trace)."""
-
-    lot: str
-    source: str  # "board" (read it), "qr" (scanned it at the board), "onward" (asked again at a full lot)
-    at_s: float
-    drive_s: float
-    free_seen: int | None  # the lot's free count in the view the strategy read
-    free_true: int  # what the lot really had free then
-    expected_free: float | None
-    full_probability: float | None
-    reserve: float | None
-    pending: float  # drivers already sent there as the strategy counted them
-    own_parks: int  # the lot's counters at that moment, to take the difference on arrival
-    visitor_parks: int
-    leaves: int
-
-
-@dataclass(frozen=True, slots=True)
-class FullEvent:
-    """A visitor who met a full lot they were sent to as having space: what was known, what happened."""
-
-    sent: Sent
-    capacity: int
-    arrive_s: float
-    own_took: int  # the lot's own drivers who parked there over the drive
-    visitors_took: int  # other visitors who parked there over the drive
-    left: int  # spaces freed over the drive
-
-
-@dataclass(slots=True)
-class _Visitor:
-    appear_s: float
-    board: str
-    destination: str
-    qr: bool
-    stay_s: float
-    tried: list[str] = field(default_factory=list)
-    door_s: float | None = None
-    met_full: bool = False  # reached a lot they were sent to as having space, and found it full
-    queue_at: str | None = None  # the lot our strategy last told them to queue at
-    queued: bool = False  # told to queue, and found the lot full: waited at its gate knowingly
-    sent: Sent | None = None  # what the strategy knew when it sent them to the lot they drive to
-    none_free: bool = False  # when they first appeared, no lot taking visitors had a space
-    censored: bool = False  # still looking at the end: door_s is the end, a lower bound
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    """What one strategy achieved on one scenario."""
-
-    strategy: str
-    visitors: int
-    parked: int
-    mean_min: float
-    p90_min: float
-    full_share: float  # met a full lot they were sent to as having space
-    peak_area: float  # parked / capacity over every lot, at its highest (sampled every FEED_S)
-    peak_by_lot: dict[str, float]
-    peak_visitor_area: float = 0.0  # the same over the lots taking visitors at the time (in their window)
-    queued_share: float = 0.0  # told to queue at a lot expected full, and waited there (ours only)
-    # appeared when no lot taking visitors had a space (true counts, a gate queue counts as full):
-    # the visitors no guidance could send to a free space at that moment
-    none_free_share: float = 0.0
 
 
 def run_scenario(
@@ -175,13 +120,15 @@ def scale_for_occupancy(
         scale *= step
 
 
-def as_lot_feeds(config: Config) -> Config:
-    """Every lot reporting as a lot system does (the simulation knows counts, not bays or gates)."""
-    lots = [
-        lot.model_copy(update={"feed": "lot", "capacity": lot.capacities(), "spots": {}, "gates": []})
-        for lot in config.lots
-    ]
-    return config.model_copy(update={"lots": lots})
+def report(config: Config, scales: list[float], seeds: list[int], occupancy: float | None = None) -> str:
+    """Run every scale (and the scale that reaches `occupancy`, if given) for every seed, as text tables."""
+    runs: list[tuple[float, int, list[Result]]] = []
+    for seed in seeds:
+        runs += [(scale, seed, run_scenario(config, scale, seed)) for scale in scales]
+        if occupancy is not None:
+            scale, results = scale_for_occupancy(config, occupancy, seed)
+            runs.append((scale, seed, results))
+    return tables(runs)
 
 
 def _simulate(
@@ -190,195 +137,176 @@ def _simulate(
     strategy: str,
     scale: float,
     seed: int,
-    trace: list[FullEvent] | None = None,
+    trace: list[FullEvent] | None,
 ) -> Result:
-    tz = ZoneInfo(config.site.timezone)
-    start = datetime(2026, 11, 25, *START_LOCAL, tzinfo=tz)
-    lots = {lot.id: _Lot(lot, lot.capacities().get(GENERAL, 0)) for lot in config.lots}
-    events: list[tuple[float, int, str, object]] = []
-    counter = itertools.count()
-
-    def at(time_s: float, kind: str, data: object) -> None:
-        heapq.heappush(events, (time_s, next(counter), kind, data))
-
-    visitors = _arrivals(config, scale, seed, start, at, lots)
-    live = LiveSite(config, start)
-    pending = PendingArrivals(config.guidance.pending_slack_s)
-    outlook = GuidanceOutlook(_with_board_traffic(config, visitors), guidance, live, pending, start)
-    area = sum(lot.capacity for lot in lots.values())
-    peak_area = peak_visitor_area = 0.0
-    at(0.0, "feed", None)
-    refresh_s = config.guidance.refresh_s
-    at(refresh_s, "refresh", None)
-    end_s = HOURS * 3600 + DRAIN_S
-    looking, going = 0, True
-    while events:
-        now_s, _, kind, data = heapq.heappop(events)
-        if now_s > end_s:  # visitors still circling are left at the door time end_s (a lower bound)
+    run = _Run(config, guidance, strategy, scale, seed, trace)
+    while run.events:
+        now_s, _, event = heapq.heappop(run.events)
+        if now_s > run.end_s:  # visitors still circling are left at the door time end_s (a lower bound)
             break
-        now = start + timedelta(seconds=now_s)
-        # the lots keep reporting after the last arrival, while any visitor is still looking
-        if kind in ("refresh", "feed"):
-            going = now_s < HOURS * 3600 or any(v.door_s is None for v in visitors[looking:])
-            while looking < len(visitors) and visitors[looking].door_s is not None:
-                looking += 1  # visitors before this index have all reached the door
-        if kind == "refresh":
-            outlook.refresh(now)
-            if going:
-                at(now_s + refresh_s, "refresh", None)
-        elif kind == "feed":
-            if going:
-                at(now_s + FEED_S, "feed", None)
-            for lot in lots.values():
-                free = lot.capacity - lot.parked
-                others = {c: n for c, n in lot.spec.capacities().items() if c != GENERAL}
-                observation = LotObservation(
-                    lot.spec.id, free + sum(others.values()), categories={GENERAL: free, **others}
-                )
-                live.apply(observation, now)
-            live.tick(now)
-            peak_area = max(peak_area, sum(lot.parked for lot in lots.values()) / area)
-            peak_visitor_area = max(peak_visitor_area, visitor_area_occupancy(lots, live.views()))
-        elif kind == "own":  # a lot's own driver: parks if there is room, else goes elsewhere unguided
-            lot = lots[str(data)]
-            if lot.parked < lot.capacity and not lot.queue:
-                lot.own_parks += 1
-                _park(lot, now_s, _stay(seed, now_s, lot.spec.kind), at, None)
-        elif kind == "leave":
-            lot = lots[str(data)]
-            lot.parked -= 1
-            lot.leaves += 1
-            if lot.queue:
-                visitor = visitors[lot.queue.pop(0)]
-                lot.visitor_parks += 1
-                _park(lot, now_s, visitor.stay_s, at, None)
-                visitor.door_s = now_s + _walk_on(config, guidance, lot.spec, visitor.destination)
-        elif kind == "appear":
-            index = int(str(data))
-            visitor = visitors[index]
-            if not visitor.tried and visitor.appear_s == now_s:  # first appearance, not a re-ask
-                visitor.none_free = none_free(lots, live.views())
-            origin = guidance.board_origin(visitor.board)
-            choice, visitor.queue_at, visitor.sent = _choose(
-                strategy, guidance, outlook, live.views(), visitor, origin, now, pending
-            )
-            visitor.sent = _with_counters(visitor.sent, lots, now_s)
-            _drive(choice, index, now_s, at, visitor)
-        elif kind == "arrive":
-            assert isinstance(data, tuple)
-            index, lot_id = int(data[0]), str(data[1])
-            visitor = visitors[index]
-            lot = lots[lot_id]
-            visitor.tried.append(lot_id)
-            if lot.parked < lot.capacity and not lot.queue:
-                lot.visitor_parks += 1
-                _park(lot, now_s, visitor.stay_s, at, None)
-                visitor.door_s = now_s + _walk_on(config, guidance, lot.spec, visitor.destination)
-                continue
-            if visitor.queue_at == lot_id:  # told to queue here: waits, whatever the queue
-                visitor.queued = True
-                lot.queue.append(index)
-                continue
-            visitor.met_full = True
-            if trace is not None and visitor.sent is not None and visitor.sent.lot == lot_id:
-                trace.append(_full_event(visitor.sent, lot, now_s))
-            gate = lot.spec.kind == "hospital" and len(lot.queue) < QUEUE_MAX
-            if gate or len(visitor.tried) >= MAX_TRIES:
-                lot.queue.append(index)
-                continue
-            node = _entrance_node(guidance, lot.spec)
-            choice, visitor.queue_at, visitor.sent = _choose(
-                strategy, guidance, outlook, live.views(), visitor, Origin(node, 0.0), now, pending
-            )
-            visitor.sent = _with_counters(visitor.sent, lots, now_s)
-            _drive(choice, index, now_s, at, visitor)
-    for visitor in visitors:
-        if visitor.door_s is None:
-            visitor.door_s, visitor.censored = end_s, True
-    return _result(strategy, visitors, lots, peak_area, peak_visitor_area)
+        match event:
+            case Refresh():
+                run.on_refresh(now_s)
+            case Feed():
+                run.on_feed(now_s)
+            case OwnDriver():
+                run.on_own(event, now_s)
+            case Leave():
+                run.on_leave(event, now_s)
+            case Appear():
+                run.on_appear(event, now_s)
+            case Arrive():
+                run.on_arrive(event, now_s)
+    return run.result()
 
 
-def _arrivals(
-    config: Config,
-    scale: float,
-    seed: int,
-    start: datetime,
-    at: Callable[[float, str, object], None],
-    lots: dict[str, _Lot],
-) -> list[_Visitor]:
-    """Every lot's own drivers and the visitors, the same for every strategy (one seeded stream)."""
-    rng = random.Random(seed)
-    boards = [b.id for b in config.boards]
-    hospital_capacity = sum(lot.capacity for lot in lots.values() if lot.spec.kind == "hospital") or 300
-    visitors: list[_Visitor] = []
-    destinations = [d for d in config.destination_ids()]
-    for lot in lots.values():
-        kind = lot.spec.kind
-        share = STAFF_SHARE if kind == "hospital" else demand(kind, start)
-        for _ in range(min(lot.capacity, round(share * lot.capacity))):
-            lot.parked += 1
-            if kind != "hospital":
-                at(rng.expovariate(1 / MEAN_STAY_S.get(kind, 2400.0)), "leave", lot.spec.id)
-        lot.peak = lot.parked
-        if kind == "hospital":
-            continue
-        time_s = 0.0
-        while True:  # own drivers: the turnover that keeps the lot at its demand
-            local = start + timedelta(seconds=time_s)
-            rate = max(1e-6, demand(kind, local) * lot.capacity / MEAN_STAY_S.get(kind, 2400.0))
-            time_s += rng.expovariate(rate)
-            if time_s > HOURS * 3600:
-                break
-            at(time_s, "own", lot.spec.id)
-    time_s = 0.0
-    stay_s = MEAN_STAY_S["hospital"]
-    while True:
-        local = start + timedelta(seconds=time_s)
-        rate = max(1e-6, scale * demand("hospital", local) * hospital_capacity * (1 - STAFF_SHARE) / stay_s)
-        time_s += rng.expovariate(rate)
-        if time_s > HOURS * 3600:
-            break
-        destination = _pick_destination(rng, destinations)
-        at(time_s, "appear", len(visitors))
-        visitors.append(
-            _Visitor(
-                time_s, rng.choice(boards), destination, rng.random() < QR_SHARE, rng.expovariate(1 / stay_s)
-            )
+class _Run:
+    """One strategy through one morning: the run's state, and a handler per kind of event."""
+
+    def __init__(
+        self,
+        config: Config,
+        guidance: GuidanceService,
+        strategy: str,
+        scale: float,
+        seed: int,
+        trace: list[FullEvent] | None,
+    ) -> None:
+        self.config, self.guidance, self.strategy, self.seed = config, guidance, strategy, seed
+        self.trace = trace
+        self.events: list[tuple[float, int, Event]] = []
+        self._order = itertools.count()
+        day = morning(config, scale, seed, self.at)
+        self.start, self.lots, self.visitors = day.start, day.lots, day.visitors
+        self.arrivals_end_s, self.end_s = day.arrivals_end_s, day.end_s
+        self.live = LiveSite(config, self.start)
+        self.pending = PendingArrivals(config.guidance.pending_slack_s)
+        self.outlook = GuidanceOutlook(
+            with_board_traffic(config, self.visitors), guidance, self.live, self.pending, self.start
         )
-    return visitors
+        self.area = sum(lot.capacity for lot in self.lots.values())
+        self.peak_area = self.peak_visitor_area = 0.0
+        self.refresh_s = config.guidance.refresh_s
+        self.looking = 0  # visitors before this index have all reached the door
+        # the lots keep reporting after the last arrival, while any visitor is still looking
+        self.going = True
+        self.at(0.0, Feed())
+        self.at(self.refresh_s, Refresh())
 
+    def at(self, time_s: float, event: Event) -> None:
+        """Schedule an event."""
+        heapq.heappush(self.events, (time_s, next(self._order), event))
 
-def _pick_destination(rng: random.Random, destinations: list[str]) -> str:
-    roll, total = rng.random(), 0.0
-    for suffix, share in DESTINATION_SHARES:
-        total += share
-        match = [d for d in destinations if d.endswith("/" + suffix)]
-        if roll < total and match:
-            return match[0]
-    return destinations[0]
+    def clock(self, now_s: float) -> datetime:
+        """The site time `now_s` into the run."""
+        return self.start + timedelta(seconds=now_s)
 
+    def on_refresh(self, now_s: float) -> None:
+        """The guidance outlook refreshes, as the live service's does."""
+        self._still_going(now_s)
+        self.outlook.refresh(self.clock(now_s))
+        if self.going:
+            self.at(now_s + self.refresh_s, Refresh())
 
-def _with_board_traffic(config: Config, visitors: list[_Visitor]) -> Config:
-    """The config with each board's traffic estimate set to the visitors who read it (not scan) an hour.
+    def on_feed(self, now_s: float) -> None:
+        """Every lot reports its true counts to the live site; the peaks are sampled."""
+        self._still_going(now_s)
+        now = self.clock(now_s)
+        if self.going:
+            self.at(now_s + FEED_S, Feed())
+        for lot in self.lots.values():
+            self.live.apply(lot.observation(), now)
+        self.live.tick(now)
+        self.peak_area = max(self.peak_area, sum(lot.parked for lot in self.lots.values()) / self.area)
+        self.peak_visitor_area = max(
+            self.peak_visitor_area, visitor_area_occupancy(self.lots, self.live.views())
+        )
 
-    Counted by local hour, as a traffic count gives it (`traffic_by_hour`, none after the
-    last arrival), and over the morning (`traffic_per_h`).
-    """
-    per_board = {b.id: 0 for b in config.boards}
-    hours = range(START_LOCAL[0], START_LOCAL[0] + math.ceil((HOURS * 3600 + DRAIN_S) / 3600))
-    by_hour: dict[str, dict[int, float]] = {b.id: {h % 24: 0.0 for h in hours} for b in config.boards}
-    for visitor in visitors:
-        if visitor.qr:
-            continue
-        per_board[visitor.board] += 1
-        hour = START_LOCAL[0] + int(visitor.appear_s // 3600)
-        by_hour[visitor.board][hour % 24] += 1.0
-    boards = [
-        b.model_copy(update={"traffic_per_h": per_board[b.id] / HOURS, "traffic_by_hour": by_hour[b.id]})
-        for b in config.boards
-    ]
-    guidance = config.guidance.model_copy(update={"board_follow_rate": 1.0})
-    return config.model_copy(update={"boards": boards, "guidance": guidance})
+    def on_own(self, event: OwnDriver, now_s: float) -> None:
+        """A lot's own driver parks if there is room, else goes elsewhere unguided."""
+        lot = self.lots[event.lot]
+        if lot.parked < lot.capacity and not lot.queue:
+            lot.own_parks += 1
+            self._park(lot, now_s, own_stay_s(self.seed, now_s, lot.spec.kind))
+
+    def on_leave(self, event: Leave, now_s: float) -> None:
+        """A car leaves; the first visitor waiting at the gate takes the space."""
+        lot = self.lots[event.lot]
+        lot.parked -= 1
+        lot.leaves += 1
+        if lot.queue:
+            visitor = self.visitors[lot.queue.pop(0)]
+            lot.visitor_parks += 1
+            self._park(lot, now_s, visitor.stay_s)
+            visitor.door_s = now_s + walk_on_s(self.config, lot.spec, visitor.destination)
+
+    def on_appear(self, event: Appear, now_s: float) -> None:
+        """A visitor at their board follows the strategy to a lot."""
+        visitor = self.visitors[event.visitor]
+        if not visitor.tried and visitor.appear_s == now_s:  # first appearance, not a re-ask
+            visitor.none_free = none_free(self.lots, self.live.views())
+        self._send(event.visitor, self.guidance.board_origin(visitor.board), now_s)
+
+    def on_arrive(self, event: Arrive, now_s: float) -> None:
+        """A visitor parks, queues at the gate, or asks the strategy again from the full lot."""
+        visitor, lot = self.visitors[event.visitor], self.lots[event.lot]
+        visitor.tried.append(event.lot)
+        if lot.parked < lot.capacity and not lot.queue:
+            lot.visitor_parks += 1
+            self._park(lot, now_s, visitor.stay_s)
+            visitor.door_s = now_s + walk_on_s(self.config, lot.spec, visitor.destination)
+            return
+        if visitor.queue_at == event.lot:  # told to queue here: waits, whatever the queue
+            visitor.queued = True
+            lot.queue.append(event.visitor)
+            return
+        visitor.met_full = True
+        if self.trace is not None and visitor.sent is not None and visitor.sent.lot == event.lot:
+            self.trace.append(full_event(visitor.sent, lot, now_s))
+        gate = lot.spec.kind == "hospital" and len(lot.queue) < QUEUE_MAX
+        if gate or len(visitor.tried) >= MAX_TRIES:
+            lot.queue.append(event.visitor)
+            return
+        self._send(event.visitor, Origin(entrance_node(self.guidance, lot.spec), 0.0), now_s)
+
+    def result(self) -> Result:
+        """The run's figures; visitors still looking are counted at the end (a lower bound)."""
+        for visitor in self.visitors:
+            if visitor.door_s is None:
+                visitor.door_s, visitor.censored = self.end_s, True
+        return summarize(self.strategy, self.visitors, self.lots, self.peak_area, self.peak_visitor_area)
+
+    def _still_going(self, now_s: float) -> None:
+        self.going = now_s < self.arrivals_end_s or any(
+            v.door_s is None for v in self.visitors[self.looking :]
+        )
+        while self.looking < len(self.visitors) and self.visitors[self.looking].door_s is not None:
+            self.looking += 1
+
+    def _send(self, index: int, origin: Origin, now_s: float) -> None:
+        """The strategy's choice from `origin`; the visitor drives there, or circles and asks again."""
+        visitor = self.visitors[index]
+        choice, visitor.queue_at, visitor.sent = _choose(
+            self.strategy,
+            self.guidance,
+            self.outlook,
+            self.live.views(),
+            visitor,
+            origin,
+            self.clock(now_s),
+            self.pending,
+        )
+        visitor.sent = with_counters(visitor.sent, self.lots, now_s)
+        if choice is None:  # nothing to recommend: the driver circles for five minutes and asks again
+            visitor.tried.clear()
+            self.at(now_s + 300.0, Appear(index))
+            return
+        self.at(now_s + choice.drive_s, Arrive(index, choice.lot))
+
+    def _park(self, lot: LotState, now_s: float, stay_s: float) -> None:
+        lot.parked += 1
+        lot.peak = max(lot.peak, lot.parked)
+        self.at(now_s + stay_s, Leave(lot.spec.id))
 
 
 def _choose(
@@ -386,7 +314,7 @@ def _choose(
     guidance: GuidanceService,
     outlook: GuidanceOutlook,
     views: Mapping[str, LotView],
-    visitor: _Visitor,
+    visitor: Visitor,
     origin: Origin,
     now: datetime,
     pending: PendingArrivals,
@@ -463,137 +391,3 @@ def _choose(
         (first.route.lot if first.queue else None),
         sent(first.route, first.expectation, counted),
     )
-
-
-def _with_counters(sent: Sent | None, lots: Mapping[str, _Lot], now_s: float) -> Sent | None:
-    """The trace record with the lot's true state and counters at the moment of sending."""
-    if sent is None:
-        return None
-    lot = lots[sent.lot]
-    return replace(
-        sent,
-        at_s=now_s,
-        free_true=lot.capacity - lot.parked,
-        own_parks=lot.own_parks,
-        visitor_parks=lot.visitor_parks,
-        leaves=lot.leaves,
-    )
-
-
-def _full_event(sent: Sent, lot: _Lot, now_s: float) -> FullEvent:
-    return FullEvent(
-        sent,
-        lot.capacity,
-        now_s,
-        own_took=lot.own_parks - sent.own_parks,
-        visitors_took=lot.visitor_parks - sent.visitor_parks,
-        left=lot.leaves - sent.leaves,
-    )
-
-
-def _drive(
-    choice: Reach | None,
-    index: int,
-    now_s: float,
-    at: Callable[[float, str, object], None],
-    visitor: _Visitor,
-) -> None:
-    if choice is None:  # nothing to recommend: the driver circles for five minutes and asks again
-        visitor.tried.clear()
-        at(now_s + 300.0, "appear", index)
-        return
-    at(now_s + choice.drive_s, "arrive", (index, choice.lot))
-
-
-def _park(
-    lot: _Lot, now_s: float, stay_s: float, at: Callable[[float, str, object], None], _: object
-) -> None:
-    lot.parked += 1
-    lot.peak = max(lot.peak, lot.parked)
-    at(now_s + stay_s, "leave", lot.spec.id)
-
-
-def _stay(seed: int, now_s: float, kind: str) -> float:
-    rng = random.Random(f"{seed}:{now_s}:{kind}")  # str seeds are hashed the same in every process
-    return rng.expovariate(1 / MEAN_STAY_S.get(kind, 2400.0))
-
-
-def _walk_on(config: Config, guidance: GuidanceService, lot: Lot, destination: str) -> float:
-    """From parking to the door: the walk, and for street bays the search for the bay."""
-    entrance = lot.entrances[0]
-    search = config.guidance.street_search_s if lot.kind == "street" else 0.0
-    return walk_seconds(config, lot, entrance.lat, entrance.lon, destination) + search
-
-
-def _entrance_node(guidance: GuidanceService, lot: Lot) -> str:
-    entrance = lot.entrances[0]
-    return entrance.node or guidance.snap(entrance.lat, entrance.lon).node
-
-
-def visitor_area_occupancy(lots: Mapping[str, _Lot], views: Mapping[str, LotView]) -> float:
-    """Parked / capacity over the lots that take visitors now (open, in their guidance window)."""
-    taking = [
-        lot for lot_id, lot in lots.items() if (v := views.get(lot_id)) is not None and v.accepts_visitors
-    ]
-    capacity = sum(lot.capacity for lot in taking)
-    return sum(min(lot.parked, lot.capacity) for lot in taking) / capacity if capacity else 0.0
-
-
-def none_free(lots: Mapping[str, _Lot], views: Mapping[str, LotView]) -> bool:
-    """No lot taking visitors now has a space: each is full, or has drivers waiting at its gate."""
-    return not any(
-        lot.parked < lot.capacity and not lot.queue
-        for lot_id, lot in lots.items()
-        if (v := views.get(lot_id)) is not None and v.accepts_visitors
-    )
-
-
-def _result(
-    strategy: str, visitors: list[_Visitor], lots: dict[str, _Lot], peak_area: float, peak_visitor_area: float
-) -> Result:
-    done = [(v.door_s - v.appear_s) / 60.0 for v in visitors if v.door_s is not None and not v.censored]
-    unparked = sum(v.censored for v in visitors)
-    done += [(v.door_s - v.appear_s) / 60.0 for v in visitors if v.door_s is not None and v.censored]
-    ordered = sorted(done)
-    return Result(
-        strategy=strategy,
-        visitors=len(visitors),
-        parked=len(done) - unparked,
-        mean_min=statistics.fmean(done) if done else math.nan,
-        p90_min=ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))] if ordered else math.nan,
-        full_share=sum(v.met_full for v in visitors) / len(visitors) if visitors else 0.0,
-        queued_share=sum(v.queued for v in visitors) / len(visitors) if visitors else 0.0,
-        none_free_share=sum(v.none_free for v in visitors) / len(visitors) if visitors else 0.0,
-        peak_area=peak_area,
-        peak_by_lot={lot_id: lot.peak / lot.capacity for lot_id, lot in lots.items() if lot.capacity},
-        peak_visitor_area=peak_visitor_area,
-    )
-
-
-def report(config: Config, scales: list[float], seeds: list[int], occupancy: float | None = None) -> str:
-    """Run every scale (and the scale that reaches `occupancy`, if given) for every seed, as text tables."""
-    out: list[str] = []
-    runs: list[tuple[float, int, list[Result]]] = []
-    for seed in seeds:
-        runs += [(scale, seed, run_scenario(config, scale, seed)) for scale in scales]
-        if occupancy is not None:
-            scale, results = scale_for_occupancy(config, occupancy, seed)
-            runs.append((scale, seed, results))
-    for scale, seed, results in runs:
-        out.append(f"visitor demand x{scale:g} (seed {seed}), {results[0].visitors} visitors, 07:00-11:00")
-        out.append(
-            f"  {'strategy':<9} {'mean min':>8} {'p90 min':>8} {'met full':>8} {'queued':>7} {'peak area':>9}"
-            f" {'visitor lots':>12} {'none free':>9}"
-        )
-        for r in results:
-            out.append(
-                f"  {r.strategy:<9} {r.mean_min:8.1f} {r.p90_min:8.1f} {r.full_share:8.1%}"
-                f" {r.queued_share:7.1%} {r.peak_area:9.0%} {r.peak_visitor_area:12.0%}"
-                f" {r.none_free_share:9.1%}"
-            )
-        peaks = [
-            f"{lot} " + "/".join(f"{r.peak_by_lot[lot]:.0%}" for r in results)
-            for lot in results[0].peak_by_lot
-        ]
-        out.append("  peak occupancy by lot (nearest/drive/ours): " + "; ".join(peaks))
-    return "\n".join(out)
