@@ -36,6 +36,7 @@ import asyncpg
 from bench.report import Figure
 from parking.config import Config, load_config_text
 from parking.config.models import StoreConfig
+from parking.guidance.drivers import DriversOnTheirWay
 from parking.guidance.pending import PendingArrivals
 from parking.guidance.seen import BoardsSeen
 from parking.live import LiveSite
@@ -201,7 +202,9 @@ async def recovery(dsn: str, settings: StoreSettings) -> tuple[Figure, dict[str,
         live = LiveSite(config, T0)
         built_s = time.perf_counter() - built
         started = time.perf_counter()
-        restored = await restore(conn, live, PendingArrivals(300), BoardsSeen([]), T0 + timedelta(minutes=5))
+        restored = await restore(
+            conn, live, DriversOnTheirWay(PendingArrivals(300)), BoardsSeen([]), T0 + timedelta(minutes=5)
+        )
         seconds = time.perf_counter() - started
     finally:
         await conn.close()

@@ -7,7 +7,6 @@ module turns those decisions into lines and bytes.
 from __future__ import annotations
 
 import hashlib
-import math
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -84,7 +83,7 @@ def _line(rec: Recommendation, label: str, category: str) -> BoardLine:
         display = "QUEUE"  # every lot is expected full: wait here; the minutes count the wait
     if rec.route is None or rec.cost is None or display in ("FULL", "CLOSED"):
         return BoardLine(rec.lot, label, free, display, None, None)
-    minutes = max(1, math.ceil((rec.cost.drive_s + rec.cost.walk_s + rec.cost.wait_s) / 60.0))
+    minutes = rec.cost.door_minutes
     walk_m = round(rec.route.walk_m) if rec.route.walk_m >= WALK_SHOWN_FROM_M else None
     return BoardLine(rec.lot, label, free, display, rec.route.arrow, minutes, walk_m)
 

@@ -31,6 +31,8 @@ from parking.app.keys import (
     BOARDS,
     CLOCK,
     CONFIG,
+    DRIVER_GUIDANCE,
+    DRIVERS,
     FEED,
     GUIDANCE,
     INGEST,
@@ -54,6 +56,7 @@ from parking.app.tasks import BackgroundTasks
 from parking.app.web.observe import add_routes, add_unmatched
 from parking.clock import Clock, utc_now
 from parking.config.models import Config
+from parking.guidance.drivers import DriverGuidance, DriversOnTheirWay
 from parking.guidance.outlook import GuidanceOutlook
 from parking.guidance.pending import PendingArrivals
 from parking.guidance.seen import BoardsSeen
@@ -81,6 +84,7 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     app[OPENAPI] = _openapi_json()
     app[TASKS] = BackgroundTasks()
     app[PENDING] = PendingArrivals(config.guidance.pending_slack_s)
+    app[DRIVERS] = DriversOnTheirWay(app[PENDING])
     app[SEEN] = BoardsSeen([board.id for board in config.boards])
     app[LINKS] = NavLinkCache(config.site.name)
     app.on_shutdown.append(_end_streams)
@@ -152,7 +156,7 @@ async def _live_site(app: web.Application) -> AsyncIterator[None]:
 async def _restore(store: Store, live: LiveSite, app: web.Application) -> None:
     try:
         async with store.pool.acquire() as conn:
-            store.restored = await restore(conn, live, app[PENDING], app[SEEN], app[CLOCK]())
+            store.restored = await restore(conn, live, app[DRIVERS], app[SEEN], app[CLOCK]())
     except CONNECTION_ERRORS as exc:  # gone since start-up: the feeds alone will have to do
         logger.error("store: restore failed, starting from the feeds alone: %s", exc)
 
@@ -175,6 +179,7 @@ async def _guidance(app: web.Application) -> AsyncIterator[None]:
     guidance = await loop.run_in_executor(None, build_guidance, config)
     app[GUIDANCE] = guidance
     app[OUTLOOK] = outlook = GuidanceOutlook(config, guidance, app[LIVE], app[PENDING], app[CLOCK]())
+    app[DRIVER_GUIDANCE] = DriverGuidance(guidance, app[DRIVERS], outlook)
     labels = {lot.id: lot.display_label for lot in config.lots}
     app[BOARDS] = BoardCache(
         app[LIVE],

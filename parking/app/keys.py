@@ -12,6 +12,7 @@ from parking.app.signals import ChangeSignal
 from parking.app.tasks import BackgroundTasks
 from parking.clock import Clock
 from parking.config.models import Config
+from parking.guidance.drivers import DriverGuidance, DriversOnTheirWay
 from parking.guidance.outlook import GuidanceOutlook
 from parking.guidance.pending import PendingArrivals
 from parking.guidance.seen import BoardsSeen
@@ -31,6 +32,8 @@ GUIDANCE = web.AppKey("guidance", GuidanceService)
 BOARDS = web.AppKey("boards", BoardCache)
 PENDING = web.AppKey("pending", PendingArrivals)
 OUTLOOK = web.AppKey("outlook", GuidanceOutlook)
+DRIVERS = web.AppKey("drivers", DriversOnTheirWay)  # the one writer of PENDING
+DRIVER_GUIDANCE = web.AppKey("driver_guidance", DriverGuidance)
 SEEN = web.AppKey("seen", BoardsSeen)
 LINKS = web.AppKey("links", NavLinkCache)
 INGEST = web.AppKey("ingest", MqttIngest)

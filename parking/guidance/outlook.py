@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from parking.availability.status import TREND_WINDOW
 from parking.availability.views import LotView
 from parking.config.models import Config
+from parking.guidance.drivers import DriversOnTheirWay
 from parking.guidance.expected import Outlook
 from parking.guidance.pending import PendingArrivals, board_traffic_per_h
 from parking.guidance.service import GuidanceService
@@ -47,6 +48,7 @@ class GuidanceOutlook:
         self._guidance = guidance
         self._live = live
         self._pending = pending
+        self._drivers = DriversOnTheirWay(pending)
         self._follow = config.guidance.board_follow_rate
         self._default_per_h = config.guidance.board_traffic_per_h
         self._boards = {b.id: b for b in config.boards}
@@ -83,11 +85,8 @@ class GuidanceOutlook:
                     continue
                 category = self._guidance.board_category(board_id)
                 best = self._guidance.for_board(board_id, views, self.for_board(category)).best
-                if best is not None and best.cost is not None:
-                    weight = per_h * elapsed_s / 3600.0
-                    # a queue answer's drivers are on their way until the wait is over
-                    eta_s = best.cost.drive_s + best.cost.wait_s
-                    self._pending.add(best.lot, now, eta_s, weight, category)
+                if best is not None:
+                    self._drivers.followed(best, now, per_h * elapsed_s / 3600.0, category)
         self._take_snapshot(now)
 
     def _settle_arrivals(self, views: Mapping[str, LotView], now: datetime) -> None:
@@ -116,7 +115,7 @@ class GuidanceOutlook:
                 departed = max(0, cat.capacity - before) * elapsed_s / self._mean_stay_s
                 parked = before - cat.free + departed
                 if parked > 0:
-                    self._pending.settle(lot, now, parked, category)
+                    self._drivers.parked(lot, now, parked, category)
 
     def _arrived(self, now: datetime, category: str) -> Mapping[str, float]:
         """Drivers sent to each lot due within the fill-rate window, an hour (see Outlook)."""

@@ -4,7 +4,8 @@ Every guidance answer adds one pending arrival at the lot it recommends first;
 a board adds the share of its passing traffic that follows its first line
 (a fraction of a driver per refresh). Each is forgotten once its ETA plus a
 slack has passed. Nothing about the driver is kept: a lot, a category, a
-weight and a time. Pure: the time is passed in.
+weight and a time. Pure: the time is passed in. Everything that records one goes
+through `DriversOnTheirWay` (parking/guidance/drivers.py), their one writer.
 """
 
 from __future__ import annotations

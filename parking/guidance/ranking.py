@@ -35,6 +35,11 @@ from parking.guidance.expected import (
 NEGLIGIBLE_RISK = 1e-4  # below this chance of a full lot, its detour is not worth computing
 
 
+def told_minutes(seconds: float) -> int:
+    """Seconds as drivers are told them, in whole minutes: rounded up, at least 1."""
+    return max(1, math.ceil(seconds / 60.0))
+
+
 class Leg(Protocol):
     """What ranking needs of a way to a lot: which lot, and the drive and walk times."""
 
@@ -64,6 +69,21 @@ class Cost:
         """Drive, walk, search, risk and wait together: what the ranking orders by."""
         return self.drive_s + self.walk_s + self.search_s + self.full_risk_s + self.wait_s
 
+    @property
+    def arrival_s(self) -> float:
+        """Until a driver sent now has a space: the drive, and a queue answer's wait at the gate."""
+        return self.drive_s + self.wait_s
+
+    @property
+    def arrival_minutes(self) -> int:
+        """`arrival_s` as drivers are told it: whole minutes, rounded up, at least 1."""
+        return told_minutes(self.arrival_s)
+
+    @property
+    def door_minutes(self) -> int:
+        """Minutes to the destination's door: drive, walk and a queue's wait, rounded up, at least 1."""
+        return told_minutes(self.drive_s + self.walk_s + self.wait_s)
+
 
 @dataclass(frozen=True, slots=True)
 class Candidate(Generic[L]):
@@ -80,6 +100,16 @@ class Candidate(Generic[L]):
     def cost_s(self) -> float:
         """The total cost in seconds."""
         return self.cost.total_s
+
+    @property
+    def arrival_s(self) -> float:
+        """Until a driver sent here now has a space (see `Cost.arrival_s`)."""
+        return self.cost.arrival_s
+
+    @property
+    def door_minutes(self) -> int:
+        """Minutes to the destination's door (see `Cost.door_minutes`)."""
+        return self.cost.door_minutes
 
 
 @dataclass(frozen=True, slots=True)

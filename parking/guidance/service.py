@@ -34,6 +34,21 @@ class Recommendation:
     # every lot is predicted full: wait at this lot's gate, where a space is expected soonest
     queue: bool = False
 
+    @property
+    def door_minutes(self) -> int | None:
+        """Minutes to the destination's door, a queue answer's wait counted (None: not reachable)."""
+        return None if self.cost is None else self.cost.door_minutes
+
+    @property
+    def arrival_s(self) -> float | None:
+        """Until a driver sent here now has a space: drive and a queue's wait (None: not reachable)."""
+        return None if self.cost is None else self.cost.arrival_s
+
+    @property
+    def queue_minutes(self) -> int | None:
+        """A queue answer: minutes until a space is expected at the gate; None for any other answer."""
+        return self.cost.arrival_minutes if self.queue and self.cost is not None else None
+
 
 @dataclass(frozen=True, slots=True)
 class Needs:

@@ -29,12 +29,13 @@ from datetime import datetime, timedelta
 from parking.availability.views import LotView
 from parking.config.models import Config
 from parking.geo import distance_m
+from parking.guidance.drivers import DriverGuidance, DriversOnTheirWay, Question
 from parking.guidance.expected import Expectation
 from parking.guidance.outlook import GuidanceOutlook
 from parking.guidance.pending import PendingArrivals
 from parking.guidance.ranking import rank
 from parking.guidance.routes import Reach
-from parking.guidance.service import GuidanceService, Origin
+from parking.guidance.service import GuidanceService, Needs, Origin
 from parking.live import LiveSite
 from parking.roads.load import build_guidance
 from parking.simulation.results import Result, summarize, tables
@@ -378,16 +379,19 @@ def _choose(
         reach = next((r for r in reaches if r.lot == best.lot), None)
         counted = board_outlook.pending.get(best.lot, 0.0)
         return reach, (best.lot if best.queue else None), sent(reach, best.expectation, counted)
-    answer_outlook = outlook.for_answer(GENERAL, now)
-    ranked = rank(reaches, open_views, GENERAL, model=guidance.model, outlook=answer_outlook)
-    if not ranked:
-        return None, None, None
-    first = ranked[0]
-    # a queue answer's driver is on the way until the wait is over
-    pending.add(first.route.lot, now, first.route.drive_s + first.cost.wait_s)
-    counted = answer_outlook.pending.get(first.route.lot, 0.0)
-    return (
-        first.route,
-        (first.route.lot if first.queue else None),
-        sent(first.route, first.expectation, counted),
+    # asks as a driver's phone does: the answer counts the driver as on the way to its first lot
+    question = Question(
+        Origin(origin.node, origin.snap_m, origin.heading_deg if at_board else None),
+        None,
+        visitor.destination,
+        Needs(),
     )
+    answer = DriverGuidance(guidance, DriversOnTheirWay(pending), outlook).answer(
+        question, open_views, now, 1
+    )
+    if not answer.lots:
+        return None, None, None
+    first = answer.lots[0]
+    reach = next(r for r in reaches if r.lot == first.lot)
+    counted = answer.outlook.pending.get(first.lot, 0.0)
+    return reach, (first.lot if first.queue else None), sent(reach, first.expectation, counted)

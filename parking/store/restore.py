@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from parking.guidance.pending import PendingArrivals
+from parking.guidance.drivers import DriversOnTheirWay
 from parking.guidance.seen import BoardsSeen
 from parking.live import LiveSite
 from parking.overrides import OVERRIDE_KINDS, Override
@@ -54,7 +54,7 @@ class Restored:
 
 
 async def restore(
-    conn: Connection, live: LiveSite, pending: PendingArrivals, seen: BoardsSeen, now: datetime
+    conn: Connection, live: LiveSite, drivers: DriversOnTheirWay, seen: BoardsSeen, now: datetime
 ) -> Restored:
     """Rebuild the live state, pending arrivals and board last-seen times from the store."""
     started = time.perf_counter()
@@ -96,7 +96,7 @@ async def restore(
         except ValueError as exc:  # ended while the engine was down, or its lot or board left the config
             logger.info("store: override %s %s not restored: %s", override.kind, override.target, exc)
     for row in answers:
-        pending.add(row["lot"], row["at"], float(row["drive_s"]), category=row["category"])
+        drivers.restored(row["lot"], row["at"], float(row["drive_s"]), row["category"])
     for row in boards:
         seen.touch(row["board"], row["last_seen_at"])
     result = Restored(replayed, applied, standing, len(answers), len(boards), time.perf_counter() - started)

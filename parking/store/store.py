@@ -15,6 +15,7 @@ from parking.config.models import StoreConfig
 from parking.observations import Observation
 from parking.overrides import Override
 from parking.store import CONNECTION_ERRORS, StoreError
+from parking.store.audit import INSERT_AUDIT
 from parking.store.buffer import WriteBuffer
 from parking.store.restore import Restored
 from parking.store.rows import observation_row
@@ -28,10 +29,6 @@ INSERT INTO overrides (kind, target, set_by, set_at, reason, spaces, message, un
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 ON CONFLICT (kind, target) DO UPDATE SET set_by = EXCLUDED.set_by, set_at = EXCLUDED.set_at,
     reason = EXCLUDED.reason, spaces = EXCLUDED.spaces, message = EXCLUDED.message, until = EXCLUDED.until
-"""
-
-_AUDIT = """
-INSERT INTO audit_log (at, actor, action, kind, target, detail, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)
 """
 
 
@@ -95,7 +92,7 @@ class Store:
         reason: str = "",
     ) -> None:
         """One entry of the audit log: who did what, when and why (a statement: never dropped)."""
-        self.buffer.execute(_AUDIT, at, actor, action, kind, target, detail, reason)
+        self.buffer.execute(INSERT_AUDIT, at, actor, action, kind, target, detail, reason)
 
 
 CONNECT_TIMEOUT_S = 10.0

@@ -1,26 +1,16 @@
-"""A driver sent somewhere: a pending arrival, a counted answer, and a row for the store."""
+"""A driver sent somewhere: the answer counted, and a row for the store."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aiohttp import web
 
-from parking.app.keys import METRICS, PENDING, STORE
+from parking.app.keys import METRICS, STORE
+from parking.guidance.drivers import Sent
 
 
-def count_arrival(
-    app: web.Application,
-    lot: str,
-    drive_s: float,
-    now: datetime,
-    origin: str,
-    board: str | None,
-    category: str,
-) -> None:
-    """An answer given is a driver on the way: a pending arrival at `lot`, counted, and recorded."""
-    expires = app[PENDING].add(lot, now, drive_s, category=category)
+def count_answer(app: web.Application, sent: Sent, origin: str, board: str | None) -> None:
+    """An answer that sent a driver (its pending arrival already recorded): counted, and recorded."""
     app[METRICS].answers_from[origin].inc()
     store = app.get(STORE)
     if store is not None:
-        store.record_answer(now, lot, drive_s, origin, board, category, expires)
+        store.record_answer(sent.at, sent.lot, sent.eta_s, origin, board, sent.category, sent.expires)

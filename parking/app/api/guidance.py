@@ -7,36 +7,23 @@ depends only on the config (navigation links, categories) is built once.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from parking.app.api.arrivals import count_arrival as count_arrival_at
+from parking.app.api.arrivals import count_answer
 from parking.app.api.links import NavLinkCache
-from parking.app.keys import CLOCK, CONFIG, GUIDANCE, LINKS, LIVE, OUTLOOK, PENDING
+from parking.app.keys import CLOCK, CONFIG, DRIVER_GUIDANCE, GUIDANCE, LINKS, LIVE, PENDING
 from parking.app.web.observe import add_routes, json_error
 from parking.app.web.queries import QueryError, needs, number, text
 from parking.config.models import Config
-from parking.guidance.expected import Outlook
-from parking.guidance.service import GuidanceService, Needs, Origin, Recommendation
-from parking.live import LiveSite
+from parking.guidance.drivers import Question
+from parking.guidance.service import GuidanceService, Recommendation
 from signage.navigation import is_wechat
 
 routes = web.RouteTableDef()
-
-
-@dataclass(frozen=True, slots=True)
-class Question:
-    """A guidance request, checked: where from, where to, for what vehicle."""
-
-    origin: Origin
-    board: str | None
-    destination: str
-    needs: Needs
 
 
 def question_from(query: Any, config: Config, guidance: GuidanceService) -> Question:
@@ -73,33 +60,6 @@ def question_from(query: Any, config: Config, guidance: GuidanceService) -> Ques
     return Question(origin, board, destination, needs(query.get("needs"), guidance.categories))
 
 
-def recommendations(
-    question: Question, live: LiveSite, guidance: GuidanceService, limit: int, outlook: Outlook
-) -> list[Recommendation]:
-    """The ranked lots that answer a question now, given the drivers already on their way."""
-    views = live.views()
-    if question.board is not None:
-        return guidance.recommend_from_board(
-            question.board, question.destination, views, question.needs, limit, outlook
-        )
-    return guidance.recommend(question.origin, question.destination, views, question.needs, limit, outlook)
-
-
-def answer_now(request: web.Request, question: Question, limit: int) -> list[Recommendation]:
-    """The ranked lots for a question at the app's time, with every pending arrival recorded so far."""
-    app = request.app
-    outlook = app[OUTLOOK].for_answer(question.needs.category, app[CLOCK]())
-    return recommendations(question, app[LIVE], app[GUIDANCE], limit, outlook)
-
-
-def count_arrival(request: web.Request, question: Question, recs: list[Recommendation], source: str) -> None:
-    """A driver given this answer is on the way: a pending arrival at the lot recommended first."""
-    if recs and recs[0].cost is not None:
-        first, category = recs[0].lot, question.needs.category
-        eta_s = recs[0].cost.drive_s + recs[0].cost.wait_s  # a queue answer: until the wait is over
-        count_arrival_at(request.app, first, eta_s, request.app[CLOCK](), source, question.board, category)
-
-
 def lot_answer(
     rec: Recommendation, config: Config, category: str, pending: float, links: NavLinkCache, in_wechat: bool
 ) -> dict[str, Any]:
@@ -124,7 +84,7 @@ def lot_answer(
         "walk_s": round(route.walk_s, 1),
         "walk_m": round(route.walk_m),
         # to the door, as the board and the driver page count it: a queue answer's wait included
-        "minutes": max(1, math.ceil((route.drive_s + route.walk_s + cost.wait_s) / 60.0)),
+        "minutes": rec.door_minutes,
         "cost": {
             "drive_s": round(cost.drive_s, 1),
             "walk_s": round(cost.walk_s, 1),
@@ -201,9 +161,11 @@ async def get_guidance(request: web.Request) -> web.Response:
         question = question_from(request.query, config, guidance)
     except QueryError as exc:
         return json_error(exc.status, exc.message)
-    recs = answer_now(request, question, config.guidance.answer_lots)
-    count_arrival(request, question, recs, "board" if question.board else "position")
-    body = orjson.dumps(answer(question, recs, request, app[CLOCK]()))
+    now = app[CLOCK]()
+    reply = app[DRIVER_GUIDANCE].answer(question, app[LIVE].views(), now, config.guidance.answer_lots)
+    if reply.sent is not None:
+        count_answer(app, reply.sent, "board" if question.board else "position", question.board)
+    body = orjson.dumps(answer(question, reply.lots, request, now))
     return web.Response(body=body, content_type="application/json", headers={"Cache-Control": "no-store"})
 
 

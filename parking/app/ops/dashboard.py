@@ -25,12 +25,14 @@ from parking.app.api.history import instant, lot_of
 from parking.app.keys import CLOCK, CONFIG, LIVE, METRICS, SIGNAL, STORE
 from parking.app.ops.auth import LOGIN_COOKIE, SESSION_COOKIE, Authenticator, Session
 from parking.app.ops.forms import MAX_FORM_BYTES, FormError, override_request
+from parking.app.ops.overrides import audit, clear_override, set_override
 from parking.app.ops.view import dashboard_state, iso, override_json
 from parking.app.web.headers import STANDARD_HEADERS
 from parking.app.web.observe import add_routes, json_error
 from parking.app.web.queries import QueryError
 from parking.overrides import MAX_MESSAGE_CHARS
 from parking.store import STORE_ERRORS
+from parking.store.audit import latest_entries
 from parking.store.history import summary, today_curves
 from signage.charts import occupancy_svg
 
@@ -115,12 +117,6 @@ def _json(data: Any, status: int = 200) -> web.Response:
     )
 
 
-def _audit(request: web.Request, at: datetime, actor: str, action: str, **what: Any) -> None:
-    store = request.app.get(STORE)
-    if store is not None:
-        store.audit(at, actor, action, **what)
-
-
 # -- login ---------------------------------------------------------------------------------
 
 
@@ -173,12 +169,12 @@ async def login(request: web.Request) -> web.StreamResponse:
         auth.limiter.failed(client)
         metrics.ops_logins.labels("wrong_password").inc()
         logger.warning("ops: wrong password for user %r from %s", user, client)
-        _audit(request, now, user, "login_failed", detail=f"from {client}")
+        audit(request.app, now, user, "login_failed", detail=f"from {client}")
         return _login_page(request, "Wrong user or password.", user=user, status=401)
     auth.limiter.succeeded(client)
     metrics.ops_logins.labels("ok").inc()
     logger.info("ops: %s logged in from %s", user, client)
-    _audit(request, now, user, "login", detail=f"from {client}")
+    audit(request.app, now, user, "login", detail=f"from {client}")
     response = web.HTTPSeeOther("/ops")
     auth.issue(response, user, _secure(request))
     response.del_cookie(LOGIN_COOKIE, path="/ops/login")
@@ -329,25 +325,18 @@ async def script(request: web.Request) -> web.Response:
 def _apply(request: web.Request, user: str, fields: Any) -> dict[str, Any]:
     """Check and apply one override request; FormError with a clear message if it cannot be."""
     app = request.app
-    now, live = app[CLOCK](), app[LIVE]
+    now = app[CLOCK]()
     wanted = override_request(fields, app[CONFIG], user, now)
-    store = app.get(STORE)
     if wanted.action == "set":
         assert wanted.override is not None
         try:
-            live.set_override(wanted.override, now)
+            set_override(app, wanted.override, now)
         except ValueError as exc:
             raise FormError(str(exc)) from None
-        if store is not None:
-            store.record_override(wanted.override)
-        logger.info("ops: %s set %s on %s: %s", user, wanted.kind, wanted.target, wanted.reason)
         return override_json(wanted.override)
-    ended = live.clear_override(wanted.kind, wanted.target)
+    ended = clear_override(app, wanted.kind, wanted.target, now, user, wanted.reason)
     if ended is None:
         raise FormError(f"no {wanted.kind} override stands on {wanted.target!r}")
-    if store is not None:
-        store.record_override_cleared(ended, now, user, wanted.reason)
-    logger.info("ops: %s cleared %s on %s: %s", user, wanted.kind, wanted.target, wanted.reason)
     return {**override_json(ended), "cleared_by": user, "cleared_at": iso(now)}
 
 
@@ -440,7 +429,7 @@ async def audit_api(request: web.Request) -> web.Response:
         return json_error(503, "the audit log needs the store")
     try:
         async with store.pool.acquire(timeout=QUERY_TIMEOUT_S) as conn:
-            rows = await conn.fetch("SELECT * FROM audit_log ORDER BY id DESC LIMIT 200")
+            rows = await latest_entries(conn, 200)
     except STORE_ERRORS:
         return json_error(503, "the history database is not available now")
     keys = ("actor", "action", "kind", "target", "detail", "reason")

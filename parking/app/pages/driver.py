@@ -6,21 +6,21 @@ board, language and browser kind; a request with a position is answered fresh.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from parking.app.api.arrivals import count_arrival
-from parking.app.api.guidance import Question, answer_now, question_from
+from parking.app.api.arrivals import count_answer
+from parking.app.api.guidance import question_from
 from parking.app.api.links import NavLinkCache
-from parking.app.keys import BOARDS, CLOCK, CONFIG, GUIDANCE, LINKS, LIVE, STORE
+from parking.app.keys import BOARDS, CLOCK, CONFIG, DRIVER_GUIDANCE, GUIDANCE, LINKS, LIVE, STORE
 from parking.app.web.headers import STANDARD_HEADERS
 from parking.app.web.observe import add_routes, json_error
 from parking.app.web.queries import QueryError
 from parking.config.models import Config
+from parking.guidance.drivers import Question
 from parking.guidance.service import Needs, Recommendation
 from parking.types import GENERAL
 from signage.i18n import Language, choose_language
@@ -42,7 +42,7 @@ routes = web.RouteTableDef()
 _PAGE_CACHE_LIMIT = 256
 
 PageKey = tuple[str, Language, bool, bool]  # board, language, in WeChat, whole page (else fragment)
-First = tuple[str, float] | None  # the lot recommended first and the drive there (a queue's wait too), s
+First = Recommendation | None  # the lot recommended first, if the page recommends one
 _CACHE = web.AppKey("go_page_cache", dict[PageKey, tuple[int, bytes, First]])
 
 
@@ -81,8 +81,9 @@ def page_lots(
     """
     out = []
     for rec in recs:
-        assert rec.route is not None  # ranked lots always have a route
-        wait_s = rec.cost.wait_s if rec.queue and rec.cost is not None else 0.0
+        assert rec.route is not None  # ranked lots always have a route and a cost
+        minutes = rec.door_minutes
+        assert minutes is not None
         spec = config.lot(rec.lot)
         entrance = next(e for e in spec.entrances if e.id == rec.route.entrance)
         cat = rec.view.categories[category]
@@ -96,10 +97,10 @@ def page_lots(
                 name=spec.name,
                 free=cat.free or 0,
                 estimated=cat.estimated,
-                minutes=max(1, math.ceil((rec.route.drive_s + rec.route.walk_s + wait_s) / 60.0)),
+                minutes=minutes,
                 walk_m=round(rec.route.walk_m),
                 links=buttons,
-                queue_minutes=max(1, math.ceil((rec.route.drive_s + wait_s) / 60.0)) if rec.queue else None,
+                queue_minutes=rec.queue_minutes,
             )
         )
     return tuple(out)
@@ -116,24 +117,22 @@ def build_page(
     """What the driver's page of a board says now for a question (from the board or a position)."""
     app = request.app
     config, live, guidance = app[CONFIG], app[LIVE], app[GUIDANCE]
-    recs = answer_now(request, question, config.guidance.answer_lots)
+    views, now = live.views(), app[CLOCK]()
+    recs, _ = app[DRIVER_GUIDANCE].ranked(question, views, now, config.guidance.answer_lots)
     board = next(b for b in config.boards if b.id == board_id)
-    fresh = any(view.status != "unknown" for view in live.views().values())
-    now = app[CLOCK]().astimezone(ZoneInfo(config.site.timezone))
+    fresh = any(view.status != "unknown" for view in views.values())
+    local = now.astimezone(ZoneInfo(config.site.timezone))
     page = GoPage(
         board_id=board_id,
         board_name=board.name,
         destination_name=guidance.destinations[question.destination].name,
         lots=page_lots(recs, config, question.needs.category, lang, app[LINKS], wechat) if fresh else (),
         fresh=fresh,
-        updated=f"{now:%H:%M}",
+        updated=f"{local:%H:%M}",
         in_wechat=wechat,
         note=note,
     )
-    first = None
-    if fresh and recs and recs[0].cost is not None:  # a queue answer: on the way until the wait is over
-        first = (recs[0].lot, recs[0].cost.drive_s + recs[0].cost.wait_s)
-    return page, first
+    return page, (recs[0] if fresh and recs else None)
 
 
 _HTML_HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache", **STANDARD_HEADERS}
@@ -161,9 +160,10 @@ def _cached(
 
 def _count_arrival(request: web.Request, first: First, board_id: str) -> None:
     """A page view is a driver about to drive: a pending arrival at the lot recommended first."""
-    if first is not None:
-        app = request.app
-        count_arrival(app, first[0], first[1], app[CLOCK](), "go_page", board_id, GENERAL)
+    app = request.app
+    sent = app[DRIVER_GUIDANCE].sent(first, app[CLOCK](), GENERAL)
+    if sent is not None:
+        count_answer(app, sent, "go_page", board_id)
 
 
 def _board_question(request: web.Request, board_id: str) -> Question:
