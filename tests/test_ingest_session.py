@@ -25,9 +25,7 @@ from sensors.ingest import MqttIngest
 from sensors.net import free_port
 from sensors.reader import puback
 from sensors.session import SessionClient, max_packet_bytes, quiet_debug
-from tests.conftest import PrivateBroker
-from tests.mqtt_proxy import MqttProxy
-from tests.test_ingest_mqtt import (
+from tests.helpers.engine import (
     Client,
     StartEngine,
     board_first_line,
@@ -37,7 +35,9 @@ from tests.test_ingest_mqtt import (
     publish,
     ready,
 )
-from tests.test_ingest_reconnect import RecordedSleep, ingest_for, run_until_slept
+from tests.helpers.mqtt_proxy import MqttProxy
+from tests.helpers.reconnect import RecordedSleep, ingest_for, run_until_slept
+from tests.helpers.services import PrivateBroker
 
 LOCAL = "127.0.0.1"
 
