@@ -42,7 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="a short run (under a minute)")
     parser.add_argument("--only", action="append", choices=PARTS, help="run only this part (repeatable)")
     parser.add_argument("--out", type=Path, help="write figures and raw results to this JSON file")
-    parser.add_argument("--config", default=DEFAULT_SITE, help="site config, or 'test' for tests/site.py")
+    parser.add_argument(
+        "--config", default=DEFAULT_SITE, help="site config, or 'test' for tests/helpers/site.py"
+    )
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--messages", type=int, help="ingest backlog size (default 100000; quick 20000)")
     parser.add_argument("--rounds", type=int, help="ingest rounds; the best of each side counts")

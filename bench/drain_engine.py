@@ -169,7 +169,7 @@ async def _drain(
 def main() -> None:
     """Parse arguments, drain (optionally under cProfile), write the result."""
     parser = argparse.ArgumentParser(prog="python -m bench.drain_engine")
-    parser.add_argument("--config", required=True, help="config file, or 'test' for tests/site.py")
+    parser.add_argument("--config", required=True, help="config file, or 'test' for tests/helpers/site.py")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--client-id", required=True)
     parser.add_argument("--count", type=int, required=True)

@@ -137,7 +137,7 @@ def main() -> None:
     """Parse arguments, build the app, serve."""
     parser = argparse.ArgumentParser(prog="python -m bench.server")
     parser.add_argument("--mode", choices=("app", "trivial"), required=True)
-    parser.add_argument("--config", required=True, help="config file, or 'test' for tests/site.py")
+    parser.add_argument("--config", required=True, help="config file, or 'test' for tests/helpers/site.py")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--broker-port", type=int, help="run the app's MQTT ingest against this broker")
     parser.add_argument("--client-id", default="bench-app")

@@ -31,9 +31,9 @@ LOCAL_START = (2, 8, 30)  # weekday (Mon=0), hour, minute
 
 
 def load_site(spec: str) -> Config:
-    """`test` is tests/site.py's site; anything else is a config file path."""
+    """`test` is tests/helpers/site.py's site; anything else is a config file path."""
     if spec == TEST_SITE:
-        from tests.site import site_config
+        from tests.helpers.site import site_config
 
         return site_config()
     return load_config(Path(spec))
@@ -59,7 +59,7 @@ def choose_site(spec: str) -> tuple[str, str]:
         load_site(spec)
     except ConfigError as exc:
         logger.warning("config.yaml does not load (%s); using the test site", exc)
-        return TEST_SITE, "tests/site.py (config.yaml did not load)"
+        return TEST_SITE, "tests/helpers/site.py (config.yaml did not load)"
     return spec, DEFAULT_SITE
 
 

@@ -318,7 +318,7 @@ async def measure(
 def main() -> None:
     """Parse arguments, measure, write the result."""
     parser = argparse.ArgumentParser(prog="python -m bench.stream_clients")
-    parser.add_argument("--config", required=True, help="config file, or 'test' for tests/site.py")
+    parser.add_argument("--config", required=True, help="config file, or 'test' for tests/helpers/site.py")
     parser.add_argument("--port", type=int, required=True, help="the app's HTTP port")
     parser.add_argument("--broker-port", type=int, required=True)
     parser.add_argument("--connections", type=int, default=1000, help="event streams")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -17,11 +16,10 @@ from parking.observations import (
     LotObservation,
     SpotObservation,
 )
-from tests.site import T0, site_config
+from tests.helpers.data import REAL_DAY
+from tests.helpers.site import T0, site_config
 
 # a real day of counts; its source and terms: tests/data/README.md
-REAL_DAY = Path(__file__).resolve().parent / "data" / "real-free-2020-06-15.csv"
-# Nongfa Tower's garage, as in config.yaml: 446 spaces, 26 of them disabled or ev bays.
 NONGFA = {"capacity: {general: 200, ev: 10}": "capacity: {general: 420, disabled: 6, ev: 20}"}
 # The hospital car park with Nongfa's 26 disabled and ev bays.
 HOSPITAL_26 = {"capacity: {general: 100, disabled: 4}": "capacity: {general: 100, disabled: 6, ev: 20}"}

@@ -15,7 +15,7 @@ from parking.observations import (
     Observation,
     SpotObservation,
 )
-from tests.site import T0, site_config
+from tests.helpers.site import T0, site_config
 
 
 def s(seconds: float) -> timedelta:

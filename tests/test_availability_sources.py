@@ -11,7 +11,7 @@ from parking.observations import (
     LotObservation,
     SpotObservation,
 )
-from tests.site import T0, site_config
+from tests.helpers.site import T0, site_config
 
 GENERAL_BAYS = [f"S{n:02d}" for n in range(1, 11)]
 

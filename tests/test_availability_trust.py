@@ -9,7 +9,7 @@ import pytest
 from parking.availability import Availability
 from parking.availability.sequence import seq_order
 from parking.observations import GateCounterObservation, GateEventObservation, LotObservation, SpotObservation
-from tests.site import T0, site_config
+from tests.helpers.site import T0, site_config
 
 
 def s(seconds: float) -> timedelta:

@@ -24,7 +24,7 @@ from signage.board import (
     render_json,
     render_text,
 )
-from tests.site import T0, fill_all, site_config
+from tests.helpers.site import T0, fill_all, site_config
 
 CONFIG = site_config()
 LABELS = {lot.id: lot.display_label for lot in CONFIG.lots}

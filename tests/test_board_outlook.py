@@ -15,8 +15,8 @@ from parking.app.factory import create_app
 from parking.app.keys import FEED, GUIDANCE, LIVE, OUTLOOK, PENDING
 from parking.observations import LotObservation
 from parking.overrides import Override
-from tests.site import T0, site_config
-from tests.web import Client, FakeClock, MakeClient
+from tests.helpers.site import T0, site_config
+from tests.helpers.web import Client, FakeClock, MakeClient
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from parking.simulation.broker import EmbeddedBroker
 from parking.simulation.publisher import run_simulation
 from sensors.net import free_port, port_is_free
 from sensors.topics import TopicTemplate
-from tests.test_simulator import WEDNESDAY_06, decode, site
+from tests.helpers.logs import LogCounter
+from tests.helpers.simulation import WEDNESDAY_06, decode, site
 
 # A guard against hanging, not a timed assertion: on localhost everything arrives in milliseconds.
 RECEIVE_TIMEOUT_S = 10.0
@@ -166,23 +167,6 @@ async def test_simulation_survives_a_broker_restart(fast_reconnect: None) -> Non
         stop.set()
         await task
     assert {obs.lot for obs in decoded(config, messages)} == {lot.id for lot in config.lots}
-
-
-class LogCounter(logging.Handler):
-    """Counts log records containing `text`; `reached` is set at the wanted count."""
-
-    def __init__(self, text: str, wanted: int) -> None:
-        super().__init__(logging.DEBUG)
-        self.text = text
-        self.wanted = wanted
-        self.count = 0
-        self.reached = asyncio.Event()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if self.text in record.getMessage():
-            self.count += 1
-            if self.count >= self.wanted:
-                self.reached.set()
 
 
 async def test_a_port_in_use_is_a_clear_error_not_a_crash() -> None:

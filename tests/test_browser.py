@@ -5,69 +5,29 @@ Screenshots land in test-artifacts/ (kept out of git) for a person to look at.
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from parking.app.keys import FEED
 from parking.coords import wgs84_to_bd09, wgs84_to_gcj02
 from parking.observations import LotObservation
-from tests.conftest import _unavailable
-from tests.test_ingest_mqtt import StartEngine, eventually, mqtt_site, publish, ready
-from tests.test_pages import WECHAT_IOS
-from tests.web import every_lot_full
+from tests.helpers.browser import shot, watch
+from tests.helpers.engine import StartEngine, eventually, mqtt_site, publish, ready
+from tests.helpers.web import WECHAT_IOS, every_lot_full
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-HAVE_CHROMIUM = bool(shutil.which(CHROMIUM)) or Path(CHROMIUM).exists()
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE = {"width": 390, "height": 844}
 DESKTOP_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 )
 Client = TestClient[web.Request, web.Application]
 
-# the tower's entrance in tests/site.py: where every navigation link must point
+# the tower's entrance in tests/helpers/site.py: where every navigation link must point
 TOWER = (29.9991, 120.0031)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not HAVE_CHROMIUM:
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield browser
-        await browser.close()
-
-
-def watch(page: Page) -> list[str]:
-    """Console errors and uncaught exceptions of a page."""
-    problems: list[str] = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    return problems
-
-
-def shot(name: str) -> str:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return str(ARTIFACTS / f"{name}.png")
 
 
 def coordinates(url: str) -> tuple[float, float]:
@@ -132,7 +92,7 @@ async def open_go(
 async def site(aiohttp_client: Any) -> Client:
     from parking.app.factory import create_app
     from parking.clock import ScaledClock
-    from tests.site import T0, site_config
+    from tests.helpers.site import T0, site_config
 
     # a running clock from the specs' Wednesday morning: the tower's hours hold at any time of the run
     app = create_app(site_config(), ingest=False, clock=ScaledClock(T0))

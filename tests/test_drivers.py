@@ -17,8 +17,8 @@ from parking.guidance.pending import PendingArrivals
 from parking.guidance.ranking import Cost
 from parking.guidance.service import Needs, Recommendation
 from parking.types import GENERAL
-from tests.site import T0, site_config
-from tests.test_expected import view, views
+from tests.helpers.site import T0, site_config
+from tests.helpers.views import view, views
 
 
 def rec(cost: Cost | None, queue: bool = False) -> Recommendation:

@@ -7,7 +7,7 @@ import pytest
 from parking.availability.views import LotView
 from parking.simulation import evaluate, scenario
 from parking.simulation.evaluate import STRATEGIES, run_scenario
-from tests.site import site_config
+from tests.helpers.site import site_config
 
 
 def test_every_strategy_sees_the_same_visitors_and_parks_them(monkeypatch: pytest.MonkeyPatch) -> None:

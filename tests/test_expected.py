@@ -1,4 +1,4 @@
-"""Expected space on arrival, by hand on the small test site (tests/site.py).
+"""Expected space on arrival, by hand on the small test site (tests/helpers/site.py).
 
 From board `north` (n1, facing east): hospital 31.1 s drive + 105.0 s walk, mall
 and street 44.3 s (+ 219.4 s / 296.8 s), tower 53.2 s (+ 256.0 s). Pure: lot
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
-from types import MappingProxyType
 
 import pytest
 
@@ -27,44 +26,14 @@ from parking.guidance.pending import PendingArrivals
 from parking.guidance.service import GuidanceService, Needs
 from parking.overrides import overlay
 from parking.roads.load import build_guidance
-from parking.types import GENERAL, Status
-from tests.site import T0, site_config
-
-CAPACITY = {"hospital": 104, "tower": 210, "street": 12, "mall": 500}
-
-
-def view(lot: str, free: int | None, rate_per_h: float | None = None, status: Status = "open") -> LotView:
-    capacity = CAPACITY[lot]
-    return LotView(
-        id=lot,
-        status=status,
-        free=free,
-        capacity=capacity,
-        trend="unknown",
-        fill_rate_per_h=rate_per_h,
-        categories={GENERAL: CategoryView(free, capacity, status)},
-        accepts_visitors=True,
-    )
-
-
-def views(**free: int | None) -> dict[str, LotView]:
-    return {
-        lot: view(lot, free.get(lot, 0), status="open" if free.get(lot, 0) else "full") for lot in CAPACITY
-    }
-
-
-def outlook(pending: dict[str, float] | None = None) -> Outlook:
-    return Outlook(MappingProxyType(pending or {}))
+from parking.types import GENERAL
+from tests.helpers.site import T0, site_config
+from tests.helpers.views import outlook, view, views
 
 
 def held(lot: LotView, spaces: int = 0, closed: bool = False) -> LotView:
     """The view as the live site shows it with an ops hold-back or closure."""
     return overlay(lot, closed, spaces, site_config().defaults.thresholds)
-
-
-@pytest.fixture
-def guidance() -> GuidanceService:
-    return build_guidance(site_config())
 
 
 def first(guidance: GuidanceService, lots: dict[str, LotView], seen: Outlook = NO_OUTLOOK) -> list[str]:

@@ -11,7 +11,7 @@ from parking.app.metrics import Metrics
 from parking.live import LiveSite
 from parking.observations import LotObservation
 from parking.types import ConnectionState
-from tests.site import T0, site_config
+from tests.helpers.site import T0, site_config
 
 
 class FakeMonotonic:

@@ -6,7 +6,7 @@ from parking.app.feed import SiteFeed
 from parking.app.metrics import Metrics
 from parking.live import LiveSite
 from parking.observations import GateEventObservation, LotObservation, SpotObservation
-from tests.site import T0, site_config
+from tests.helpers.site import T0, site_config
 
 
 def make_feed() -> SiteFeed:

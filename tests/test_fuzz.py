@@ -23,8 +23,9 @@ from parking.observations import Observation
 from sensors.decoders import decoder_for
 from sensors.ingest import Dispatcher
 from sensors.topics import TopicTemplate
-from tests.site import T0
-from tests.test_lorawan import fixture, lorawan_site
+from tests.helpers.data import fixture
+from tests.helpers.site import T0
+from tests.helpers.sites import lorawan_site
 
 REASONS = {
     "bad_json",

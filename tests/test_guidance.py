@@ -19,7 +19,7 @@ from parking.guidance.service import GuidanceService, Needs, Origin, Recommendat
 from parking.observations import LotObservation, SpotObservation
 from parking.types import GENERAL, Status
 from signage.board import compose_lines
-from tests.site import T0, fill_all, site_config
+from tests.helpers.site import T0, fill_all, site_config
 
 CONFIG = site_config()
 # the board north stands at n1; these put it 11 m north of the road, on the node or not

@@ -10,8 +10,8 @@ import pytest
 from parking.app.factory import create_app
 from parking.app.keys import FEED, PENDING
 from parking.observations import LotObservation, SpotObservation
-from tests.site import T0, site_config
-from tests.web import Client, FakeClock, MakeClient, every_lot_full
+from tests.helpers.site import T0, site_config
+from tests.helpers.web import Client, FakeClock, MakeClient, every_lot_full
 
 
 @pytest.fixture

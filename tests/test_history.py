@@ -12,8 +12,8 @@ from aiohttp.test_utils import TestClient
 
 from parking.app.factory import create_app
 from parking.app.keys import STORE
-from tests.site import T0, site_config
-from tests.test_store import eventually
+from tests.helpers.engine import eventually
+from tests.helpers.site import T0, site_config
 
 Client = TestClient[web.Request, web.Application]
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PrivateBroker
-from tests.site import SITE_YAML
-from tests.test_cli import cli, get_json, printed
+from tests.helpers.cli import cli, get_json, printed
+from tests.helpers.services import PrivateBroker
+from tests.helpers.site import SITE_YAML
 
 pytestmark = [
     pytest.mark.slow,

@@ -26,9 +26,7 @@ from sensors.net import free_port
 from sensors.paho_adapter import quiet_debug_log
 from sensors.reader import puback
 from sensors.session import SessionClient, max_packet_bytes
-from tests.conftest import PrivateBroker
-from tests.mqtt_proxy import MqttProxy
-from tests.test_ingest_mqtt import (
+from tests.helpers.engine import (
     Client,
     StartEngine,
     board_first_line,
@@ -38,7 +36,9 @@ from tests.test_ingest_mqtt import (
     publish,
     ready,
 )
-from tests.test_ingest_reconnect import RecordedSleep, ingest_for, run_until_slept
+from tests.helpers.mqtt_proxy import MqttProxy
+from tests.helpers.reconnect import RecordedSleep, ingest_for, run_until_slept
+from tests.helpers.services import PrivateBroker
 
 LOCAL = "127.0.0.1"
 

@@ -10,7 +10,7 @@ import pytest
 from parking.app.signals import ChangeSignal
 from parking.live import LiveSite
 from parking.observations import LotObservation, SpotObservation
-from tests.site import T0, site_config
+from tests.helpers.site import T0, site_config
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,34 +23,12 @@ from parking.errors import DecodeError
 from parking.observations import SpotObservation
 from sensors.decoders import decoder_for
 from sensors.ingest import Dispatcher
-from tests.site import T0, site_config
+from tests.helpers.data import fixture
+from tests.helpers.site import T0, site_config
+from tests.helpers.sites import lorawan_site
 
-FIXTURES = Path(__file__).parent / "fixtures"
 TTN_TOPIC = "v3/app1@ttn/devices/dev1/up"
 CS_TOPIC = "application/17c82e96-be03-4f38-aef3-f83d48582d97/device/0101010101010101/event/up"
-LORAWAN_FEEDS = """feeds:
-  - {format: ttn-v3, topic: "v3/{app}@{tenant}/devices/{device}/up",
-     devices: {dev1: {lot: street, spot: S01}, 0004a30b001c0999: {lot: street, spot: S02}}}
-  - format: chirpstack-v4
-    topic: "application/{app}/device/{dev_eui}/event/up"
-    profiles: {milesight: {occupied_field: occupancy}, nested: {occupied_field: status.occupied}}
-    devices:
-      "0101010101010101": {lot: street, spot: S03}
-      "0101010101010102": {lot: street, spot: S04, profile: milesight}
-      "0101010101010103": {lot: street, spot: S05, profile: nested}
-  - {format: spot, topic: "parking/{lot}/spots/{spot}"}
-  - {format: lot, topic: "parking/{lot}/status"}
-  - {format: gate, topic: "parking/{lot}/gates/{gate}"}
-roads:"""
-
-
-def lorawan_site() -> Config:
-    return site_config(**{"roads:": LORAWAN_FEEDS})
-
-
-def fixture(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
-    return data
 
 
 def ttn(occupied: object = None, **uplink: Any) -> dict[str, Any]:

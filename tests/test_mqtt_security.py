@@ -23,11 +23,11 @@ from parking.simulation import publisher
 from parking.simulation.publisher import run_simulation
 from parking.types import ConnectionState
 from sensors.net import free_port
-from tests.conftest import PrivateBroker, _unavailable
-from tests.test_broker import LogCounter
-from tests.test_ingest_mqtt import board_first_line, eventually, mqtt_site, ready
-from tests.test_ingest_reconnect import RecordedSleep, ingest_for, records, run_until_slept
-from tests.test_simulator import site
+from tests.helpers.engine import board_first_line, eventually, mqtt_site, ready
+from tests.helpers.logs import LogCounter, records
+from tests.helpers.reconnect import RecordedSleep, ingest_for, run_until_slept
+from tests.helpers.services import PrivateBroker, unavailable
+from tests.helpers.simulation import site
 
 Client = TestClient[web.Request, web.Application]
 StartEngine = Callable[[Config], Awaitable[Client]]
@@ -44,7 +44,7 @@ def secure_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
     """A private Mosquitto with a TLS listener (a CA made for this test) and a password file."""
     for tool in ("openssl", "mosquitto_passwd"):
         if shutil.which(tool) is None:
-            _unavailable(f"{tool} is not installed")
+            unavailable(f"{tool} is not installed")
     _run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test-ca",
          "-keyout", "ca.key", "-out", "ca.crt", cwd=tmp_path)  # fmt: skip
     _run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
@@ -71,7 +71,7 @@ def secure_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
 def password_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
     """A private Mosquitto with a password file and no TLS (the simulator does not speak TLS)."""
     if shutil.which("mosquitto_passwd") is None:
-        _unavailable("mosquitto_passwd is not installed")
+        unavailable("mosquitto_passwd is not installed")
     _write_password_file(tmp_path)
     port = free_port()
     conf = tmp_path / "mosquitto.conf"

@@ -13,26 +13,16 @@ import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from argon2 import PasswordHasher
 
 from parking.app.factory import create_app
 from parking.app.keys import LIVE
 from parking.config import Config
-from parking.config.models import OpsUser
 from parking.observations import LotObservation
-from tests.site import T0, site_config
+from tests.helpers.site import T0
+from tests.helpers.sites import PASSWORD, ops_site
 
 Client = TestClient[web.Request, web.Application]
 MakeClient = Callable[[web.Application], Awaitable[Client]]
-PASSWORD = "correct horse battery"
-# cheap parameters for tests; the hash carries them, so verifying costs as little
-HASH = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
-
-
-def ops_site(**ops: Any) -> Config:
-    config = site_config()
-    settings = {"users": [OpsUser(name="nurse", password_hash=HASH)], "secure_cookies": False, **ops}
-    return config.model_copy(update={"ops": config.ops.model_copy(update=settings)})
 
 
 async def start(aiohttp_client: MakeClient, config: Config) -> Client:

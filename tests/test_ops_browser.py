@@ -16,14 +16,13 @@ from playwright.async_api import Browser
 from parking.app.factory import create_app
 from parking.app.keys import FEED
 from parking.observations import LotObservation
-from tests.site import T0
-from tests.test_browser import browser, shot, watch
-from tests.test_ops import PASSWORD, ops_site
+from tests.helpers.browser import shot, watch
+from tests.helpers.site import T0
+from tests.helpers.sites import PASSWORD, ops_site
 
 Client = TestClient[web.Request, web.Application]
 TABLET = {"width": 1024, "height": 1366}
 pytestmark = pytest.mark.slow
-__all__ = ["browser"]  # the fixture, shared with the driver's page tests
 
 
 async def test_the_dashboard_after_a_login_live_and_with_an_override(

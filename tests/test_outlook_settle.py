@@ -19,7 +19,7 @@ from parking.guidance.pending import PendingArrivals
 from parking.live import LiveSite
 from parking.observations import LotObservation
 from parking.roads.load import build_guidance
-from tests.site import T0, site_config
+from tests.helpers.site import T0, site_config
 
 MEAN_STAY_S = 2400.0
 

@@ -14,7 +14,7 @@ from parking.observations import LotObservation
 from parking.overrides import Override, overlay
 from parking.roads.load import build_guidance
 from parking.types import GENERAL, Status
-from tests.site import T0, site_config
+from tests.helpers.site import T0, site_config
 
 
 @pytest.fixture

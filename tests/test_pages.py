@@ -14,14 +14,9 @@ from parking.app.factory import create_app
 from parking.app.keys import FEED, PENDING
 from parking.observations import LotObservation
 from signage.i18n import TEXT, choose_language
-from tests.conftest import _unavailable
-from tests.site import T0, site_config
-from tests.web import Client, FakeClock, MakeClient, every_lot_full
-
-WECHAT_IOS = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN"
-)
+from tests.helpers.services import unavailable
+from tests.helpers.site import T0, site_config
+from tests.helpers.web import WECHAT_IOS, Client, FakeClock, MakeClient, every_lot_full
 
 
 @pytest.fixture
@@ -219,7 +214,7 @@ class TestLanguage:
 class TestQr:
     async def test_the_png_decodes_to_the_boards_landing_page(self, client: Client, tmp_path: Path) -> None:
         if shutil.which("zbarimg") is None:
-            _unavailable("zbarimg is not installed (apt-get install zbar-tools)")
+            unavailable("zbarimg is not installed (apt-get install zbar-tools)")
         response = await client.get("/qr/north.png")
         assert response.content_type == "image/png"
         image = tmp_path / "north.png"

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from parking.guidance.pending import MAX_PENDING_PER_LOT, PendingArrivals
-from tests.site import T0
+from tests.helpers.site import T0
 
 
 def test_a_count_drop_retires_arrivals_whose_eta_has_passed_earliest_first() -> None:

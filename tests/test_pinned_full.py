@@ -9,9 +9,7 @@ from __future__ import annotations
 from parking.guidance.expected import Expectation
 from parking.guidance.service import GuidanceService, pinned_expected_full
 from signage.board import compose_lines
-from tests.test_expected import guidance, outlook, views
-
-__all__ = ["guidance"]  # the fixture, shared
+from tests.helpers.views import outlook, views
 
 LABELS = {"hospital": "Hospital", "tower": "Tower", "street": "Street", "mall": "Mall"}
 

@@ -12,8 +12,8 @@ import pytest
 
 from parking.app.cli import main
 from signage.qr import INSTRUCTION, go_url, print_sheet, qr_png, qr_svg
-from tests.conftest import _unavailable
-from tests.site import SITE_YAML
+from tests.helpers.services import unavailable
+from tests.helpers.site import SITE_YAML
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -23,7 +23,7 @@ def decode_png(path: Path) -> str:
     """What zbarimg reads from a PNG (skipped without zbarimg; a failure under CI=true)."""
     binary = shutil.which("zbarimg")
     if binary is None:
-        _unavailable("zbarimg is not installed (apt-get install zbar-tools)")
+        unavailable("zbarimg is not installed (apt-get install zbar-tools)")
     assert binary is not None
     done = subprocess.run([binary, "--raw", "-q", str(path)], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, f"zbarimg found no code in {path}: {done.stderr}"

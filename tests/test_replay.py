@@ -15,9 +15,9 @@ from parking.simulation.faults import Faults
 from parking.simulation.replay import ReplayError, frame_messages, frames, lot_mapping, read_recording
 from parking.simulation.simulator import SiteSimulator
 from sensors.ingest import Dispatcher
-from tests.site import T0, site_config
-from tests.test_availability import REAL_DAY
-from tests.test_lorawan import lorawan_site
+from tests.helpers.data import REAL_DAY
+from tests.helpers.site import T0, site_config
+from tests.helpers.sites import lorawan_site
 
 RECORDED_LOT = """  - id: r{n}
     name: Recorded {n}

@@ -25,8 +25,8 @@ import pytest
 from argon2 import PasswordHasher
 
 from sensors.net import free_port
-from tests.conftest import SHARED_BROKER, forget_session
-from tests.site import WALL_CLOCK_SITE_YAML
+from tests.helpers.services import SHARED_BROKER, forget_session
+from tests.helpers.site import WALL_CLOCK_SITE_YAML
 
 pytestmark = pytest.mark.slow
 WAIT_S = 30.0

@@ -18,7 +18,7 @@ import pytest
 from parking.app.factory import create_app
 from parking.app.web.server import HttpServer, PortInUseError, connection_limit, parse_error_message, serve
 from parking.config.models import HttpConfig
-from tests.site import site_config
+from tests.helpers.site import site_config
 
 HOST = "127.0.0.1"
 BOUND_S = 10.0  # far above every configured deadline here, far below the ones that must not fire

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Any
@@ -26,7 +25,8 @@ from parking.observations import (
 from parking.overrides import Override
 from parking.store.rows import OBSERVATION_COLUMNS, observation_of, observation_row
 from parking.store.schema import migrate, migrations, schema_version
-from tests.site import T0, site_config
+from tests.helpers.engine import eventually
+from tests.helpers.site import T0, site_config
 
 Client = TestClient[web.Request, web.Application]
 WAIT_S = 10.0
@@ -46,19 +46,6 @@ def store_site(dsn: str, **store: Any) -> Config:
     config = site_config()
     settings = config.store.model_copy(update={"dsn": dsn, "startup_wait_s": 5.0, **store})
     return config.model_copy(update={"store": settings})
-
-
-async def eventually(probe: Callable[[], Any], expected: Any = True) -> None:
-    deadline = time.monotonic() + WAIT_S
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if isinstance(last, Awaitable):
-            last = await last
-        if last == expected:
-            return
-        await asyncio.sleep(0.02)
-    pytest.fail(f"waited {WAIT_S}s for {expected!r}, last saw {last!r}")
 
 
 @pytest.fixture

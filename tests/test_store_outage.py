@@ -18,7 +18,7 @@ from parking.app.factory import create_app
 from parking.app.keys import FEED, STORE
 from parking.observations import LotObservation
 from parking.store.embedded import EmbeddedPostgres
-from tests.site import T0, site_config
+from tests.helpers.site import T0, site_config
 
 Client = TestClient[web.Request, web.Application]
 WAIT_S = 20.0

@@ -13,8 +13,8 @@ from parking.app.api import streams
 from parking.app.factory import create_app
 from parking.app.keys import FEED, SIGNAL
 from parking.observations import GateCounterObservation, LotObservation
-from tests.site import T0, site_config
-from tests.web import Client, FakeClock, MakeClient
+from tests.helpers.site import T0, site_config
+from tests.helpers.web import Client, FakeClock, MakeClient
 
 
 @pytest.fixture

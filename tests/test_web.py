@@ -11,8 +11,8 @@ from openapi_spec_validator import validate
 from parking.app.factory import create_app
 from parking.app.keys import BOARDS, FEED, METRICS, TASKS
 from parking.observations import GateCounterObservation, LotObservation, SpotObservation
-from tests.site import T0, site_config
-from tests.web import Client, FakeClock, MakeClient, every_lot_full
+from tests.helpers.site import T0, site_config
+from tests.helpers.web import Client, FakeClock, MakeClient, every_lot_full
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""What tests over real HTTP share: client types and a clock that stands still until told."""
+"""What tests over real HTTP share: client types, a clock that stands still until told, every lot full,
+and the user agent of WeChat on an iPhone."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from parking.observations import LotObservation, SpotObservation
 
 Client = TestClient[web.Request, web.Application]
 MakeClient = Callable[[web.Application], Awaitable[Client]]
+WECHAT_IOS = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN"
+)
 
 
 class FakeClock:
