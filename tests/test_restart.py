@@ -107,6 +107,63 @@ async def engine(
     forget_session(f"{prefix}-engine")
 
 
+async def publish_the_first_readings(topic: str) -> None:
+    """A lot system, gate counters and events, and the street's bays: the state to come back."""
+    async with aiomqtt.Client(*SHARED_BROKER) as mqtt:
+        await mqtt.publish(f"{topic}/hospital/status", b'{"free": 40}', qos=1)
+        await mqtt.publish(f"{topic}/hospital/gates/north", b'{"entries": 500, "exits": 480}', qos=1)
+        await mqtt.publish(f"{topic}/hospital/gates/north", b'{"entries": 507, "exits": 481}', qos=1)
+        await mqtt.publish(f"{topic}/hospital/gates/south", b'{"event": "exit", "seq": 1}', qos=1)
+        await mqtt.publish(f"{topic}/tower/status", b'{"free": 120, "categories": {"ev": 3}}', qos=1)
+        for n, bay in enumerate(BAYS):
+            await mqtt.publish(f"{topic}/street/spots/{bay}", b"1" if n < 4 else b"0", qos=1)
+
+
+async def set_overrides_as_ops(http: aiohttp.ClientSession, engine: Engine) -> None:
+    """Log in to the ops console and close a lot, hold back spaces and fix a board message."""
+    async with http.get(engine.url("/ops/login")) as response:
+        token = (await response.text()).split('name="csrf" value="')[1].split('"')[0]
+    login = {"csrf": token, "user": "nurse", "password": PASSWORD}
+    async with http.post(engine.url("/ops/login"), data=login) as response:
+        assert response.status == 200
+    async with http.get(engine.url("/ops/api/state")) as response:
+        csrf = (await response.json())["csrf_token"]
+    for body in (
+        {"kind": "close", "target": "mall", "reason": "market day"},
+        {"kind": "hold", "target": "tower", "spaces": 20, "reason": "board meeting"},
+        {"kind": "message", "target": "north", "message": "Use the east gate", "reason": "works"},
+    ):
+        async with http.post(
+            engine.url("/ops/api/overrides"), json=body, headers={"X-CSRF-Token": csrf}
+        ) as response:
+            assert response.status == 200, await response.text()
+
+
+async def flip_bays_while(topic: str, kill: Callable[[], None]) -> None:
+    """Bays keep flipping while `kill` ends the engine mid-stream."""
+
+    async def stream() -> None:
+        async with aiomqtt.Client(*SHARED_BROKER) as mqtt:
+            for round_ in range(40):
+                for i, bay in enumerate(BAYS[:6]):
+                    payload = b"1" if (round_ + i) % 2 else b"0"
+                    await mqtt.publish(f"{topic}/street/spots/{bay}", payload, qos=1)
+                await asyncio.sleep(0.02)
+
+    streaming = asyncio.create_task(stream())
+    await asyncio.sleep(0.3)
+    kill()
+    await streaming
+
+
+async def publish_after_the_restart(topic: str) -> None:
+    """The next gate reading and the bays' heartbeat."""
+    async with aiomqtt.Client(*SHARED_BROKER) as mqtt:
+        await mqtt.publish(f"{topic}/hospital/gates/north", b'{"entries": 509, "exits": 481}', qos=1)
+        for bay in BAYS:  # the bays' heartbeat
+            await mqtt.publish(f"{topic}/street/spots/{bay}", b"0", qos=1)
+
+
 async def test_sigkill_mid_stream_then_the_counts_and_overrides_come_back(
     engine: Engine, prefix: str
 ) -> None:
@@ -123,37 +180,14 @@ async def test_sigkill_mid_stream_then_the_counts_and_overrides_come_back(
                 return {lot["id"]: (lot["free"], lot["status"]) for lot in (await response.json())["lots"]}
 
         await until(ready, "the engine ready")
-        async with aiomqtt.Client(*SHARED_BROKER) as mqtt:
-            await mqtt.publish(f"{topic}/hospital/status", b'{"free": 40}', qos=1)
-            await mqtt.publish(f"{topic}/hospital/gates/north", b'{"entries": 500, "exits": 480}', qos=1)
-            await mqtt.publish(f"{topic}/hospital/gates/north", b'{"entries": 507, "exits": 481}', qos=1)
-            await mqtt.publish(f"{topic}/hospital/gates/south", b'{"event": "exit", "seq": 1}', qos=1)
-            await mqtt.publish(f"{topic}/tower/status", b'{"free": 120, "categories": {"ev": 3}}', qos=1)
-            for n, bay in enumerate(BAYS):
-                await mqtt.publish(f"{topic}/street/spots/{bay}", b"1" if n < 4 else b"0", qos=1)
+        await publish_the_first_readings(topic)
 
         async def phase_a_applied() -> bool:
             shown = await lots()
             return shown["hospital"][0] == 35 and shown["tower"][0] == 120 and shown["street"][0] == 8
 
         await until(phase_a_applied, "the first messages applied")
-        # overrides through the ops API, as a person would set them
-        async with http.get(engine.url("/ops/login")) as response:
-            token = (await response.text()).split('name="csrf" value="')[1].split('"')[0]
-        login = {"csrf": token, "user": "nurse", "password": PASSWORD}
-        async with http.post(engine.url("/ops/login"), data=login) as response:
-            assert response.status == 200
-        async with http.get(engine.url("/ops/api/state")) as response:
-            csrf = (await response.json())["csrf_token"]
-        for body in (
-            {"kind": "close", "target": "mall", "reason": "market day"},
-            {"kind": "hold", "target": "tower", "spaces": 20, "reason": "board meeting"},
-            {"kind": "message", "target": "north", "message": "Use the east gate", "reason": "works"},
-        ):
-            async with http.post(
-                engine.url("/ops/api/overrides"), json=body, headers={"X-CSRF-Token": csrf}
-            ) as response:
-                assert response.status == 200, await response.text()
+        await set_overrides_as_ops(http, engine)  # as a person would set them
         before = await lots()
 
         async def flushed() -> bool:
@@ -164,19 +198,7 @@ async def test_sigkill_mid_stream_then_the_counts_and_overrides_come_back(
 
         await until(flushed, "the store to have everything so far")
 
-        # mid-stream: bays keep flipping while the engine is killed
-        async def stream() -> None:
-            async with aiomqtt.Client(*SHARED_BROKER) as mqtt:
-                for round_ in range(40):
-                    for i, bay in enumerate(BAYS[:6]):
-                        payload = b"1" if (round_ + i) % 2 else b"0"
-                        await mqtt.publish(f"{topic}/street/spots/{bay}", payload, qos=1)
-                    await asyncio.sleep(0.02)
-
-        streaming = asyncio.create_task(stream())
-        await asyncio.sleep(0.3)
-        engine.kill()
-        await streaming
+        await flip_bays_while(topic, engine.kill)  # mid-stream
 
         engine.start()
         await until(ready, "the restarted engine ready")
@@ -193,10 +215,7 @@ async def test_sigkill_mid_stream_then_the_counts_and_overrides_come_back(
             assert response.status == 200  # the session outlives the process: ops.session_secret signs it
             assert [o["kind"] for o in (await response.json())["overrides"]] == ["close", "hold", "message"]
         # the gate counters' baseline survived: the next reading moves the count by its delta only
-        async with aiomqtt.Client(*SHARED_BROKER) as mqtt:
-            await mqtt.publish(f"{topic}/hospital/gates/north", b'{"entries": 509, "exits": 481}', qos=1)
-            for bay in BAYS:  # the bays' heartbeat
-                await mqtt.publish(f"{topic}/street/spots/{bay}", b"0", qos=1)
+        await publish_after_the_restart(topic)
 
         async def settled() -> bool:
             shown = await lots()
