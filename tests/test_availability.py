@@ -184,7 +184,7 @@ class TestLotFeed:
     def test_a_count_within_its_capacity_is_taken_as_sent_and_beyond_it_clamped(
         self, free: int, ev: int, disabled: int, anomalies: tuple[str, ...], total: int, ev_free: int
     ) -> None:
-        """The bounds of the in-range shortcut before `_clamp`: both ends are in range."""
+        """The bounds of `_clamp`: both ends are in range, one beyond either is clamped."""
         state = Availability(site_config(**NONGFA), T0)
         outcome = state.apply(LotObservation("tower", free, categories={"ev": ev, "disabled": disabled}), T0)
         assert outcome.anomalies == anomalies

@@ -122,10 +122,8 @@ def apply_lot(
     named = obs.categories
     if named and not state.category_names.issuperset(named):
         anomalies.append("unknown_category")
-    before, total = state.total, obs.free
-    if not 0 <= total <= state.capacity:  # _clamp's own test, first: counts are mostly in range
-        total = _clamp(total, state.capacity, anomalies)
-    state.total = total
+    before = state.total
+    state.total = total = _clamp(obs.free, state.capacity, anomalies)
     if state.gate_moved and before is not None and before != total:
         anomalies.append("drift_corrected")  # the gates' count since the last truth was off
     state.gate_moved = 0
@@ -137,7 +135,7 @@ def apply_lot(
                 anomalies.append("sources_disagree")
         elif category != GENERAL:
             count = named.get(category)
-            if count is not None and not 0 <= count <= capacity:
+            if count is not None:
                 count = _clamp(count, capacity, anomalies)
             if count != state.free[category]:
                 state.free[category] = count  # a category the message leaves out is not known from it
@@ -161,8 +159,6 @@ def _general_of(state: LotState, named: dict[str, int], total: int, anomalies: l
     capacity = state.capacities[GENERAL]
     general = named.get(GENERAL)
     if general is not None:
-        if 0 <= general <= capacity:  # _clamp's own test, first: counts are mostly in range
-            return general, False
         return _clamp(general, capacity, anomalies), False
     rest = total - sum(count for category, count in named.items() if category != GENERAL)
     unsplit = [category for category in state.capacities if category != GENERAL and category not in named]

@@ -52,10 +52,8 @@ def freshness_of(state: LotState, fresh: bool, oldest: datetime) -> Freshness:
     """
     if not fresh:
         return "stale"
-    seen = state.seen
     for source in state.sources:
-        at = seen.get(source)  # seen_since, inline: this runs on every message
-        if at is None or at < oldest:
+        if not seen_since(state, source, oldest):
             return "degraded"
     for category, live in state.reported.items():
         if live < state.capacities[category]:

@@ -198,10 +198,13 @@ class Availability:
     # -- derived view ------------------------------------------------------------
 
     def _hours(self, state: LotState, now: datetime) -> tuple[bool, bool]:
-        """(open, accepts visitors) at `now`, kept for the rest of its second (`_refresh` reads the cache).
+        """(open, accepts visitors) at `now`, kept for the rest of its second.
 
         Windows have whole-second precision, so the answer holds until the next second.
         """
+        since, until = state.hours_from, state.hours_until
+        if since is not None and until is not None and since <= now < until:
+            return state.hours
         local = now.astimezone(self._tz)
         state.hours = (
             within(state.spec.opening_hours, local),
@@ -218,11 +221,7 @@ class Availability:
         message did not touch (status is idempotent for an unchanged count),
         category views whose count and status are the same, and the view itself.
         """
-        since, until = state.hours_from, state.hours_until
-        if since is not None and until is not None and since <= now < until:
-            is_open, accepts_visitors = state.hours  # _hours' answer for this second
-        else:
-            is_open, accepts_visitors = self._hours(state, now)
+        is_open, accepts_visitors = self._hours(state, now)
         oldest = now - state.freshness  # last seen before this: not fresh
         last_seen = state.last_seen
         fresh = last_seen is not None and last_seen >= oldest
@@ -269,11 +268,7 @@ class Availability:
             if fields != old:  # a named tuple equals the plain tuple of its fields; None equals neither
                 categories[category] = CategoryView(*fields)
                 changed = True
-        free: int | None
-        if fresh and split_current and state.total is not None:
-            free = state.total  # lot_free's first case, here: the truth, current (most lot messages)
-        else:
-            free = lot_free(state, split_current) if fresh else None
+        free = lot_free(state, split_current) if fresh else None
         lot_status: Status
         general = categories.get(GENERAL)
         if general is not None:
