@@ -45,6 +45,11 @@ def seen_since(state: LotState, source: str, oldest: datetime) -> bool:
     return seen is not None and seen >= oldest
 
 
+def split_current(state: LotState, oldest: datetime) -> bool:
+    """The lot's split holds: no bays, or the lot system or a gate moving it reported at `oldest` or later."""
+    return not state.needed or seen_since(state, "lot", oldest) or seen_since(state, "gate", oldest)
+
+
 def freshness_of(state: LotState, fresh: bool, oldest: datetime) -> Freshness:
     """Stale without any fresh source; degraded when an expected source is not fresh or bays are unknown.
 
