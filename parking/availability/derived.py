@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from parking.availability.hours import within
-from parking.availability.status import counted_status, next_status, trend_of
+from parking.availability.status import Samples, counted_status, next_status, trend_of
 from parking.availability.views import CategoryView, Freshness, LotView, Status, Trend
 from parking.config.models import TimeWindow
 from parking.types import GENERAL
@@ -62,8 +62,19 @@ class TrendCache:
     trend: Trend = "unknown"
     fill_rate: float | None = None
 
-    def follow(self, rate: float | None, capacity: int) -> None:
-        """Take a new rate; the trend and fill rate are re-derived only when it moved."""
+    def follow(
+        self, samples: Samples, now: datetime, free: int | None, heard_now: bool, capacity: int
+    ) -> None:
+        """Sample the free count at `now` (a lot heard from now) and follow its rate.
+
+        The rate moves only when time passes or a new sample slot opens; the trend and fill
+        rate are re-derived only when it moved.
+        """
+        rate = self.rate
+        if free is None:
+            rate = None
+        elif not heard_now or samples.add(now, free):
+            rate = samples.rate_per_h(now)
         if rate != self.rate:
             self.rate, self.trend = rate, trend_of(rate, capacity)
             self.fill_rate = None if rate is None else round(rate, 1)

@@ -124,23 +124,17 @@ def apply_lot(
     named = obs.categories
     if named and not state.category_names.issuperset(named):
         anomalies.append("unknown_category")
-    total = _take_total(state, obs.free, anomalies)
+    before = state.total
+    state.total = total = _clamp(obs.free, state.capacity, anomalies)
+    if state.gate_moved and before is not None and before != total:
+        anomalies.append("drift_corrected")  # the gates' count since the last truth was off
+    state.gate_moved = 0
     _take_split(state, named, anomalies, changed)
     _take_general(state, named, total, anomalies, changed)
     if ts is not None:
         state.last_ts = ts
     state.truths += 1  # every gate's next reading is a baseline: this count includes the cars before it
     return "applied"
-
-
-def _take_total(state: LotState, free: int, anomalies: list[str]) -> int:
-    """The lot system's total becomes the truth (returned); it checks the gates' count since the last."""
-    before = state.total
-    state.total = total = _clamp(free, state.capacity, anomalies)
-    if state.gate_moved and before is not None and before != total:
-        anomalies.append("drift_corrected")  # the gates' count since the last truth was off
-    state.gate_moved = 0
-    return total
 
 
 def _take_split(state: LotState, named: dict[str, int], anomalies: list[str], changed: list[str]) -> None:

@@ -195,22 +195,11 @@ class Availability:
         changed = refresh_categories(state, touched, is_open, fresh, current)
         free = lot_free(state, current) if fresh else None
         cache.lot_status = lot_status_of(state, is_open, free)
-        _follow_trend(state, now, free)
+        cache.trend.follow(state.samples, now, free, state.last_seen == now, state.capacity)
         if not publish(state, changed, free, accepts_visitors, freshness):
             return False
         self.version += 1
         return True
-
-
-def _follow_trend(state: LotState, now: datetime, free: int | None) -> None:
-    """Sample the free count and follow its rate: it moves only when time passes or a sample slot opens."""
-    trend = state.cache.trend
-    rate = trend.rate
-    if free is None:
-        rate = None
-    elif state.last_seen != now or state.samples.add(now, free):
-        rate = state.samples.rate_per_h(now)
-    trend.follow(rate, state.capacity)
 
 
 def _lot_state(spec: Lot, config: Config, tz: ZoneInfo) -> LotState:
