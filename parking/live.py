@@ -105,11 +105,7 @@ class LiveSite:
         """Apply one observation received at `now`."""
         outcome = self._availability.apply(obs, now)
         if outcome.changed:
-            # _changed, inline: most feed messages change their lot, and this runs for each
-            version = self.version
-            self._changed_at[obs.lot] = version
-            for listener in self._listeners:
-                listener(version)
+            self._changed(obs.lot)
         return outcome
 
     def tick(self, now: datetime) -> list[str]:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from parking.availability import Availability, CategoryView, Outcome, within
-from parking.availability.status import Samples, next_status, open_from, trend_of
+from parking.availability.status import Samples, counted_status, next_status, open_from, trend_of
 from parking.config.models import Thresholds, TimeWindow
 from parking.observations import (
     GateCounterObservation,
@@ -61,6 +61,14 @@ def real_day(lot: str) -> list[tuple[datetime, int]]:
 @pytest.fixture
 def state() -> Availability:
     return Availability(site_config(), T0)
+
+
+THRESHOLD_CASES = [
+    Thresholds(),
+    Thresholds(almost_full_enter_pct=0, almost_full_exit_pct=0, full_enter_free=5, full_exit_free=5),
+    Thresholds(almost_full_enter_pct=100, almost_full_exit_pct=100, full_exit_free=40),
+    Thresholds(almost_full_enter_pct=12.5, almost_full_exit_pct=33.3, full_enter_free=1, full_exit_free=9),
+]
 
 
 class TestBeforeAnyData:
@@ -180,7 +188,7 @@ class TestLotFeed:
     def test_a_count_within_its_capacity_is_taken_as_sent_and_beyond_it_clamped(
         self, free: int, ev: int, disabled: int, anomalies: tuple[str, ...], total: int, ev_free: int
     ) -> None:
-        """The bounds of the in-range shortcut before `_clamp`: both ends are in range."""
+        """The bounds of `_clamp`: both ends are in range, one beyond either is clamped."""
         state = Availability(site_config(**NONGFA), T0)
         outcome = state.apply(LotObservation("tower", free, categories={"ev": ev, "disabled": disabled}), T0)
         assert outcome.anomalies == anomalies
@@ -561,17 +569,7 @@ class TestStatus:
             state.apply(LotObservation("mall", free=101), T0)
             assert state.view("mall").status == "open"
 
-    @pytest.mark.parametrize(
-        "thresholds",
-        [
-            Thresholds(),
-            Thresholds(almost_full_enter_pct=0, almost_full_exit_pct=0, full_enter_free=5, full_exit_free=5),
-            Thresholds(almost_full_enter_pct=100, almost_full_exit_pct=100, full_exit_free=40),
-            Thresholds(
-                almost_full_enter_pct=12.5, almost_full_exit_pct=33.3, full_enter_free=1, full_exit_free=9
-            ),
-        ],
-    )
+    @pytest.mark.parametrize("thresholds", THRESHOLD_CASES)
     def test_the_open_bound_is_exactly_where_every_status_opens(self, thresholds: Thresholds) -> None:
         for capacity in (0, 1, 2, 3, 7, 8, 10, 30, 99, 100, 446):
             bound = open_from(capacity, thresholds)
@@ -581,6 +579,25 @@ class TestStatus:
                     for p in ("open", "almost_full", "full")
                 ]
                 assert all(opens) == (free >= bound), (capacity, free, bound)
+
+    @pytest.mark.parametrize("thresholds", THRESHOLD_CASES)
+    def test_a_category_status_is_next_status_after_its_previous_view(self, thresholds: Thresholds) -> None:
+        """counted_status's shortcuts (the open bound, an unchanged count) answer what next_status does."""
+        for capacity in (0, 1, 2, 3, 7, 10, 30, 100):
+            bound = open_from(capacity, thresholds)
+            counts = range(capacity + 12)
+            olds: list[CategoryView | None] = [None]
+            for before in counts:
+                olds += [CategoryView(before, capacity, p) for p in ("unknown", "closed")]
+                olds += [
+                    CategoryView(before, capacity, next_status(p, before, capacity, thresholds))
+                    for p in ("open", "almost_full", "full")
+                ]
+            for old in olds:
+                previous = "open" if old is None else old.status
+                for free in counts:
+                    expected = next_status(previous, free, capacity, thresholds)
+                    assert counted_status(old, free, capacity, thresholds, bound) == expected, (old, free)
 
     def test_a_category_with_no_bays_is_full_never_an_error(self) -> None:
         state = Availability(

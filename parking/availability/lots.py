@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from parking.availability.derived import LotCache
 from parking.availability.sequence import Order, seq_order
 from parking.availability.status import Samples
-from parking.availability.views import CategoryView, LotView, Status, Trend
 from parking.config.models import Lot, Thresholds
 from parking.observations import GateCounterObservation, GateEventObservation, LotObservation
 from parking.types import GENERAL
@@ -60,20 +60,29 @@ class GateState:
 
 @dataclass(slots=True)
 class LotState:
-    """Everything the engine keeps about one lot; mutated only by this package."""
+    """What the engine measured of one lot, its config, and the caches derived from them; mutated only here.
 
+    The measurements are the counts (`free`, `total`, the bays' `reported`), when each source
+    was last heard, the bays and gates, and the trend's samples; `cache` holds what the
+    refresh derived from them (see derived.py), which no rule of this module reads.
+    """
+
+    # -- config: fixed for the lot's life
     spec: Lot
     capacities: dict[str, int]
     freshness: timedelta
     thresholds: Thresholds
-    free: dict[str, int | None]
+    free: dict[str, int | None]  # measured: each category's count (None: not known)
     capacity: int
     max_seq_jump: int
+    cache: LotCache
     sources: frozenset[str] = frozenset()  # the lot's `feed`: spot (bays), lot, gate
     category_names: frozenset[str] = frozenset()  # the keys of `capacities`, as a set
     silence: timedelta = timedelta(minutes=30)  # a bay silent for longer is unknown
-    # per category with bays: bays needed before the count is known, live bays, of them free
-    needed: dict[str, int] = field(default_factory=dict)
+    needed: dict[str, int] = field(default_factory=dict)  # per category with bays: bays needed before known
+    general_from_total: bool = False  # general has no bays but another category has: general = total - rest
+    # -- measured
+    # per category with bays: live bays, of them free
     reported: dict[str, int] = field(default_factory=dict)
     reported_free: dict[str, int] = field(default_factory=dict)
     spots: dict[str, SpotState] = field(default_factory=dict)
@@ -81,26 +90,19 @@ class LotState:
     gates: dict[str, GateState] = field(default_factory=dict)
     seen: dict[str, datetime] = field(default_factory=dict)  # source (spot, lot, gate) -> last applied
     gate_moved: int = 0  # net cars the gates counted in since the last truth
-    general_from_total: bool = False  # general has no bays but another category has: general = total - rest
     general_named: bool = False  # the last truth named general itself
     last_seen: datetime | None = None
     last_ts: datetime | None = None
-    lot_status: Status = "unknown"
     samples: Samples = field(default_factory=Samples)
-    view: LotView | None = None
-    categories: dict[str, CategoryView] = field(default_factory=dict)
     # the lot's own total free count (lot and gate lots): as a lot system sent it, moved by gates since
     total: int | None = None
     general_estimated: bool = False  # general was derived from `total` without the split
     truths: int = 0  # lot-level counts applied since the start: a gate lot is unknown until one
-    rate: float | None = None  # free spaces an hour, with the trend and fill rate the views show of it
-    trend: Trend = "unknown"
-    fill_rate: float | None = None
-    flags: tuple[bool, bool, bool, str] | None = None  # (fresh, open, split current, freshness) last refresh
-    hours_from: datetime | None = None  # `hours` hold from this whole second ...
-    hours_until: datetime | None = None  # ... to the next
-    hours: tuple[bool, bool] = (True, True)
-    open_from: dict[str, float] = field(default_factory=dict)  # per category: status.open_from
+
+
+def general_follows_total(state: LotState) -> bool:
+    """General is the total less the other categories now: it has no bays, and the last truth left it out."""
+    return state.general_from_total and not state.general_named
 
 
 def apply_lot(
@@ -122,38 +124,48 @@ def apply_lot(
     named = obs.categories
     if named and not state.category_names.issuperset(named):
         anomalies.append("unknown_category")
-    before, total = state.total, obs.free
-    if not 0 <= total <= state.capacity:  # _clamp's own test, first: counts are mostly in range
-        total = _clamp(total, state.capacity, anomalies)
-    state.total = total
+    before = state.total
+    state.total = total = _clamp(obs.free, state.capacity, anomalies)
     if state.gate_moved and before is not None and before != total:
         anomalies.append("drift_corrected")  # the gates' count since the last truth was off
     state.gate_moved = 0
-    bays = state.needed
+    _take_split(state, named, anomalies, changed)
+    _take_general(state, named, total, anomalies, changed)
+    if ts is not None:
+        state.last_ts = ts
+    state.truths += 1  # every gate's next reading is a baseline: this count includes the cars before it
+    return "applied"
+
+
+def _take_split(state: LotState, named: dict[str, int], anomalies: list[str], changed: list[str]) -> None:
+    """The message's count of each category but general: taken where no bays count it, else compared."""
+    bays, free = state.needed, state.free
     for category, capacity in state.capacities.items():
         if category in bays:
             count = named.get(category)
-            if count is not None and state.free[category] is not None and count != state.free[category]:
+            if count is not None and free[category] is not None and count != free[category]:
                 anomalies.append("sources_disagree")
         elif category != GENERAL:
             count = named.get(category)
-            if count is not None and not 0 <= count <= capacity:
+            if count is not None:
                 count = _clamp(count, capacity, anomalies)
-            if count != state.free[category]:
-                state.free[category] = count  # a category the message leaves out is not known from it
+            if count != free[category]:
+                free[category] = count  # a category the message leaves out is not known from it
                 changed.append(category)
+
+
+def _take_general(
+    state: LotState, named: dict[str, int], total: int, anomalies: list[str], changed: list[str]
+) -> None:
+    """General's count from the message, unless its bays or the total (general_from_total) give it."""
     state.general_named = GENERAL in named
-    if GENERAL in state.capacities and GENERAL not in bays and not state.general_from_total:
+    if GENERAL in state.capacities and GENERAL not in state.needed and not state.general_from_total:
         general, estimated = _general_of(state, named, total, anomalies)
         if general != state.free[GENERAL] or estimated != state.general_estimated:
             state.free[GENERAL], state.general_estimated = general, estimated
             changed.append(GENERAL)
     elif state.general_named and state.general_from_total:
         state.free[GENERAL] = _clamp(named[GENERAL], state.capacities[GENERAL], anomalies)
-    if ts is not None:
-        state.last_ts = ts
-    state.truths += 1  # every gate's next reading is a baseline: this count includes the cars before it
-    return "applied"
 
 
 def _general_of(state: LotState, named: dict[str, int], total: int, anomalies: list[str]) -> tuple[int, bool]:
@@ -161,8 +173,6 @@ def _general_of(state: LotState, named: dict[str, int], total: int, anomalies: l
     capacity = state.capacities[GENERAL]
     general = named.get(GENERAL)
     if general is not None:
-        if 0 <= general <= capacity:  # _clamp's own test, first: counts are mostly in range
-            return general, False
         return _clamp(general, capacity, anomalies), False
     rest = total - sum(count for category, count in named.items() if category != GENERAL)
     unsplit = [category for category in state.capacities if category != GENERAL and category not in named]
@@ -256,7 +266,7 @@ def _move_by_gates(state: LotState, cars_in: int, category: str | None, anomalie
     category = category or GENERAL
     capacity = state.capacities.get(category)
     current = state.free.get(category)
-    moved_by_total = category == GENERAL and state.general_from_total and not state.general_named
+    moved_by_total = category == GENERAL and general_follows_total(state)
     if capacity is not None and current is not None and category not in state.needed and not moved_by_total:
         state.free[category] = _clamp(current - cars_in, capacity, anomalies)
     # one car clamped in its category and in the total is one anomaly, not two

@@ -45,6 +45,11 @@ def seen_since(state: LotState, source: str, oldest: datetime) -> bool:
     return seen is not None and seen >= oldest
 
 
+def split_current(state: LotState, oldest: datetime) -> bool:
+    """The lot's split holds: no bays, or the lot system or a gate moving it reported at `oldest` or later."""
+    return not state.needed or seen_since(state, "lot", oldest) or seen_since(state, "gate", oldest)
+
+
 def freshness_of(state: LotState, fresh: bool, oldest: datetime) -> Freshness:
     """Stale without any fresh source; degraded when an expected source is not fresh or bays are unknown.
 
@@ -52,10 +57,8 @@ def freshness_of(state: LotState, fresh: bool, oldest: datetime) -> Freshness:
     """
     if not fresh:
         return "stale"
-    seen = state.seen
     for source in state.sources:
-        at = seen.get(source)  # seen_since, inline: this runs on every message
-        if at is None or at < oldest:
+        if not seen_since(state, source, oldest):
             return "degraded"
     for category, live in state.reported.items():
         if live < state.capacities[category]:

@@ -15,7 +15,7 @@ from typing import get_args
 from zoneinfo import ZoneInfo
 
 from parking.availability.bays import BayView, apply_spot, bay_views, expire_silent
-from parking.availability.hours import within
+from parking.availability.derived import HoursCache, LotCache, lot_status_of, publish, refresh_categories
 from parking.availability.lots import (
     GateState,
     LotState,
@@ -24,6 +24,7 @@ from parking.availability.lots import (
     apply_gate_counters,
     apply_gate_event,
     apply_lot,
+    general_follows_total,
 )
 from parking.availability.sources import (
     Source,
@@ -31,12 +32,12 @@ from parking.availability.sources import (
     derived_general,
     freshness_of,
     lot_free,
-    seen_since,
     source_views,
+    split_current,
 )
-from parking.availability.status import next_status, open_from, trend_of
-from parking.availability.views import CategoryView, LotView, Status
-from parking.config.models import Config
+from parking.availability.status import open_from
+from parking.availability.views import LotView
+from parking.config.models import Config, Lot
 from parking.observations import (
     GateCounterObservation,
     LotObservation,
@@ -70,8 +71,6 @@ class Outcome:
 # Outcomes without anomalies are shared: one is made per message otherwise.
 _PLAIN: dict[str, Outcome] = {r: Outcome(r) for r in get_args(Result)}
 _APPLIED_CHANGED = Outcome("applied", changed=True)
-_COUNTED: frozenset[Status] = frozenset({"open", "almost_full", "full"})  # statuses of a known count
-_SECOND = timedelta(seconds=1)
 _GENERAL = (GENERAL,)
 
 
@@ -80,45 +79,18 @@ class Availability:
 
     def __init__(self, config: Config, now: datetime, initial_version: int = 1) -> None:
         self.version = initial_version
-        self._tz = ZoneInfo(config.site.timezone)
+        tz = ZoneInfo(config.site.timezone)
         self._ts_ahead = timedelta(seconds=config.defaults.max_ts_ahead_s)
         self._lots: dict[str, LotState] = {}
         for spec in config.lots:
-            capacities = spec.capacities()
-            state = LotState(
-                spec=spec,
-                capacities=capacities,
-                category_names=frozenset(capacities),
-                freshness=timedelta(seconds=spec.freshness_s or config.defaults.freshness_s),
-                thresholds=spec.thresholds or config.defaults.thresholds,
-                free=dict.fromkeys(capacities, None),
-                capacity=sum(capacities.values()),
-                max_seq_jump=config.defaults.max_seq_jump,
-                sources=spec.sources,
-                silence=timedelta(seconds=spec.sensor_silence_s or config.defaults.sensor_silence_s),
-            )
-            share = spec.min_reported_share or config.defaults.min_reported_share
-            for category, ids in spec.spot_ids().items():
-                for spot in ids:
-                    state.spots[spot] = SpotState(category)
-                state.needed[category] = _bays_needed(share, len(ids))
-                state.reported[category] = state.reported_free[category] = 0
-            state.general_from_total = (
-                GENERAL in capacities and GENERAL not in state.needed and bool(state.needed)
-            )
-            for gate in spec.gates:
-                state.gates[gate] = GateState()
-            state.open_from = {
-                category: open_from(capacity, state.thresholds) for category, capacity in capacities.items()
-            }
-            self._lots[spec.id] = state
+            self._lots[spec.id] = state = _lot_state(spec, config, tz)
             self._refresh(state, now)
 
     # -- reading -----------------------------------------------------------------
 
     def view(self, lot_id: str) -> LotView:
         """The current view of one lot (KeyError if unknown)."""
-        view = self._lots[lot_id].view
+        view = self._lots[lot_id].cache.view
         assert view is not None
         return view
 
@@ -197,129 +169,70 @@ class Availability:
 
     # -- derived view ------------------------------------------------------------
 
-    def _hours(self, state: LotState, now: datetime) -> tuple[bool, bool]:
-        """(open, accepts visitors) at `now`, kept for the rest of its second (`_refresh` reads the cache).
-
-        Windows have whole-second precision, so the answer holds until the next second.
-        """
-        local = now.astimezone(self._tz)
-        state.hours = (
-            within(state.spec.opening_hours, local),
-            within(state.spec.guidance_windows, local),
-        )
-        state.hours_from = since = now.replace(microsecond=0)
-        state.hours_until = since + _SECOND
-        return state.hours
-
     def _refresh(self, state: LotState, now: datetime, touched: Sequence[str] | None = None) -> bool:
         """Re-derive the lot's view at `now`; bump the version if anything visible changed.
 
-        Runs on every message, so it reuses what did not change: categories the
-        message did not touch (status is idempotent for an unchanged count),
-        category views whose count and status are the same, and the view itself.
+        Runs on every message, so it reuses what did not change (state.cache): categories
+        the message did not touch, category views whose count and status are the same, and
+        the view itself.
         """
-        since, until = state.hours_from, state.hours_until
-        if since is not None and until is not None and since <= now < until:
-            is_open, accepts_visitors = state.hours  # _hours' answer for this second
-        else:
-            is_open, accepts_visitors = self._hours(state, now)
+        cache = state.cache
+        is_open, accepts_visitors = cache.hours.at(now)
         oldest = now - state.freshness  # last seen before this: not fresh
         last_seen = state.last_seen
         fresh = last_seen is not None and last_seen >= oldest
         if not fresh:
-            state.samples.clear()
+            state.samples.clear()  # a gap in data: the trend starts again
         # with bays, the lot system's split holds only while it (or a gate moving it) is current
-        split_current = (
-            not state.needed or seen_since(state, "lot", oldest) or seen_since(state, "gate", oldest)
-        )
+        current = split_current(state, oldest)
         freshness = freshness_of(state, fresh, oldest)
-        if (fresh, is_open, split_current, freshness) != state.flags:
-            state.flags = (fresh, is_open, split_current, freshness)
+        if (fresh, is_open, current, freshness) != cache.conditions:
+            cache.conditions = (fresh, is_open, current, freshness)
             touched = None
-        if state.general_from_total and not state.general_named:
+        if general_follows_total(state):
             # general_from_total implies bays: split_current then says whether the truth is current
-            state.free[GENERAL], state.general_estimated = derived_general(state, split_current)
-        changed = False
-        capacities, categories, counts = state.capacities, state.categories, state.free
-        needed, reported, general_estimated = state.needed, state.reported, state.general_estimated
-        opens = state.open_from
-        all_counted = fresh and split_current  # else only fresh categories with bays are
-        for category in capacities if touched is None else touched:
-            capacity = capacities[category]
-            count = counts[category] if all_counted or (fresh and category in needed) else None
-            estimated = general_estimated and category == GENERAL and count is not None
-            live = reported.get(category)
-            unknown = None if live is None else capacity - live
-            old = categories.get(category)
-            status: Status
-            if not is_open:
-                status = "closed"
-            elif count is None:
-                status = "unknown"
-            elif count >= opens[category]:
-                # clear of every threshold (most counts, most of the day): open whatever it was
-                status = "open"
-            elif old is None:
-                status = next_status("open", count, capacity, state.thresholds)
-            elif old.free == count and old.status in _COUNTED:
-                status = old.status  # an unchanged count keeps its status (next_status is idempotent)
-            else:
-                status = next_status(old.status, count, capacity, state.thresholds)
-            fields = (count, capacity, status, estimated, unknown)
-            if fields != old:  # a named tuple equals the plain tuple of its fields; None equals neither
-                categories[category] = CategoryView(*fields)
-                changed = True
-        free: int | None
-        if fresh and split_current and state.total is not None:
-            free = state.total  # lot_free's first case, here: the truth, current (most lot messages)
-        else:
-            free = lot_free(state, split_current) if fresh else None
-        lot_status: Status
-        general = categories.get(GENERAL)
-        if general is not None:
-            lot_status = general.status  # what a general visitor finds, with general's hysteresis
-        elif not is_open:
-            lot_status = "closed"
-        elif free is None:
-            lot_status = "unknown"
-        else:
-            lot_status = next_status(state.lot_status, free, state.capacity, state.thresholds)
-        state.lot_status = lot_status
-        rate = state.rate
-        if free is None:
-            rate = None
-        elif state.last_seen != now or state.samples.add(now, free):
-            rate = state.samples.rate_per_h(now)  # it moves only when time passes or a new sample slot opens
-        if rate != state.rate:
-            state.rate, state.trend = rate, trend_of(rate, state.capacity)
-            state.fill_rate = None if rate is None else round(rate, 1)
-        trend, fill_rate = state.trend, state.fill_rate
-        view = state.view
-        if (
-            not changed
-            and view is not None
-            and view.status == lot_status
-            and view.free == free
-            and view.trend == trend
-            and view.fill_rate_per_h == fill_rate
-            and view.accepts_visitors == accepts_visitors
-            and view.freshness == freshness
-        ):
+            state.free[GENERAL], state.general_estimated = derived_general(state, current)
+        changed = refresh_categories(state, touched, is_open, fresh, current)
+        free = lot_free(state, current) if fresh else None
+        cache.lot_status = lot_status_of(state, is_open, free)
+        cache.trend.follow(state.samples, now, free, state.last_seen == now, state.capacity)
+        if not publish(state, changed, free, accepts_visitors, freshness):
             return False
-        # positional, in LotView's field order: keywords cost its __new__ twice as much
-        state.view = LotView(
-            state.spec.id,
-            lot_status,
-            free,
-            state.capacity,
-            trend,
-            fill_rate,  # fill_rate_per_h
-            dict(categories),
-            accepts_visitors,
-            freshness,
-        )
         self.version += 1
         return True
+
+
+def _lot_state(spec: Lot, config: Config, tz: ZoneInfo) -> LotState:
+    """A lot as the engine starts it: its config's rules, nothing measured, empty caches."""
+    capacities = spec.capacities()
+    thresholds = spec.thresholds or config.defaults.thresholds
+    cache = LotCache(
+        hours=HoursCache(tz, spec.opening_hours, spec.guidance_windows),
+        open_from={category: open_from(capacity, thresholds) for category, capacity in capacities.items()},
+    )
+    state = LotState(
+        spec=spec,
+        capacities=capacities,
+        category_names=frozenset(capacities),
+        freshness=timedelta(seconds=spec.freshness_s or config.defaults.freshness_s),
+        thresholds=thresholds,
+        free=dict.fromkeys(capacities, None),
+        capacity=sum(capacities.values()),
+        max_seq_jump=config.defaults.max_seq_jump,
+        cache=cache,
+        sources=spec.sources,
+        silence=timedelta(seconds=spec.sensor_silence_s or config.defaults.sensor_silence_s),
+    )
+    share = spec.min_reported_share or config.defaults.min_reported_share
+    for category, ids in spec.spot_ids().items():
+        for spot in ids:
+            state.spots[spot] = SpotState(category)
+        state.needed[category] = _bays_needed(share, len(ids))
+        state.reported[category] = state.reported_free[category] = 0
+    state.general_from_total = GENERAL in capacities and GENERAL not in state.needed and bool(state.needed)
+    for gate in spec.gates:
+        state.gates[gate] = GateState()
+    return state
 
 
 def _bays_needed(share: float, bays: int) -> int:

@@ -7,7 +7,7 @@ from bisect import bisect_left
 from collections import deque
 from datetime import datetime, timedelta
 
-from parking.availability.views import Status, Trend
+from parking.availability.views import CategoryView, Status, Trend
 from parking.config.models import Thresholds
 
 TREND_WINDOW = timedelta(minutes=15)
@@ -43,6 +43,27 @@ def open_from(capacity: int, thresholds: Thresholds) -> float:
     return bisect_left(
         range(top), True, key=lambda free: next_status("full", free, capacity, thresholds) == "open"
     )
+
+
+_COUNTED: frozenset[Status] = frozenset({"open", "almost_full", "full"})  # statuses of a known count
+
+
+def counted_status(
+    previous: CategoryView | None, free: int, capacity: int, thresholds: Thresholds, open_at: float
+) -> Status:
+    """next_status of a known count after the category's previous view (None: as if open), cheaply.
+
+    `open_at` is open_from(capacity, thresholds): a count at or above it is open whatever
+    came before (most counts, most of the day). An unchanged count keeps a counted status:
+    next_status is idempotent for one count.
+    """
+    if free >= open_at:
+        return "open"
+    if previous is None:
+        return next_status("open", free, capacity, thresholds)
+    if previous.free == free and previous.status in _COUNTED:
+        return previous.status
+    return next_status(previous.status, free, capacity, thresholds)
 
 
 class Samples:
