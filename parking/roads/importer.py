@@ -43,11 +43,18 @@ def _print_stats(
         f"  graph:         {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges: the largest",
         f"                 strongly connected component ({stats.nodes_dropped_scc} of "
         f"{stats.nodes_before_scc} nodes left out)",
+        f"  dead ends:     {stats.dead_ends} nodes end a road in the source data (U-turns allowed there)",
+        f"  cut roads:     {_names(stats.cut_roads)}",
         f"  turn rules:    {stats.restrictions_kept} kept of {stats.restrictions_read} restriction relations",
         f"  parking:       {stats.parking} amenity=parking features",
         f"  data:          {ATTRIBUTION}",
     ]
     print("\n".join(lines))
+
+
+def _names(names: list[str], most: int = 12) -> str:
+    shown = ", ".join(names[:most])
+    return (shown + f" and {len(names) - most} more" if len(names) > most else shown) or "none named"
 
 
 def print_snaps(config: Config, roads: RoadGraph) -> None:
