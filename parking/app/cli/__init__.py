@@ -53,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = checks.load(args.config)
         if args.command == "run":
             checks.check_files(config, args.config)
+            # the graph and its nodes only: the drive table is built once, by the app's start-up
+            checks.check_roads(config, args.config, routes=False)
         if args.command in ("demo", "run"):
             raise_open_file_limit()
         return _WITH_CONFIG[args.command](config, args) or EXIT_OK

@@ -47,10 +47,21 @@ def check_files(config: Config, source: str) -> None:
         raise ConfigError(source, problems)
 
 
+def check_roads(config: Config, source: str, *, routes: bool = True) -> None:
+    """The road graph loads and has every board's and lot entrance's node; with `routes`, every
+    board reaches a lot. ConfigError if not (`run` would otherwise fail only once started)."""
+    from parking.roads.load import road_problems
+
+    problems = road_problems(config, routes=routes)
+    if problems:
+        raise ConfigError(source, problems)
+
+
 def check(path: str) -> int:
     """Validate a config file and print its summary."""
     config = load_config(path)
     check_files(config, path)
+    check_roads(config, path)
     spaces = sum(sum(lot.capacities().values()) for lot in config.lots)
     print(f"{path}: OK")
     print(f"  site:      {config.site.name} ({config.site.timezone})")
