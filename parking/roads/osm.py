@@ -87,6 +87,20 @@ class ParkingFeature:
     capacity: int
     capacity_estimated: bool  # from the area, no capacity tag
     parking: str  # surface, multi-storey, underground, street_side, ...
+    ref: str = ""
+    access: str = ""
+    outline: tuple[tuple[float, float], ...] = ()  # (lat, lon) of an area's nodes; () for a point
+
+
+@dataclass(frozen=True, slots=True)
+class ParkingEntrance:
+    """An `amenity=parking_entrance` node: where cars drive into a car park."""
+
+    osm_id: str
+    name: str
+    ref: str
+    lat: float
+    lon: float
 
 
 @dataclass(slots=True)
@@ -117,6 +131,8 @@ class OsmRoads:
     parking: list[ParkingFeature]
     stats: ImportStats = field(default_factory=ImportStats)
     dead_ends: frozenset[str] = frozenset()  # kept nodes that end a road in the source data
+    entrances: list[ParkingEntrance] = field(default_factory=list)
+    highway: dict[tuple[str, str], str] = field(default_factory=dict)  # edge -> its way's highway=*
 
     def road_graph(self) -> RoadGraph:
         """The graph as guidance reads it."""
@@ -128,6 +144,7 @@ class _Ways:
     """What the one pass keeps of the drivable ways: node refs by way, every node's neighbours."""
 
     refs: dict[int, list[int]] = field(default_factory=dict)  # -1 where the extract lost a node
+    highway: dict[int, str] = field(default_factory=dict)
     neighbours: dict[int, set[int]] = field(default_factory=dict)  # lost nodes included
     names: dict[int, str] = field(default_factory=dict)
     lost: set[int] = field(default_factory=set)  # ways that lost a node
@@ -143,6 +160,7 @@ def read_osm(path: Path) -> OsmRoads:
     ways = _Ways()
     rules: list[tuple[TurnKind, int, int, int]] = []
     parking: list[ParkingFeature] = []
+    entrances: list[ParkingEntrance] = []
     processor = osmium.FileProcessor(str(path)).with_locations()
     processor = processor.with_filter(osmium.filter.KeyFilter("highway", "amenity", "type"))
     try:
@@ -155,8 +173,19 @@ def read_osm(path: Path) -> OsmRoads:
                 if "highway" in obj.tags:
                     _add_way(obj, graph, coords, ways, stats)
             elif isinstance(obj, osmium.osm.Node):
-                if obj.tags.get("amenity") == "parking" and obj.location.valid():
+                amenity = obj.tags.get("amenity")
+                if amenity == "parking" and obj.location.valid():
                     parking.append(_parking_node(obj))
+                elif amenity == "parking_entrance" and obj.location.valid():
+                    entrances.append(
+                        ParkingEntrance(
+                            f"n{obj.id}",
+                            obj.tags.get("name") or "",
+                            obj.tags.get("ref") or "",
+                            obj.location.lat,
+                            obj.location.lon,
+                        )
+                    )
             elif isinstance(obj, osmium.osm.Relation) and obj.tags.get("type") == "restriction":
                 stats.restrictions_read += 1
                 rules.extend(_restriction(obj, ways.refs))
@@ -179,7 +208,13 @@ def read_osm(path: Path) -> OsmRoads:
     stats.parking = len(parking)
     kept_dead_ends = frozenset(node for node in dead_ends if node in graph)
     stats.dead_ends = len(kept_dead_ends)
-    return OsmRoads(graph, coords, restrictions, parking, stats, kept_dead_ends)
+    highway = {}
+    for way, refs in ways.refs.items():
+        for a, b in itertools.pairwise(refs):
+            for edge in ((str(a), str(b)), (str(b), str(a))):
+                if graph.has_edge(*edge):
+                    highway[edge] = ways.highway[way]
+    return OsmRoads(graph, coords, restrictions, parking, stats, kept_dead_ends, entrances, highway)
 
 
 def _bounds(path: Path) -> tuple[float, float, float, float] | None:
@@ -306,6 +341,7 @@ def _add_way(
             ways.neighbours.setdefault(b, set()).add(a)
     ways.refs[way.id] = refs
     ways.names[way.id] = name
+    ways.highway[way.id] = tags["highway"]
     for a, b in itertools.pairwise(refs):
         if a < 0 or b < 0 or a == b:
             continue
@@ -383,6 +419,8 @@ def _parking_node(node: osmium.osm.Node) -> ParkingFeature:
         capacity,
         estimated,
         kind,
+        node.tags.get("ref") or "",
+        node.tags.get("access") or "",
     )
 
 
@@ -401,6 +439,9 @@ def _parking_way(way: osmium.osm.Way) -> ParkingFeature | None:
         capacity,
         estimated,
         way.tags.get("parking") or "surface",
+        way.tags.get("ref") or "",
+        way.tags.get("access") or "",
+        tuple(points),
     )
 
 

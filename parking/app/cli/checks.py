@@ -73,6 +73,10 @@ def check(path: str) -> int:
     else:
         print(f"  roads:     {len(config.roads.nodes)} nodes, {len(config.roads.ways)} ways")
     print(f"  mqtt:      {config.mqtt.host}:{config.mqtt.port} as {config.mqtt.client_id!r}")
+    estimated = [lot.id for lot in config.lots if lot.capacity_estimated]
+    if estimated:
+        shown = ", ".join(estimated[:8]) + (f" and {len(estimated) - 8} more" if len(estimated) > 8 else "")
+        print(f"  warning:   {len(estimated)} lots have an estimated capacity (capacity_estimated): {shown}")
     return EXIT_OK
 
 
