@@ -22,7 +22,7 @@ from parking.guidance.drive import ArcGraph, TurnRestriction
 from parking.guidance.table import DriveTable
 from parking.roads.graphfile import load_graph, save_graph
 from parking.roads.load import build_guidance
-from parking.roads.osm import read_osm, speed_kmh
+from parking.roads.osm import drivable, read_osm, speed_kmh
 
 HELSINKI = Path(__file__).resolve().parent / "data" / "helsinki-centre.osm.pbf"
 
@@ -109,6 +109,12 @@ class TestFixture:
         graph = read_osm(extract).graph
         assert {("20", "21"), ("21", "22"), ("22", "20")} <= set(graph.edges)
         assert not graph.has_edge("21", "20")
+
+    def test_a_private_service_road_is_not_drivable(self) -> None:
+        assert not drivable({"highway": "service", "access": "private"})
+        assert not drivable({"highway": "service", "motor_vehicle": "private", "access": "yes"})
+        assert drivable({"highway": "service", "access": "destination"})
+        assert drivable({"highway": "service", "access": "private", "motorcar": "yes"})  # most specific
 
     def test_travel_time_from_maxspeed_or_the_highway_default(self, extract: Path) -> None:
         graph = read_osm(extract).graph

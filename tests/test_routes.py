@@ -122,7 +122,9 @@ class TestNoUTurn:
         )
         route = depot(table(config).routes("b"))
         assert route.path == ("A", "J", "A", "W")
-        assert route.arrow == "back"  # the turn at J is within the look-ahead
+        # the turn at J is no choice (a dead end), nor is A (the board faces J): ahead, as the
+        # driver can only go (#21.4: the arrow is the first real choice, not the first bend)
+        assert route.arrow == "ahead"
 
     def test_a_long_way_to_a_dead_end_beats_a_u_turn_at_a_junction(self) -> None:
         # without North Lane, J's only other way out is on to K: there and back, ~1250 m
@@ -380,16 +382,21 @@ class TestArrow:
     @pytest.mark.parametrize(
         ("legs", "facing", "arrow"),
         [
-            ([(90.0, 100.0), (0.0, 100.0)], 90.0, "left"),
-            ([(90.0, 300.0), (0.0, 100.0)], 90.0, "left"),  # a turn 300 m on is still shown
-            ([(90.0, 300.5), (0.0, 100.0)], 90.0, "ahead"),  # beyond the look-ahead
-            ([(90.0, 100.0), (120.0, 100.0), (200.0, 100.0)], 90.0, "right"),  # 30 deg is no turn
-            ([(45.0, 100.0)], 90.0, "ahead_left"),
-            ([(90.0, 100.0), (125.0, 100.0)], 90.0, "ahead_right"),  # 35 deg is a turn
-            ([(0.0, 100.0), (90.0, 100.0)], None, "right"),  # no facing: the first edge sets it
+            ([(90.0, 100.0, False), (0.0, 100.0, True)], 90.0, "left"),
+            ([(90.0, 300.0, False), (0.0, 100.0, True)], 90.0, "left"),  # a choice 300 m on is still shown
+            ([(90.0, 300.5, False), (0.0, 100.0, True)], 90.0, "ahead"),  # beyond the look-ahead
+            ([(90.0, 100.0, False), (120.0, 100.0, True), (200.0, 100.0, True)], 90.0, "ahead"),  # 30 deg
+            ([(45.0, 100.0, True)], 90.0, "ahead_left"),
+            ([(90.0, 100.0, False), (125.0, 100.0, True)], 90.0, "ahead_right"),  # 35 deg is a turn
+            ([(0.0, 100.0, True), (90.0, 100.0, True)], None, "right"),  # no facing: the first edge sets it
+            # a bend where the road offers no other way (a ramp, a roundabout entry) is no choice:
+            ([(90.0, 100.0, False), (0.0, 100.0, False), (90.0, 100.0, True)], 90.0, "right"),
+            ([(45.0, 100.0, False), (45.0, 100.0, True), (0.0, 100.0, True)], 90.0, "ahead"),
+            # the first choice is shown even when it is straight on and a turn follows
+            ([(90.0, 100.0, True), (0.0, 100.0, True)], 90.0, "ahead"),
         ],
     )
-    def test_first_turn_within_the_look_ahead(
-        self, legs: list[tuple[float, float]], facing: float | None, arrow: str
+    def test_the_turn_at_the_first_real_choice(
+        self, legs: list[tuple[float, float, bool]], facing: float | None, arrow: str
     ) -> None:
         assert first_turn(legs, facing) == arrow

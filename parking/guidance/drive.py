@@ -2,10 +2,10 @@
 
 The search state is the directed edge (arc) a car arrived on, not the node it is
 at, because where a car may go next depends on where it came from: at a node it
-does not leave by the arc straight back (v -> u right after u -> v) unless that
-is the node's only way out (a dead end). A node search cannot express that; it
-would either allow U-turns or lose routes that pass a node twice (round the
-block and back through the same junction).
+does not leave by the arc straight back (v -> u right after u -> v) unless the
+node is a dead end (`ArcGraph.u_turn`: in the source data, for an import). A
+node search cannot express that; it would either allow U-turns or lose routes
+that pass a node twice (round the block and back through the same junction).
 """
 
 from __future__ import annotations
@@ -51,15 +51,24 @@ class ArcGraph:
     length_m: npt.NDArray[np.float64]
     bearing_deg: npt.NDArray[np.float64]
     reverse: npt.NDArray[np.int64]  # the arc v -> u of each arc u -> v, or NO_ARC
+    u_turn: npt.NDArray[np.bool_]  # per node: a dead end, where a car may turn back the way it came
     banned: frozenset[tuple[int, int]] = frozenset()  # (arc in, arc out) pairs a car may not take
     only: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))  # arc in -> the one way on
 
     @classmethod
-    def from_digraph(cls, graph: nx.DiGraph, restrictions: Iterable[TurnRestriction] = ()) -> ArcGraph:
+    def from_digraph(
+        cls,
+        graph: nx.DiGraph,
+        restrictions: Iterable[TurnRestriction] = (),
+        dead_ends: Set[str] | None = None,
+    ) -> ArcGraph:
         """Flatten a DiGraph whose edges carry `travel_s`, `length_m` and `bearing`.
 
         A restriction naming an edge the graph does not have is left out (an
-        extract cut at its edge keeps relations whose ways it lost).
+        extract cut at its edge keeps relations whose ways it lost). `dead_ends`
+        are the nodes that end a road in the source data (an import knows them;
+        pruning can leave a through node with one way out, which is no place to
+        turn); None: every node whose only way out is back is one.
         """
         nodes = tuple(graph.nodes)
         index = {node: i for i, node in enumerate(nodes)}
@@ -89,6 +98,9 @@ class ArcGraph:
                 banned.add((arc_in, arc_out))
             else:
                 only[arc_in] = arc_out
+        one_way_out = np.diff(starts) == 1
+        if dead_ends is not None:
+            one_way_out &= np.fromiter((node in dead_ends for node in nodes), np.bool_, len(nodes))
         return cls(
             nodes=nodes,
             index=MappingProxyType(index),
@@ -102,6 +114,7 @@ class ArcGraph:
                 np.int64,
                 len(heads),
             ),
+            u_turn=one_way_out,
             banned=frozenset(banned),
             only=MappingProxyType(only),
         )
@@ -113,13 +126,10 @@ class ArcGraph:
     def may_follow(self, arc: int, nxt: int) -> bool:
         """True if a car that arrived on `arc` may leave its head by `nxt` (which must leave it).
 
-        No U-turn unless the way back is the only way out (a dead end), no banned
-        turn, and where an "only" rule applies, only its turn.
+        No U-turn unless the node is a dead end (`u_turn`), no banned turn, and
+        where an "only" rule applies, only its turn.
         """
-        if (
-            nxt == self.reverse[arc]
-            and self.first_out[self.head[arc] + 1] - self.first_out[self.head[arc]] > 1
-        ):
+        if nxt == self.reverse[arc] and not self.u_turn[self.head[arc]]:
             return False
         if (arc, nxt) in self.banned:
             return False
@@ -163,7 +173,7 @@ def quickest_drives(
     """
     head, travel_s, first_out = graph.head.tolist(), graph.travel_s.tolist(), graph.first_out.tolist()
     restricted = bool(graph.banned or graph.only)
-    reverse = graph.reverse.tolist()
+    reverse, u_turn = graph.reverse.tolist(), graph.u_turn.tolist()
     best: dict[int, float] = {}  # arc -> quickest time to the end of it
     previous: dict[int, int] = {}
     heap: list[tuple[float, int]] = []
@@ -186,10 +196,9 @@ def quickest_drives(
             if remaining is not None:
                 remaining.discard(node)
         back = reverse[arc]
-        start, stop = first_out[node], first_out[node + 1]
-        for nxt in range(start, stop):
-            if nxt == back and stop - start > 1:
-                continue  # no U-turn unless the way back is the only way out
+        for nxt in range(first_out[node], first_out[node + 1]):
+            if nxt == back and not u_turn[node]:
+                continue  # no U-turn but at a dead end
             if restricted and not graph.may_follow(arc, nxt):
                 continue
             arrive = t + travel_s[nxt]

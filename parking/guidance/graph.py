@@ -23,13 +23,14 @@ class RoadGraph:
     spatial index for the nearest node and the flat arcs the route search runs on.
     """
 
-    __slots__ = ("_arcs", "_coords", "_graph", "_index", "_restrictions")
+    __slots__ = ("_arcs", "_coords", "_dead_ends", "_graph", "_index", "_restrictions")
 
     def __init__(
         self,
         graph: nx.DiGraph,
         coords: Mapping[str, tuple[float, float]],
         restrictions: Iterable[TurnRestriction] = (),
+        dead_ends: Iterable[str] | None = None,
     ) -> None:
         missing = [node for node in graph if node not in coords]
         if missing:
@@ -38,7 +39,8 @@ class RoadGraph:
         self._coords: Mapping[str, tuple[float, float]] = MappingProxyType({n: coords[n] for n in graph})
         self._index = NodeIndex(self._coords)
         self._restrictions = tuple(restrictions)
-        self._arcs = ArcGraph.from_digraph(graph, self._restrictions)
+        self._dead_ends = None if dead_ends is None else frozenset(dead_ends).intersection(graph)
+        self._arcs = ArcGraph.from_digraph(graph, self._restrictions, self._dead_ends)
 
     @property
     def graph(self) -> nx.DiGraph:
@@ -54,6 +56,12 @@ class RoadGraph:
     def restrictions(self) -> tuple[TurnRestriction, ...]:
         """The turn restrictions the routes obey (from an OpenStreetMap extract)."""
         return self._restrictions
+
+    @property
+    def dead_ends(self) -> frozenset[str] | None:
+        """The nodes that end a road in the source data, where a U-turn is allowed (None: not known,
+        every node whose only way out is back counts as one)."""
+        return self._dead_ends
 
     @property
     def arcs(self) -> ArcGraph:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -161,7 +161,13 @@ class RouteTable:
             walk_s=reach.walk_s,
             walk_m=reach.walk_m,
             arrow=first_turn(
-                ((float(arcs.bearing_deg[a]), float(arcs.length_m[a])) for a in driven), reach.heading_deg
+                (
+                    (float(arcs.bearing_deg[a]), float(arcs.length_m[a]), choice)
+                    for a, choice in zip(
+                        driven, _choices(arcs, reach.origin, reach.heading_deg, driven), strict=True
+                    )
+                ),
+                reach.heading_deg,
             ),
             path=(nodes[reach.origin], *(nodes[int(arcs.head[a])] for a in driven)),
         )
@@ -219,25 +225,36 @@ def walk_of(config: Config, lot: Lot, lat: float, lon: float, destination_id: st
     return walk_m / speed_mps, walk_m
 
 
-def first_turn(legs: Iterable[tuple[float, float]], facing_deg: float | None) -> Arrow:
-    """The arrow for a drive: its first turn of TURN_MIN_DEG or more within the look-ahead, else ahead.
+def first_turn(legs: Iterable[tuple[float, float, bool]], facing_deg: float | None) -> Arrow:
+    """The arrow for a drive: the turn at its first real choice within the look-ahead, else ahead.
 
-    `legs` are the (bearing_deg, length_m) of the edges driven, in order. A turn
-    counts if the node where it is made lies at most TURN_LOOKAHEAD_M along the
-    route; the first leg turns from `facing_deg` (None: the first leg sets the heading).
+    `legs` are the (bearing_deg, length_m, choice) of the edges driven, in order;
+    `choice` is True where the node the edge leaves offers another way on (a U-turn
+    is no other way). A bend where the road has no alternative (a ramp, a roundabout
+    entry) is no choice and shows nothing; the first choice shows its turn, ahead
+    included. It counts if it lies at most TURN_LOOKAHEAD_M along the route; the
+    first leg turns from `facing_deg` (None: the first leg sets the heading).
     """
     heading = facing_deg
     travelled_m = 0.0
-    for bearing, length_m in legs:
-        if heading is not None:
-            turn = turn_deg(heading, bearing)
-            if abs(turn) >= TURN_MIN_DEG:
-                return arrow_for(turn)
+    for bearing, length_m, choice in legs:
+        if choice and heading is not None:
+            return arrow_for(turn_deg(heading, bearing))
         travelled_m += length_m
         if travelled_m > TURN_LOOKAHEAD_M:
             break
         heading = bearing
     return "ahead"
+
+
+def _choices(arcs: ArcGraph, origin: int, heading_deg: float | None, driven: list[int]) -> Iterator[bool]:
+    """Per arc driven, lazily (the arrow reads only the look-ahead): did the node it leaves offer
+    another way on?"""
+    if driven:
+        yield len(_first_arcs(arcs, origin, heading_deg)) > 1
+    for came in driven[:-1]:
+        node = int(arcs.head[came])
+        yield sum(1 for nxt in arcs.out_arcs(node) if arcs.may_follow(came, nxt)) > 1
 
 
 def arrow_for(turn: float) -> Arrow:

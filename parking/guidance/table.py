@@ -123,7 +123,7 @@ def _turns(arcs: ArcGraph) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]
     tail = np.repeat(np.arange(n, dtype=np.int64), counts)
     offsets = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
     nxt = arcs.first_out[arcs.head[tail]] + offsets
-    dead_end = out_degree[arcs.head[tail]] == 1
+    dead_end = arcs.u_turn[arcs.head[tail]]
     keep = (nxt != arcs.reverse[tail]) | dead_end
     if arcs.banned:
         pairs = np.fromiter((a * n + b for a, b in arcs.banned), np.int64, len(arcs.banned))

@@ -1,7 +1,9 @@
 """Road graph files: the imported graph saved as numpy arrays, loaded in seconds at start-up.
 
 One compressed .npz: node ids and positions, edges (as node numbers) with
-travel time, length, bearing and street name, turn restrictions, and a JSON
+travel time, length, bearing and street name, turn restrictions, the nodes
+that are dead ends in the source data (version 2; version 1 files have none and
+read as before: a node whose only way out is back is one), and a JSON
 header (format version, source, attribution). Read only by the composition
 root; the YAML config loader never sees it.
 """
@@ -21,7 +23,8 @@ from parking.guidance.drive import TurnKind, TurnRestriction
 from parking.guidance.graph import RoadGraph
 
 FORMAT = "parking-guide road graph"
-VERSION = 1
+VERSION = 2  # 2: adds dead_end (the nodes that end a road in the source data)
+READABLE = (1, 2)
 KINDS: tuple[TurnKind, ...] = ("no", "only")
 
 
@@ -57,6 +60,7 @@ def save_graph(path: Path, roads: RoadGraph, meta: Mapping[str, Any]) -> None:
             rule_nodes=np.array(
                 [[index[r.from_node], index[r.via], index[r.to_node]] for r in rules], dtype=np.int32
             ).reshape(-1, 3),
+            dead_end=np.asarray(roads.arcs.u_turn, dtype=np.bool_),  # arcs number the nodes as here
         )
 
 
@@ -65,7 +69,7 @@ def load_graph(path: Path) -> tuple[RoadGraph, dict[str, Any]]:
     try:
         with np.load(path, allow_pickle=False) as data:
             header = json.loads(str(data["header"]))
-            if header.get("format") != FORMAT or header.get("version") != VERSION:
+            if header.get("format") != FORMAT or header.get("version") not in READABLE:
                 raise GraphFileError(f"{path}: not a version {VERSION} {FORMAT} file")
             arrays = {key: data[key] for key in data.files}
     except (OSError, ValueError, KeyError) as exc:
@@ -92,4 +96,8 @@ def load_graph(path: Path) -> tuple[RoadGraph, dict[str, Any]]:
         TurnRestriction(KINDS[kind], ids[a], ids[via], ids[b])
         for kind, (a, via, b) in zip(arrays["rule_kind"].tolist(), arrays["rule_nodes"].tolist(), strict=True)
     ]
-    return RoadGraph(graph, coords, rules), header
+    dead_end = arrays.get("dead_end")
+    dead_ends = (
+        None if dead_end is None else [n for n, end in zip(ids, dead_end.tolist(), strict=True) if end]
+    )
+    return RoadGraph(graph, coords, rules, dead_ends), header

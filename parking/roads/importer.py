@@ -5,18 +5,22 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import yaml
-
 from parking.config import Config
 from parking.guidance.graph import RoadGraph
+from parking.roads.candidates import FAR_M, NEAR_M, board_candidates
 from parking.roads.graphfile import save_graph
-from parking.roads.osm import OsmRoads, ParkingFeature, read_osm
+from parking.roads.lots import candidate_lots
+from parking.roads.lots import lots_yaml as lots_to_yaml
+from parking.roads.osm import OsmRoads, read_osm
 
 ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
 
 
-def import_osm(extract: Path, out: Path, config: Config | None, lots_yaml: Path | None) -> int:
-    """Read the extract, write the graph file, print what was kept; with a config, the snap distances."""
+def import_osm(
+    extract: Path, out: Path, config: Config | None, lots_yaml: Path | None, board_candidates: bool = False
+) -> int:
+    """Read the extract, write the graph file, print what was kept; with a config, the snap distances
+    (and with `board_candidates`, where boards could stand on the main roads to each destination)."""
     started = time.perf_counter()
     osm = read_osm(extract)
     read_s = time.perf_counter() - started
@@ -27,9 +31,25 @@ def import_osm(extract: Path, out: Path, config: Config | None, lots_yaml: Path 
     if config is not None:
         print_snaps(config, roads)
     if lots_yaml is not None:
-        lots_yaml.write_text(lots_snippet(osm.parking), encoding="utf-8")
-        print(f"{len(osm.parking)} parking amenities written as lots to {lots_yaml}")
+        lots, report = candidate_lots(osm.parking, osm.entrances)
+        lots_yaml.write_text(lots_to_yaml(lots, ATTRIBUTION), encoding="utf-8")
+        print("\n".join(report.lines()))
+        print(f"{len(lots)} lots written to {lots_yaml}")
+    if board_candidates and config is not None:
+        print_board_candidates(config, osm)
     return 0
+
+
+def print_board_candidates(config: Config, osm: OsmRoads) -> None:
+    """Road nodes on the main roads towards each destination where a board could stand."""
+    for dest_id, dest in config.destination_ids().items():
+        print(f"  board candidates for {dest_id} (main roads {NEAR_M / 1000:g}-{FAR_M / 1000:g} km out,")
+        print("  node, facing the traffic driving towards it):")
+        for c in board_candidates(osm, dest.lat, dest.lon):
+            print(
+                f'    node: "{c.node}", facing_deg: {c.facing_deg:g}, lat: {c.lat:.7f}, lon: {c.lon:.7f}'
+                f"  # {c.road}, {c.distance_m:.0f} m"
+            )
 
 
 def _print_stats(
@@ -43,11 +63,18 @@ def _print_stats(
         f"  graph:         {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges: the largest",
         f"                 strongly connected component ({stats.nodes_dropped_scc} of "
         f"{stats.nodes_before_scc} nodes left out)",
+        f"  dead ends:     {stats.dead_ends} nodes end a road in the source data (U-turns allowed there)",
+        f"  cut roads:     {_names(stats.cut_roads)}",
         f"  turn rules:    {stats.restrictions_kept} kept of {stats.restrictions_read} restriction relations",
         f"  parking:       {stats.parking} amenity=parking features",
         f"  data:          {ATTRIBUTION}",
     ]
     print("\n".join(lines))
+
+
+def _names(names: list[str], most: int = 12) -> str:
+    shown = ", ".join(names[:most])
+    return (shown + f" and {len(names) - most} more" if len(names) > most else shown) or "none named"
 
 
 def print_snaps(config: Config, roads: RoadGraph) -> None:
@@ -61,24 +88,3 @@ def print_snaps(config: Config, roads: RoadGraph) -> None:
     for label, lat, lon in rows:
         node, snap_m = roads.snap(lat, lon)
         print(f"    {label:<48} {snap_m:8.1f} m  (node {node})")
-
-
-def lots_snippet(parking: list[ParkingFeature]) -> str:
-    """The parking amenities as a `lots:` list for config.yaml (lot feeds; capacities from OSM or area)."""
-    lots = [
-        {
-            "id": f"osm-{p.osm_id}",
-            "name": p.name or f"Parking {p.osm_id}",
-            "kind": "street"
-            if p.parking in ("street_side", "lane", "inline", "on_kerb", "half_on_kerb")
-            else "public",
-            "feed": "lot",
-            "lat": round(p.lat, 7),
-            "lon": round(p.lon, 7),
-            "capacity": {"general": p.capacity},
-            "entrances": [{"id": "main", "lat": round(p.lat, 7), "lon": round(p.lon, 7)}],
-        }
-        for p in parking
-    ]
-    header = f"# lots from amenity=parking, {ATTRIBUTION}; capacities without a tag are estimated\n"
-    return header + yaml.safe_dump({"lots": lots}, sort_keys=False, allow_unicode=True)

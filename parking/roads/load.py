@@ -17,6 +17,41 @@ def build_guidance(config: Config) -> GuidanceService:
     return GuidanceService(config, RouteTable(config, roads), roads)
 
 
+def road_problems(config: Config, *, routes: bool = True) -> list[str]:
+    """What stops guidance on this config's roads, as config problems: the graph file cannot be read,
+    a board or lot entrance names a node the graph does not have; with `routes`, a board reaches
+    no lot by road (that builds the drive table, the costly part of start-up)."""
+    file = config.roads.file
+    if file is None:
+        roads = build_road_graph(config.roads)
+    else:
+        try:
+            roads, _ = load_graph(Path(file))
+        except GraphFileError as exc:
+            return [f"roads.file: {exc}"]
+    where = f"the road graph {file}" if file is not None else "roads.nodes"
+    problems = [
+        f"lots[{i}].entrances[{j}].node: {entrance.node!r} is not a node of {where}"
+        for i, lot in enumerate(config.lots)
+        for j, entrance in enumerate(lot.entrances)
+        if entrance.node is not None and entrance.node not in roads.coords
+    ]
+    problems += [
+        f"boards[{i}].node: {board.node!r} is not a node of {where}"
+        for i, board in enumerate(config.boards)
+        if board.node is not None and board.node not in roads.coords
+    ]
+    if problems or not routes:
+        return problems
+    table = RouteTable(config, roads)
+    return [
+        f"boards[{i}]: no lot can be reached by road from board {board.id!r}"
+        + (f" facing {board.facing_deg:g} degrees" if board.facing_deg is not None else "")
+        for i, board in enumerate(config.boards)
+        if not table.reaches(board.id)
+    ]
+
+
 def load_roads(config: Config) -> RoadGraph:
     """The road graph: built from the config's ways, or read from its graph file (GraphFileError)."""
     if config.roads.file is None:

@@ -6,7 +6,10 @@ motorways in their direction only), each with a travel time from its
 `maxspeed` or a default for its highway type; turn restrictions with a via node
 become turn rules; ways are cut where the extract lost their nodes; and only
 the largest strongly connected component is kept, so every node can reach every
-other. Parking amenities (`amenity=parking`) are collected as candidate lots.
+other. Each node's dead-end flag is taken from the source data before that
+pruning (a road cut at the extract's edge is not a dead end), so the no-U-turn
+rule holds at a through node that pruning left with one way out. Parking
+amenities (`amenity=parking`) are collected as candidate lots.
 docs/guidance.md has the rules and defaults.
 """
 
@@ -65,6 +68,7 @@ SPACE_M2 = 25.0  # one parking space with its share of aisle, for amenities with
 # spaces assumed for a parking mapped as a point without a capacity tag, by its parking=* type
 POINT_CAPACITY: Mapping[str, int] = {"underground": 200, "multi-storey": 200, "rooftop": 100}
 POINT_CAPACITY_DEFAULT = 20
+EDGE_M = 30.0  # a road ending this close to the extract's bounding box runs on outside it
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh)?\s*$")
 
 
@@ -83,6 +87,20 @@ class ParkingFeature:
     capacity: int
     capacity_estimated: bool  # from the area, no capacity tag
     parking: str  # surface, multi-storey, underground, street_side, ...
+    ref: str = ""
+    access: str = ""
+    outline: tuple[tuple[float, float], ...] = ()  # (lat, lon) of an area's nodes; () for a point
+
+
+@dataclass(frozen=True, slots=True)
+class ParkingEntrance:
+    """An `amenity=parking_entrance` node: where cars drive into a car park."""
+
+    osm_id: str
+    name: str
+    ref: str
+    lat: float
+    lon: float
 
 
 @dataclass(slots=True)
@@ -98,6 +116,8 @@ class ImportStats:
     restrictions_kept: int = 0
     nodes_before_scc: int = 0
     nodes_dropped_scc: int = 0
+    dead_ends: int = 0  # nodes that end a road in the source data (U-turns allowed there)
+    cut_roads: list[str] = field(default_factory=list)  # names of the roads cut at the extract's edge
     parking: int = 0
 
 
@@ -110,10 +130,24 @@ class OsmRoads:
     restrictions: list[TurnRestriction]
     parking: list[ParkingFeature]
     stats: ImportStats = field(default_factory=ImportStats)
+    dead_ends: frozenset[str] = frozenset()  # kept nodes that end a road in the source data
+    entrances: list[ParkingEntrance] = field(default_factory=list)
+    highway: dict[tuple[str, str], str] = field(default_factory=dict)  # edge -> its way's highway=*
 
     def road_graph(self) -> RoadGraph:
         """The graph as guidance reads it."""
-        return RoadGraph(self.graph, self.coords, self.restrictions)
+        return RoadGraph(self.graph, self.coords, self.restrictions, self.dead_ends)
+
+
+@dataclass(slots=True)
+class _Ways:
+    """What the one pass keeps of the drivable ways: node refs by way, every node's neighbours."""
+
+    refs: dict[int, list[int]] = field(default_factory=dict)  # -1 where the extract lost a node
+    highway: dict[int, str] = field(default_factory=dict)
+    neighbours: dict[int, set[int]] = field(default_factory=dict)  # lost nodes included
+    names: dict[int, str] = field(default_factory=dict)
+    lost: set[int] = field(default_factory=set)  # ways that lost a node
 
 
 def read_osm(path: Path) -> OsmRoads:
@@ -123,9 +157,10 @@ def read_osm(path: Path) -> OsmRoads:
     stats = ImportStats()
     graph = nx.DiGraph()
     coords: dict[str, tuple[float, float]] = {}
-    way_nodes: dict[int, list[int]] = {}
+    ways = _Ways()
     rules: list[tuple[TurnKind, int, int, int]] = []
     parking: list[ParkingFeature] = []
+    entrances: list[ParkingEntrance] = []
     processor = osmium.FileProcessor(str(path)).with_locations()
     processor = processor.with_filter(osmium.filter.KeyFilter("highway", "amenity", "type"))
     try:
@@ -136,18 +171,30 @@ def read_osm(path: Path) -> OsmRoads:
                     if feature is not None:
                         parking.append(feature)
                 if "highway" in obj.tags:
-                    _add_way(obj, graph, coords, way_nodes, stats)
+                    _add_way(obj, graph, coords, ways, stats)
             elif isinstance(obj, osmium.osm.Node):
-                if obj.tags.get("amenity") == "parking" and obj.location.valid():
+                amenity = obj.tags.get("amenity")
+                if amenity == "parking" and obj.location.valid():
                     parking.append(_parking_node(obj))
+                elif amenity == "parking_entrance" and obj.location.valid():
+                    entrances.append(
+                        ParkingEntrance(
+                            f"n{obj.id}",
+                            obj.tags.get("name") or "",
+                            obj.tags.get("ref") or "",
+                            obj.location.lat,
+                            obj.location.lon,
+                        )
+                    )
             elif isinstance(obj, osmium.osm.Relation) and obj.tags.get("type") == "restriction":
                 stats.restrictions_read += 1
-                rules.extend(_restriction(obj, way_nodes))
+                rules.extend(_restriction(obj, ways.refs))
     except RuntimeError as exc:  # libosmium's errors (a corrupt or truncated file) arrive as RuntimeError
         raise OsmImportError(f"{path}: {exc}") from exc
     if graph.number_of_nodes() == 0:
         raise OsmImportError(f"{path}: no drivable road in the extract")
     stats.nodes_before_scc = graph.number_of_nodes()
+    dead_ends = _dead_ends(ways, coords, _bounds(path), stats)
     largest = max(nx.strongly_connected_components(graph), key=len)
     graph = graph.subgraph(largest).copy()
     stats.nodes_dropped_scc = stats.nodes_before_scc - graph.number_of_nodes()
@@ -159,7 +206,65 @@ def read_osm(path: Path) -> OsmRoads:
     ]
     stats.restrictions_kept = len(restrictions)
     stats.parking = len(parking)
-    return OsmRoads(graph, coords, restrictions, parking, stats)
+    kept_dead_ends = frozenset(node for node in dead_ends if node in graph)
+    stats.dead_ends = len(kept_dead_ends)
+    highway = {}
+    for way, refs in ways.refs.items():
+        for a, b in itertools.pairwise(refs):
+            for edge in ((str(a), str(b)), (str(b), str(a))):
+                if graph.has_edge(*edge):
+                    highway[edge] = ways.highway[way]
+    return OsmRoads(graph, coords, restrictions, parking, stats, kept_dead_ends, entrances, highway)
+
+
+def _bounds(path: Path) -> tuple[float, float, float, float] | None:
+    """(south, west, north, east) of the extract's header box; None without one.
+
+    The extent of the nodes read is no substitute: in a small extract a real dead
+    end is often the outermost node.
+    """
+    reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
+    try:
+        box = reader.header().box()
+    finally:
+        reader.close()
+    if not box.valid():
+        return None
+    return box.bottom_left.lat, box.bottom_left.lon, box.top_right.lat, box.top_right.lon
+
+
+def _dead_ends(
+    ways: _Ways,
+    coords: Mapping[str, tuple[float, float]],
+    bounds: tuple[float, float, float, float] | None,
+    stats: ImportStats,
+) -> set[str]:
+    """The nodes with one neighbour in the source data and not at its edge; counts the cut ways."""
+
+    def at_edge(node: int) -> bool:
+        if bounds is None:
+            return False
+        south, west, north, east = bounds
+        lat, lon = coords[str(node)]
+        return (
+            min(
+                distance_m(lat, lon, south, lon),
+                distance_m(lat, lon, north, lon),
+                distance_m(lat, lon, lat, west),
+                distance_m(lat, lon, lat, east),
+            )
+            <= EDGE_M
+        )
+
+    ends = {node for node, near in ways.neighbours.items() if len(near) == 1 and str(node) in coords}
+    edge = {node for node in ends if at_edge(node)}
+    cut = set(ways.lost)
+    for way, refs in ways.refs.items():
+        if refs and (refs[0] in edge or refs[-1] in edge):
+            cut.add(way)  # an extract clipped by dropping the way's outer nodes: it ends at the edge
+    stats.cut_ways = len(cut)
+    stats.cut_roads = sorted({ways.names[way] for way in cut if ways.names.get(way)})
+    return {str(node) for node in ends - edge}
 
 
 def drivable(tags: Mapping[str, str]) -> bool:
@@ -208,7 +313,7 @@ def _add_way(
     way: osmium.osm.Way,
     graph: nx.DiGraph,
     coords: dict[str, tuple[float, float]],
-    way_nodes: dict[int, list[int]],
+    ways: _Ways,
     stats: ImportStats,
 ) -> None:
     tags = {tag.k: tag.v for tag in way.tags}
@@ -222,16 +327,21 @@ def _add_way(
     speed_mps = speed_kmh(tags) / 3.6
     name = tags.get("name", "")
     refs: list[int] = []
-    cut = False
+    every = [node.ref for node in way.nodes]
     for node in way.nodes:
         if not node.location.valid():
-            cut = True  # outside the extract: the way is cut here, its pieces stay
+            ways.lost.add(way.id)  # outside the extract: the way is cut here, its pieces stay
             refs.append(-1)
             continue
         refs.append(node.ref)
         coords.setdefault(str(node.ref), (node.location.lat, node.location.lon))
-    stats.cut_ways += cut
-    way_nodes[way.id] = refs
+    for a, b in itertools.pairwise(every):
+        if a != b:
+            ways.neighbours.setdefault(a, set()).add(b)
+            ways.neighbours.setdefault(b, set()).add(a)
+    ways.refs[way.id] = refs
+    ways.names[way.id] = name
+    ways.highway[way.id] = tags["highway"]
     for a, b in itertools.pairwise(refs):
         if a < 0 or b < 0 or a == b:
             continue
@@ -309,6 +419,8 @@ def _parking_node(node: osmium.osm.Node) -> ParkingFeature:
         capacity,
         estimated,
         kind,
+        node.tags.get("ref") or "",
+        node.tags.get("access") or "",
     )
 
 
@@ -327,6 +439,9 @@ def _parking_way(way: osmium.osm.Way) -> ParkingFeature | None:
         capacity,
         estimated,
         way.tags.get("parking") or "surface",
+        way.tags.get("ref") or "",
+        way.tags.get("access") or "",
+        tuple(points),
     )
 
 

@@ -53,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = checks.load(args.config)
         if args.command == "run":
             checks.check_files(config, args.config)
+            # the graph and its nodes only: the drive table is built once, by the app's start-up
+            checks.check_roads(config, args.config, routes=False)
         if args.command in ("demo", "run"):
             raise_open_file_limit()
         return _WITH_CONFIG[args.command](config, args) or EXIT_OK
@@ -82,9 +84,11 @@ def _import_osm(args: argparse.Namespace) -> int:
     from parking.config import load_config
     from parking.roads.importer import import_osm
 
+    if args.board_candidates and not args.config:
+        raise CliError("--board-candidates needs -c: the config's destinations", EXIT_REFUSED)
     config = load_config(args.config) if args.config else None
     lots_yaml = Path(args.lots_yaml) if args.lots_yaml else None
-    return import_osm(Path(args.extract), Path(args.out), config, lots_yaml)
+    return import_osm(Path(args.extract), Path(args.out), config, lots_yaml, args.board_candidates)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -167,8 +171,11 @@ def _parser() -> argparse.ArgumentParser:
     osm.add_argument(
         "-c", "--config", default=None, help="report how far this config's places are from the graph"
     )
+    osm.add_argument("--lots-yaml", default=None, help="also write the extract's car parks as lots here")
     osm.add_argument(
-        "--lots-yaml", default=None, help="also write the extract's parking amenities as lots here"
+        "--board-candidates",
+        action="store_true",
+        help="with -c: print main-road nodes 0.5-2 km from each destination where a board could stand",
     )
 
     migrate = sub.add_parser("migrate", help="apply the store's schema migrations (run applies them too)")

@@ -47,10 +47,21 @@ def check_files(config: Config, source: str) -> None:
         raise ConfigError(source, problems)
 
 
+def check_roads(config: Config, source: str, *, routes: bool = True) -> None:
+    """The road graph loads and has every board's and lot entrance's node; with `routes`, every
+    board reaches a lot. ConfigError if not (`run` would otherwise fail only once started)."""
+    from parking.roads.load import road_problems
+
+    problems = road_problems(config, routes=routes)
+    if problems:
+        raise ConfigError(source, problems)
+
+
 def check(path: str) -> int:
     """Validate a config file and print its summary."""
     config = load_config(path)
     check_files(config, path)
+    check_roads(config, path)
     spaces = sum(sum(lot.capacities().values()) for lot in config.lots)
     print(f"{path}: OK")
     print(f"  site:      {config.site.name} ({config.site.timezone})")
@@ -62,6 +73,10 @@ def check(path: str) -> int:
     else:
         print(f"  roads:     {len(config.roads.nodes)} nodes, {len(config.roads.ways)} ways")
     print(f"  mqtt:      {config.mqtt.host}:{config.mqtt.port} as {config.mqtt.client_id!r}")
+    estimated = [lot.id for lot in config.lots if lot.capacity_estimated]
+    if estimated:
+        shown = ", ".join(estimated[:8]) + (f" and {len(estimated) - 8} more" if len(estimated) > 8 else "")
+        print(f"  warning:   {len(estimated)} lots have an estimated capacity (capacity_estimated): {shown}")
     return EXIT_OK
 
 

@@ -46,6 +46,10 @@ class Lot(Model):
         default_factory=dict,
         description="Spaces per category without bay sensors, e.g. {general: 300, disabled: 12}.",
     )
+    capacity_estimated: bool = Field(
+        False,
+        description="The capacity is a guess (import-osm found no capacity tag); check warns while true.",
+    )
     spots: dict[Category, str | list[str]] = Field(
         default_factory=dict,
         description="The bay ids per category with bay sensors: a range (H001-H040) or a list.",
