@@ -239,7 +239,7 @@ class _Run:
             visitor = self.visitors[lot.queue.pop(0)]
             lot.visitor_parks += 1
             self._park(lot, now_s, visitor.stay_s)
-            visitor.door_s = now_s + walk_on_s(self.config, lot.spec, visitor.destination)
+            visitor.door_s = now_s + walk_on_s(self.config, lot.spec, visitor.destination, visitor.entrance)
 
     def on_appear(self, event: Appear, now_s: float) -> None:
         """A visitor at their board follows the strategy to a lot."""
@@ -255,7 +255,7 @@ class _Run:
         if lot.parked < lot.capacity and not lot.queue:
             lot.visitor_parks += 1
             self._park(lot, now_s, visitor.stay_s)
-            visitor.door_s = now_s + walk_on_s(self.config, lot.spec, visitor.destination)
+            visitor.door_s = now_s + walk_on_s(self.config, lot.spec, visitor.destination, visitor.entrance)
             return
         if visitor.queue_at == event.lot:  # told to queue here: waits, whatever the queue
             visitor.queued = True
@@ -302,7 +302,8 @@ class _Run:
             visitor.tried.clear()
             self.at(now_s + 300.0, Appear(index))
             return
-        self.at(now_s + choice.drive_s, Arrive(index, choice.lot))
+        visitor.entrance = choice.entrance
+        self.at(now_s + choice.drive_s, Arrive(index, choice.lot, choice.entrance))
 
     def _park(self, lot: LotState, now_s: float, stay_s: float) -> None:
         lot.parked += 1
