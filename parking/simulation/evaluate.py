@@ -38,7 +38,9 @@ from parking.guidance.routes import Reach
 from parking.guidance.service import GuidanceService, Needs, Origin
 from parking.live import LiveSite
 from parking.roads.load import build_guidance
-from parking.simulation.results import Result, summarize, tables
+from parking.simulation.bound import Bound
+from parking.simulation.clairvoyant import bound_of
+from parking.simulation.results import Result, Run, as_json, summarize, tables
 from parking.simulation.scenario import (
     FEED_S,
     MAX_TRIES,
@@ -71,6 +73,7 @@ __all__ = [
     "STRATEGIES",
     "FullEvent",
     "Result",
+    "Run",
     "Sent",
     "as_lot_feeds",
     "none_free",
@@ -81,6 +84,7 @@ __all__ = [
 ]
 
 STRATEGIES = ("nearest", "drive", "ours")
+BOUND_MAX_VISITORS = 3000  # the bound's LP takes ~3 s at 2,600 visitors, >80 s at 5,000: beyond, not solved
 
 
 def run_scenario(
@@ -121,15 +125,32 @@ def scale_for_occupancy(
         scale *= step
 
 
-def report(config: Config, scales: list[float], seeds: list[int], occupancy: float | None = None) -> str:
-    """Run every scale (and the scale that reaches `occupancy`, if given) for every seed, as text tables."""
-    runs: list[tuple[float, int, list[Result]]] = []
+def report(
+    config: Config,
+    scales: list[float],
+    seeds: list[int],
+    occupancy: float | None = None,
+    json: bool = False,
+) -> str:
+    """Run every scale (and the scale that reaches `occupancy`, if given) for every seed, as text tables.
+
+    Each run has the clairvoyant bound beside it (up to BOUND_MAX_VISITORS visitors); with `json`,
+    the same figures as one JSON document.
+    """
+    runs: list[Run] = []
     for seed in seeds:
-        runs += [(scale, seed, run_scenario(config, scale, seed)) for scale in scales]
+        pairs = [(scale, run_scenario(config, scale, seed)) for scale in scales]
         if occupancy is not None:
-            scale, results = scale_for_occupancy(config, occupancy, seed)
-            runs.append((scale, seed, results))
-    return tables(runs)
+            pairs.append(scale_for_occupancy(config, occupancy, seed))
+        runs += [Run(scale, seed, results, _bound(config, scale, seed, results)) for scale, results in pairs]
+    return as_json(runs) if json else tables(runs)
+
+
+def _bound(config: Config, scale: float, seed: int, results: list[Result]) -> Bound | None:
+    if not results or results[0].visitors > BOUND_MAX_VISITORS:
+        return None
+    config = as_lot_feeds(config)
+    return bound_of(config, build_guidance(config), scale, seed)
 
 
 def _simulate(
@@ -189,6 +210,7 @@ class _Run:
         self.peak_area = self.peak_visitor_area = 0.0
         self.refresh_s = config.guidance.refresh_s
         self.looking = 0  # visitors before this index have all reached the door
+        self.sends: list[tuple[float, bool]] = []  # (P(full) predicted when sent, full on arrival)
         # the lots keep reporting after the last arrival, while any visitor is still looking
         self.going = True
         self.at(0.0, Feed())
@@ -239,7 +261,7 @@ class _Run:
             visitor = self.visitors[lot.queue.pop(0)]
             lot.visitor_parks += 1
             self._park(lot, now_s, visitor.stay_s)
-            visitor.door_s = now_s + walk_on_s(self.config, lot.spec, visitor.destination)
+            visitor.door_s = now_s + walk_on_s(self.config, lot.spec, visitor.destination, visitor.entrance)
 
     def on_appear(self, event: Appear, now_s: float) -> None:
         """A visitor at their board follows the strategy to a lot."""
@@ -252,10 +274,14 @@ class _Run:
         """A visitor parks, queues at the gate, or asks the strategy again from the full lot."""
         visitor, lot = self.visitors[event.visitor], self.lots[event.lot]
         visitor.tried.append(event.lot)
-        if lot.parked < lot.capacity and not lot.queue:
+        room = lot.parked < lot.capacity and not lot.queue
+        sent = visitor.sent
+        if sent is not None and sent.lot == event.lot and sent.full_probability is not None:
+            self.sends.append((sent.full_probability, not room))
+        if room:
             lot.visitor_parks += 1
             self._park(lot, now_s, visitor.stay_s)
-            visitor.door_s = now_s + walk_on_s(self.config, lot.spec, visitor.destination)
+            visitor.door_s = now_s + walk_on_s(self.config, lot.spec, visitor.destination, visitor.entrance)
             return
         if visitor.queue_at == event.lot:  # told to queue here: waits, whatever the queue
             visitor.queued = True
@@ -275,7 +301,9 @@ class _Run:
         for visitor in self.visitors:
             if visitor.door_s is None:
                 visitor.door_s, visitor.censored = self.end_s, True
-        return summarize(self.strategy, self.visitors, self.lots, self.peak_area, self.peak_visitor_area)
+        return summarize(
+            self.strategy, self.visitors, self.lots, self.peak_area, self.peak_visitor_area, self.sends
+        )
 
     def _still_going(self, now_s: float) -> None:
         self.going = now_s < self.arrivals_end_s or any(
@@ -302,7 +330,8 @@ class _Run:
             visitor.tried.clear()
             self.at(now_s + 300.0, Appear(index))
             return
-        self.at(now_s + choice.drive_s, Arrive(index, choice.lot))
+        visitor.entrance = choice.entrance
+        self.at(now_s + choice.drive_s, Arrive(index, choice.lot, choice.entrance))
 
     def _park(self, lot: LotState, now_s: float, stay_s: float) -> None:
         lot.parked += 1

@@ -98,6 +98,7 @@ class Visitor:
     queue_at: str | None = None  # the lot our strategy last told them to queue at
     queued: bool = False  # told to queue, and found the lot full: waited at its gate knowingly
     sent: Sent | None = None  # what the strategy knew when it sent them to the lot they drive to
+    entrance: str | None = None  # the entrance of that lot their route reached, which they walk from
     none_free: bool = False  # when they first appeared, no lot taking visitors had a space
     censored: bool = False  # still looking at the end: door_s is the end, a lower bound
 
@@ -140,6 +141,7 @@ class Arrive:
 
     visitor: int
     lot: str
+    entrance: str  # the entrance the route reached (the best by drive + walk)
 
 
 Event = Refresh | Feed | OwnDriver | Leave | Appear | Arrive
@@ -286,9 +288,10 @@ def own_stay_s(seed: int, now_s: float, kind: str) -> float:
     return rng.expovariate(1 / MEAN_STAY_S.get(kind, 2400.0))
 
 
-def walk_on_s(config: Config, lot: Lot, destination: str) -> float:
-    """From parking to the door: the walk, and for street bays the search for the bay."""
-    entrance = lot.entrances[0]
+def walk_on_s(config: Config, lot: Lot, destination: str, entrance_id: str | None = None) -> float:
+    """From parking to the door: the walk from the entrance driven to (default the first), and for street
+    bays the search for the bay."""
+    entrance = next((e for e in lot.entrances if e.id == entrance_id), lot.entrances[0])
     search = config.guidance.street_search_s if lot.kind == "street" else 0.0
     return walk_seconds(config, lot, entrance.lat, entrance.lon, destination) + search
 

@@ -76,7 +76,7 @@ def _evaluate(config: Config, args: argparse.Namespace) -> int:
 
     scales = [float(s) for s in args.scales.split(",") if s]
     seeds = [int(s) for s in str(args.seed).split(",")]
-    print(report(config, scales, seeds, args.occupancy))
+    print(report(config, scales, seeds, args.occupancy, json=args.json))
     return EXIT_OK
 
 
@@ -164,6 +164,7 @@ def _parser() -> argparse.ArgumentParser:
         help="also run the first demand scale (3, x1.25 ...) at which every strategy's peak area occupancy"
         " reaches this share, e.g. 0.9",
     )
+    evaluate.add_argument("--json", action="store_true", help="print every table as JSON, the same figures")
 
     osm = sub.add_parser("import-osm", help="read an OpenStreetMap extract into a road graph file")
     osm.add_argument("extract", help="an .osm or .osm.pbf file")
