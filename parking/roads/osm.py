@@ -150,62 +150,85 @@ class _Ways:
     lost: set[int] = field(default_factory=set)  # ways that lost a node
 
 
+@dataclass(slots=True)
+class _Read:
+    """Everything one pass over the extract keeps, before pruning to the largest component."""
+
+    graph: nx.DiGraph = field(default_factory=nx.DiGraph)
+    coords: dict[str, tuple[float, float]] = field(default_factory=dict)
+    ways: _Ways = field(default_factory=_Ways)
+    rules: list[tuple[TurnKind, int, int, int]] = field(default_factory=list)
+    parking: list[ParkingFeature] = field(default_factory=list)
+    entrances: list[ParkingEntrance] = field(default_factory=list)
+    stats: ImportStats = field(default_factory=ImportStats)
+
+
 def read_osm(path: Path) -> OsmRoads:
     """Read an extract (.osm, .osm.pbf, .osm.bz2, ...) into the largest strongly connected drivable graph."""
     if not path.is_file():
         raise OsmImportError(f"{path}: no such file")
-    stats = ImportStats()
-    graph = nx.DiGraph()
-    coords: dict[str, tuple[float, float]] = {}
-    ways = _Ways()
-    rules: list[tuple[TurnKind, int, int, int]] = []
-    parking: list[ParkingFeature] = []
-    entrances: list[ParkingEntrance] = []
+    read = _Read()
     processor = osmium.FileProcessor(str(path)).with_locations()
     processor = processor.with_filter(osmium.filter.KeyFilter("highway", "amenity", "type"))
     try:
         for obj in processor:
             if isinstance(obj, osmium.osm.Way):
-                if obj.tags.get("amenity") == "parking":
-                    feature = _parking_way(obj)
-                    if feature is not None:
-                        parking.append(feature)
-                if "highway" in obj.tags:
-                    _add_way(obj, graph, coords, ways, stats)
+                _read_way(obj, read)
             elif isinstance(obj, osmium.osm.Node):
-                amenity = obj.tags.get("amenity")
-                if amenity == "parking" and obj.location.valid():
-                    parking.append(_parking_node(obj))
-                elif amenity == "parking_entrance" and obj.location.valid():
-                    entrances.append(
-                        ParkingEntrance(
-                            f"n{obj.id}",
-                            obj.tags.get("name") or "",
-                            obj.tags.get("ref") or "",
-                            obj.location.lat,
-                            obj.location.lon,
-                        )
-                    )
+                _read_node(obj, read)
             elif isinstance(obj, osmium.osm.Relation) and obj.tags.get("type") == "restriction":
-                stats.restrictions_read += 1
-                rules.extend(_restriction(obj, ways.refs))
+                read.stats.restrictions_read += 1
+                read.rules.extend(_restriction(obj, read.ways.refs))
     except RuntimeError as exc:  # libosmium's errors (a corrupt or truncated file) arrive as RuntimeError
         raise OsmImportError(f"{path}: {exc}") from exc
-    if graph.number_of_nodes() == 0:
+    if read.graph.number_of_nodes() == 0:
         raise OsmImportError(f"{path}: no drivable road in the extract")
-    stats.nodes_before_scc = graph.number_of_nodes()
-    dead_ends = _dead_ends(ways, coords, _bounds(path), stats)
-    largest = max(nx.strongly_connected_components(graph), key=len)
-    graph = graph.subgraph(largest).copy()
+    return _pruned(read, _bounds(path))
+
+
+def _read_way(obj: osmium.osm.Way, read: _Read) -> None:
+    """A car park's outline becomes a parking feature; a highway joins the graph."""
+    if obj.tags.get("amenity") == "parking":
+        feature = _parking_way(obj)
+        if feature is not None:
+            read.parking.append(feature)
+    if "highway" in obj.tags:
+        _add_way(obj, read.graph, read.coords, read.ways, read.stats)
+
+
+def _read_node(obj: osmium.osm.Node, read: _Read) -> None:
+    """A car park drawn as a point, or a car park's entrance."""
+    amenity = obj.tags.get("amenity")
+    if amenity == "parking" and obj.location.valid():
+        read.parking.append(_parking_node(obj))
+    elif amenity == "parking_entrance" and obj.location.valid():
+        read.entrances.append(
+            ParkingEntrance(
+                f"n{obj.id}",
+                obj.tags.get("name") or "",
+                obj.tags.get("ref") or "",
+                obj.location.lat,
+                obj.location.lon,
+            )
+        )
+
+
+def _pruned(read: _Read, bounds: tuple[float, float, float, float] | None) -> OsmRoads:
+    """The largest strongly connected component, with the dead ends of the source data kept."""
+    stats, ways = read.stats, read.ways
+    stats.nodes_before_scc = read.graph.number_of_nodes()
+    dead_ends = _dead_ends(ways, read.coords, bounds, stats)
+    largest = max(nx.strongly_connected_components(read.graph), key=len)
+    graph = read.graph.subgraph(largest).copy()
     stats.nodes_dropped_scc = stats.nodes_before_scc - graph.number_of_nodes()
-    coords = {node: coords[node] for node in graph}
+    coords = {node: read.coords[node] for node in graph}
     restrictions = [
         TurnRestriction(kind, str(a), str(via), str(b))
-        for kind, a, via, b in rules
+        for kind, a, via, b in read.rules
         if graph.has_edge(str(a), str(via)) and graph.has_edge(str(via), str(b))
     ]
     stats.restrictions_kept = len(restrictions)
-    stats.parking = len(parking)
+    stats.parking = len(read.parking)
     kept_dead_ends = frozenset(node for node in dead_ends if node in graph)
     stats.dead_ends = len(kept_dead_ends)
     highway = {}
@@ -214,7 +237,7 @@ def read_osm(path: Path) -> OsmRoads:
             for edge in ((str(a), str(b)), (str(b), str(a))):
                 if graph.has_edge(*edge):
                     highway[edge] = ways.highway[way]
-    return OsmRoads(graph, coords, restrictions, parking, stats, kept_dead_ends, entrances, highway)
+    return OsmRoads(graph, coords, restrictions, read.parking, stats, kept_dead_ends, read.entrances, highway)
 
 
 def _bounds(path: Path) -> tuple[float, float, float, float] | None:
