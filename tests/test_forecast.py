@@ -116,8 +116,10 @@ def test_expected_free_on_arrival_interpolates_the_horizons() -> None:
 
 
 def test_full_at_interpolates_to_the_first_horizon_at_zero() -> None:
-    fc = forecast(NOW, 40, CAPACITY, rate_per_h=-120.0, profile=None)  # 10, 0, 0
+    fc = forecast(NOW, 40, CAPACITY, rate_per_h=-120.0, profile=None)  # 10, 0 (-20), 0 (-80)
     assert [h.free for h in fc.horizons] == [10, 0, 0]
-    assert full_at(fc) == NOW + timedelta(minutes=15 + 15 * 10 / 10)
+    assert full_at(fc) == NOW + timedelta(minutes=20)  # 2 a minute: the 40 are gone at 20 min
+    profile = profile_of(history(4), past_instants(NOW, TZ, 4), NOW)  # 08:10 usually loses 45, 90, 180
+    assert full_at(forecast(NOW, 60, CAPACITY, None, profile)) == NOW + timedelta(minutes=15 + 15 * 15 / 45)
     assert full_at(forecast(NOW, 40, CAPACITY, rate_per_h=-20.0, profile=None)) is None
     assert full_at(forecast(NOW, 0, CAPACITY, rate_per_h=-20.0, profile=None)) is None  # full already

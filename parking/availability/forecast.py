@@ -53,6 +53,7 @@ class Horizon(NamedTuple):
     free: int | None
     method: Method
     weeks: int  # weeks of history behind it (0 for the trend or none)
+    unclamped: float | None = None  # before clamping to 0..capacity: where a crossing of 0 falls
 
 
 class Forecast(NamedTuple):
@@ -116,21 +117,31 @@ def forecast(
         if free is None:
             horizons.append(Horizon(minutes, at, None, "none", 0))
         elif slot is not None and slot.weeks >= MIN_WEEKS:
-            expected = _clamp(free + slot.mean_change, capacity)
-            horizons.append(Horizon(minutes, at, expected, "weekday-profile", slot.weeks))
+            expected = free + slot.mean_change
+            clamped = _clamp(expected, capacity)
+            horizons.append(Horizon(minutes, at, clamped, "weekday-profile", slot.weeks, expected))
         elif rate_per_h is not None:
-            expected = _clamp(free + rate_per_h * minutes / 60, capacity)
-            horizons.append(Horizon(minutes, at, expected, "trend", 0))
+            expected = free + rate_per_h * minutes / 60
+            horizons.append(Horizon(minutes, at, _clamp(expected, capacity), "trend", 0, expected))
         else:  # nothing to go on: the count held
-            horizons.append(Horizon(minutes, at, free, "none", 0))
+            horizons.append(Horizon(minutes, at, free, "none", 0, float(free)))
     return Forecast(now, free, capacity, tuple(horizons))
 
 
-def _path(fc: Forecast) -> list[tuple[float, int]]:
+def _path(fc: Forecast) -> list[tuple[float, float]]:
     """(minutes from now, free) from now through each horizon; empty when the count is unknown."""
     if fc.free is None:
         return []
-    return [(0.0, fc.free)] + [(float(h.minutes), h.free) for h in fc.horizons if h.free is not None]
+    ahead = [(float(h.minutes), float(h.free)) for h in fc.horizons if h.free is not None]
+    return [(0.0, float(fc.free)), *ahead]
+
+
+def _unclamped_path(fc: Forecast) -> list[tuple[float, float]]:
+    if fc.free is None:
+        return []
+    return [(0.0, fc.free)] + [
+        (float(h.minutes), h.unclamped) for h in fc.horizons if h.unclamped is not None
+    ]
 
 
 def expected_free_on_arrival(fc: Forecast, drive_s: float) -> float | None:
@@ -151,10 +162,11 @@ def expected_free_on_arrival(fc: Forecast, drive_s: float) -> float | None:
 def full_at(fc: Forecast) -> datetime | None:
     """When the forecast reaches 0 free within its last horizon, interpolated between horizons; else None.
 
-    Linear between the last count above 0 and the first horizon at 0, so "full by about" is
-    never later than the earliest horizon that says full. None for a lot full now.
+    Linear between the last horizon above 0 and the first at or below it, on the counts before
+    clamping (a clamped 0 would put every crossing on a horizon), so "full by about" is never
+    later than the earliest horizon that says full. None for a lot full now.
     """
-    path = _path(fc)
+    path = _unclamped_path(fc)
     for (m0, f0), (m1, f1) in pairwise(path):
         if f0 <= 0:
             return None
