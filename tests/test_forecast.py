@@ -123,3 +123,12 @@ def test_full_at_interpolates_to_the_first_horizon_at_zero() -> None:
     assert full_at(forecast(NOW, 60, CAPACITY, None, profile)) == NOW + timedelta(minutes=15 + 15 * 15 / 45)
     assert full_at(forecast(NOW, 40, CAPACITY, rate_per_h=-20.0, profile=None)) is None
     assert full_at(forecast(NOW, 0, CAPACITY, rate_per_h=-20.0, profile=None)) is None  # full already
+
+
+def test_the_bench_meets_its_target_on_generated_weeks() -> None:
+    """Issue #21: the forecast's 60-minute error at most 0.6x that of holding the count."""
+    from bench.forecast import evaluate_simulated
+
+    errors = evaluate_simulated(seed=5, weeks=6)
+    assert errors.mae("forecast", 60) <= 0.6 * errors.mae("hold", 60)
+    assert errors.mae("forecast", 60) < errors.mae("profile", 60)
