@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -192,3 +193,29 @@ async def test_the_answers_and_examples_follow_the_openapi_document(aiohttp_clie
         check("LotForecast", example["value"])
     for name in ("HospitalLotFull", "OfficeLotOpen", "LotUnknown"):
         check("ForecastHorizons", spec["components"]["examples"][name]["value"]["forecast"])
+
+
+class Unreachable:
+    """A store whose database has gone: every connection attempt fails as asyncpg's would."""
+
+    class _Pool:
+        def acquire(self, timeout: float) -> Any:
+            raise OSError("connection refused")
+
+    pool = _Pool()
+
+
+async def test_a_failed_refresh_keeps_the_profiles_until_they_are_too_old(
+    pg_dsn: str, aiohttp_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = await store_client(aiohttp_client, pg_dsn, weeks=4)
+    forecasts, view = client.app[FORECASTS], client.app[LIVE].view("tower")
+    with caplog.at_level(logging.DEBUG, logger="parking.app.forecasts"):
+        await forecasts.refresh(Unreachable(), NOW + timedelta(minutes=3))  # type: ignore[arg-type]
+        await forecasts.refresh(Unreachable(), NOW + timedelta(minutes=6))  # type: ignore[arg-type]
+    levels = [r.levelno for r in caplog.records if "history not read" in r.message]
+    assert levels == [logging.WARNING, logging.DEBUG]  # said once, then quietly
+    later = forecasts.forecast("tower", view, NOW + timedelta(minutes=6))
+    assert {h.method for h in later.horizons} == {"weekday-profile"}
+    stale = forecasts.forecast("tower", view, NOW + timedelta(minutes=16))  # past MAX_PROFILE_AGE
+    assert {h.method for h in stale.horizons} == {"none"}  # one reading: no trend either
