@@ -128,20 +128,12 @@ def forecast(
     return Forecast(now, free, capacity, tuple(horizons))
 
 
-def _path(fc: Forecast) -> list[tuple[float, float]]:
+def _path(fc: Forecast, *, clamped: bool = True) -> list[tuple[float, float]]:
     """(minutes from now, free) from now through each horizon; empty when the count is unknown."""
     if fc.free is None:
         return []
-    ahead = [(float(h.minutes), float(h.free)) for h in fc.horizons if h.free is not None]
-    return [(0.0, float(fc.free)), *ahead]
-
-
-def _unclamped_path(fc: Forecast) -> list[tuple[float, float]]:
-    if fc.free is None:
-        return []
-    return [(0.0, fc.free)] + [
-        (float(h.minutes), h.unclamped) for h in fc.horizons if h.unclamped is not None
-    ]
+    values = ((h.minutes, h.free if clamped else h.unclamped) for h in fc.horizons)
+    return [(0.0, float(fc.free)), *((float(m), float(v)) for m, v in values if v is not None)]
 
 
 def expected_free_on_arrival(fc: Forecast, drive_s: float) -> float | None:
@@ -166,7 +158,7 @@ def full_at(fc: Forecast) -> datetime | None:
     clamping (a clamped 0 would put every crossing on a horizon), so "full by about" is never
     later than the earliest horizon that says full. None for a lot full now.
     """
-    path = _unclamped_path(fc)
+    path = _path(fc, clamped=False)
     for (m0, f0), (m1, f1) in pairwise(path):
         if f0 <= 0:
             return None
