@@ -3,7 +3,8 @@
 Order: the store, when the config has a DSN (a pool, migrations applied) → the
 live site, restored from the store, with the store's writer → routes and
 guidance, built off the event loop → MQTT ingest → the ticker (availability,
-and every guidance.refresh_s the pending arrivals boards read).
+and every guidance.refresh_s the pending arrivals boards read) → with a store, the
+forecasts' weekday profiles, refreshed every few minutes.
 Each resource's cleanup runs only if its start-up succeeded; the server
 accepts requests only once all of them have started, so no board answers from
 a live site that has not been restored.
@@ -27,6 +28,7 @@ from parking.app.api import streams
 from parking.app.api.boards import BoardCache
 from parking.app.api.links import NavLinkCache
 from parking.app.feed import SiteFeed
+from parking.app.forecasts import LotForecasts
 from parking.app.keys import (
     BOARDS,
     CLOCK,
@@ -34,6 +36,7 @@ from parking.app.keys import (
     DRIVER_GUIDANCE,
     DRIVERS,
     FEED,
+    FORECASTS,
     GUIDANCE,
     INGEST,
     LINKS,
@@ -74,6 +77,7 @@ TICK_S = 1.0
 TICKER = "availability-ticker"
 INGEST_TASK = "mqtt-ingest"
 WRITER_TASK = "store-writer"
+FORECAST_TASK = "forecast-refresh"
 
 
 def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -> web.Application:
@@ -87,6 +91,7 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     app[DRIVERS] = DriversOnTheirWay(app[PENDING])
     app[SEEN] = BoardsSeen([board.id for board in config.boards])
     app[LINKS] = NavLinkCache(config.site.name)
+    app[FORECASTS] = LotForecasts(config, clock)
     app.on_shutdown.append(_end_streams)
     if config.store.dsn is not None:
         app.cleanup_ctx.append(_store)
@@ -95,6 +100,8 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     if ingest:
         app.cleanup_ctx.append(_mqtt_ingest)
     app.cleanup_ctx.append(_ticker)
+    if config.store.dsn is not None:
+        app.cleanup_ctx.append(_forecast_refresh)
     add_routes(app, lots_api.routes)
     add_routes(app, history_api.routes)
     guidance_api.setup(app)
@@ -220,3 +227,9 @@ async def _ticker(app: web.Application) -> AsyncIterator[None]:
     app[TASKS].start(TICKER, tick_forever())
     yield
     await app[TASKS].stop(TICKER)
+
+
+async def _forecast_refresh(app: web.Application) -> AsyncIterator[None]:
+    app[TASKS].start(FORECAST_TASK, app[FORECASTS].run(app[STORE]))
+    yield
+    await app[TASKS].stop(FORECAST_TASK)

@@ -7,6 +7,7 @@ from aiohttp import web
 from parking.app.api.boards import BoardCache
 from parking.app.api.links import NavLinkCache
 from parking.app.feed import SiteFeed
+from parking.app.forecasts import LotForecasts
 from parking.app.metrics import Metrics
 from parking.app.signals import ChangeSignal
 from parking.app.tasks import BackgroundTasks
@@ -39,3 +40,4 @@ LINKS = web.AppKey("links", NavLinkCache)
 INGEST = web.AppKey("ingest", MqttIngest)
 OPENAPI = web.AppKey("openapi", bytes)
 STORE = web.AppKey("store", Store)
+FORECASTS = web.AppKey("forecasts", LotForecasts)

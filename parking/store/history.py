@@ -152,3 +152,27 @@ async def today_curves(
         [(row["bucket"], row["free"]) for row in today],
         [(float(row["offset_s"]), float(row["free"])) for row in usual],
     )
+
+
+# The five-minute summaries around each past instant: from SAMPLE_TOLERANCE before it to just past
+# the last horizon. Each range is a scan of the primary key (lot, bucket): ~15 rows a week.
+_SAME_SLOTS = """
+SELECT h.last_at, h.last_free
+FROM unnest($2::timestamptz[]) AS w(start)
+JOIN lot_history_5m h
+  ON h.lot = $1 AND h.bucket >= w.start - $3::interval AND h.bucket < w.start + $4::interval
+WHERE h.last_free >= 0
+ORDER BY h.last_at
+"""
+
+
+async def same_slot_samples(
+    conn: Connection, lot: str, starts: list[datetime], before: timedelta, after: timedelta
+) -> list[tuple[datetime, int]]:
+    """(time, free) of a lot's five-minute summaries from `before` each start to `after` it, by time.
+
+    The forecast's weekday profile reads the same weekday's slot of the last weeks with this:
+    one indexed range per week, cheap enough per lot every few minutes.
+    """
+    rows = await conn.fetch(_SAME_SLOTS, lot, starts, before, after)
+    return [(row["last_at"], row["last_free"]) for row in rows]

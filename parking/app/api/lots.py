@@ -1,4 +1,4 @@
-"""Live availability endpoints: /api/v1/lots and /api/v1/boards."""
+"""Live availability endpoints: /api/v1/lots (with each lot's forecast) and /api/v1/boards."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from parking.app.keys import BOARDS, CLOCK, CONFIG, LIVE, SEEN
+from parking.app.keys import BOARDS, CLOCK, CONFIG, FORECASTS, LIVE, SEEN
 from parking.app.web.observe import json_error
 from parking.availability import CategoryView, LotView
+from parking.availability.forecast import Forecast
 from parking.availability.sources import SourceView
 from parking.config.models import Lot
 
@@ -22,9 +23,13 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def lot_json(
-    spec: Lot, view: LotView, updated_at: datetime | None, sources: list[SourceView] | None = None
+    spec: Lot,
+    view: LotView,
+    updated_at: datetime | None,
+    sources: list[SourceView] | None = None,
+    forecast: Forecast | None = None,
 ) -> dict[str, Any]:
-    """The API shape of one lot: config facts plus live availability and each source's freshness."""
+    """The API shape of one lot: config facts, live availability, each source's freshness, the forecast."""
     return {
         "id": spec.id,
         "name": spec.name,
@@ -51,7 +56,16 @@ def lot_json(
         "lon": spec.lon,
         "entrances": [{"id": e.id, "lat": e.lat, "lon": e.lon} for e in spec.entrances],
         "categories": {name: _category_json(cat) for name, cat in view.categories.items()},
+        "forecast": None if forecast is None else forecast_json(forecast),
     }
+
+
+def forecast_json(forecast: Forecast) -> list[dict[str, Any]]:
+    """Each horizon of a forecast: when, how many free, by which method from how many weeks."""
+    return [
+        {"minutes": h.minutes, "at": _iso(h.at), "free": h.free, "method": h.method, "weeks": h.weeks}
+        for h in forecast.horizons
+    ]
 
 
 def _category_json(cat: CategoryView) -> dict[str, Any]:
@@ -69,18 +83,15 @@ def _json(data: Any) -> web.Response:
 @routes.get("/api/v1/lots", name="lots")
 async def list_lots(request: web.Request) -> web.Response:
     """Every lot with its live availability."""
-    live = request.app[LIVE]
-    config = request.app[CONFIG]
-    now = request.app[CLOCK]()
-    return _json(
-        {
-            "version": live.version,
-            "lots": [
-                lot_json(spec, live.view(spec.id), live.updated_at(spec.id), live.sources(spec.id, now))
-                for spec in config.lots
-            ],
-        }
-    )
+    app = request.app
+    live, forecasts = app[LIVE], app[FORECASTS]
+    now = app[CLOCK]()
+    lots = []
+    for spec in app[CONFIG].lots:
+        view = live.view(spec.id)
+        forecast = forecasts.forecast(spec.id, view, now)
+        lots.append(lot_json(spec, view, live.updated_at(spec.id), live.sources(spec.id, now), forecast))
+    return _json({"version": live.version, "lots": lots})
 
 
 @routes.get("/api/v1/lots/{lot_id}", name="lot")
@@ -93,7 +104,30 @@ async def get_lot(request: web.Request) -> web.Response:
         return json_error(404, f"no lot {lot_id!r}")
     live = request.app[LIVE]
     now = request.app[CLOCK]()
-    return _json(lot_json(spec, live.view(lot_id), live.updated_at(lot_id), live.sources(lot_id, now)))
+    view = live.view(lot_id)
+    forecast = request.app[FORECASTS].forecast(lot_id, view, now)
+    return _json(lot_json(spec, view, live.updated_at(lot_id), live.sources(lot_id, now), forecast))
+
+
+@routes.get("/api/v1/lots/{lot_id}/forecast", name="lot_forecast")
+async def get_lot_forecast(request: web.Request) -> web.Response:
+    """A lot's free spaces now and 15, 30 and 60 minutes ahead, with the method of each."""
+    lot_id = request.match_info["lot_id"]
+    try:
+        request.app[CONFIG].lot(lot_id)
+    except KeyError:
+        return json_error(404, f"no lot {lot_id!r}")
+    now = request.app[CLOCK]()
+    view = request.app[LIVE].view(lot_id)
+    forecast = request.app[FORECASTS].forecast(lot_id, view, now)
+    body = {
+        "lot": lot_id,
+        "at": _iso(now),
+        "free": forecast.free,
+        "capacity": forecast.capacity,
+        "horizons": forecast_json(forecast),
+    }
+    return _json(body)
 
 
 @routes.get("/api/v1/lots/{lot_id}/bays", name="lot_bays")

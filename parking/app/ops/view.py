@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from parking.app.keys import BOARDS, CONFIG, FEED, INGEST, LIVE, METRICS, SEEN, STORE
+from parking.app.keys import BOARDS, CONFIG, FEED, FORECASTS, INGEST, LIVE, METRICS, SEEN, STORE
+from parking.availability.forecast import full_at
 from parking.overrides import Override
 from signage.board import render_text
 
@@ -37,12 +39,14 @@ def dashboard_state(app: web.Application, now: datetime, today: dict[str, Any] |
     """Lots, feeds with problems, boards, overrides and the store, at `now`."""
     config, live = app[CONFIG], app[LIVE]
     overrides = live.overrides()
+    forecasts, tz = app[FORECASTS], ZoneInfo(config.site.timezone)
     lots = []
     for spec in config.lots:
         view, measured = live.view(spec.id), live.measured_view(spec.id)
         updated = live.updated_at(spec.id)
         age_s = (now - updated).total_seconds() if updated is not None else None
         freshness_s = spec.freshness_s or config.defaults.freshness_s
+        full = full_at(forecasts.forecast(spec.id, view, now))
         lots.append(
             {
                 "id": spec.id,
@@ -54,6 +58,8 @@ def dashboard_state(app: web.Application, now: datetime, today: dict[str, Any] |
                 "measured_free": measured.free,
                 "capacity": view.capacity,
                 "trend": view.trend,
+                # local HH:MM the forecast reaches 0 free within the hour, interpolated between horizons
+                "full_by": None if full is None else full.astimezone(tz).strftime("%H:%M"),
                 "age_s": None if age_s is None else round(age_s),
                 "health": "silent" if age_s is None or age_s > freshness_s else "ok",
                 "overrides": [o.kind for o in overrides if o.target == spec.id],
