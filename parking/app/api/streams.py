@@ -4,8 +4,10 @@ Driven by the live site's change signal, not by polling it: a stream sleeps
 until the version moves, then sends only if its board's answer changed. Each
 event carries `id:` (the board version, derived from its lines), so a client
 that reconnects with Last-Event-ID gets nothing it has already seen. A comment
-line every KEEPALIVE_S keeps proxies from closing an idle stream; on shutdown
-every stream ends cleanly.
+line whenever nothing was written for KEEPALIVE_S keeps proxies from closing an
+idle stream (changes that do not alter the board do not count as writes) and
+finds a client that went away: its write fails and the handler returns. On
+shutdown every stream ends cleanly.
 """
 
 from __future__ import annotations
@@ -58,13 +60,17 @@ async def board_stream(request: web.Request) -> web.StreamResponse:
     if event_id != last_id:
         await response.write(data)
     last_id = event_id
+    loop = asyncio.get_running_loop()
+    quiet_until = loop.time() + KEEPALIVE_S  # the stream writes at least this often, changes or not
     try:
         while not signal.closed:
             try:
-                async with asyncio.timeout(KEEPALIVE_S):
+                async with asyncio.timeout_at(quiet_until):
                     version = await signal.next_change(version)
             except TimeoutError:
+                # also how a dropped client is found: the write fails and the handler returns
                 await response.write(b": keep-alive\n\n")
+                quiet_until = loop.time() + KEEPALIVE_S
                 seen.touch(board_id, clock())
                 continue
             if signal.closed:
@@ -72,6 +78,7 @@ async def board_stream(request: web.Request) -> web.StreamResponse:
             event_id, data = event(boards.get(board_id))
             if event_id != last_id:
                 await response.write(data)
+                quiet_until = loop.time() + KEEPALIVE_S
                 last_id = event_id
                 seen.touch(board_id, clock())
     except (ConnectionResetError, ConnectionError):
