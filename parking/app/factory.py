@@ -28,6 +28,7 @@ from parking.app.api.boards import BoardCache
 from parking.app.api.links import NavLinkCache
 from parking.app.feed import SiteFeed
 from parking.app.keys import (
+    ARRIVAL_BUDGET,
     BOARDS,
     CLOCK,
     CONFIG,
@@ -56,6 +57,7 @@ from parking.app.tasks import BackgroundTasks
 from parking.app.web.observe import add_routes, add_unmatched
 from parking.clock import Clock, utc_now
 from parking.config.models import Config
+from parking.guidance.credible import ArrivalBudget
 from parking.guidance.drivers import DriverGuidance, DriversOnTheirWay
 from parking.guidance.outlook import GuidanceOutlook
 from parking.guidance.pending import PendingArrivals
@@ -85,6 +87,7 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     app[TASKS] = BackgroundTasks()
     app[PENDING] = PendingArrivals(config.guidance.pending_slack_s)
     app[DRIVERS] = DriversOnTheirWay(app[PENDING])
+    app[ARRIVAL_BUDGET] = ArrivalBudget()
     app[SEEN] = BoardsSeen([board.id for board in config.boards])
     app[LINKS] = NavLinkCache(config.site.name)
     app.on_shutdown.append(_end_streams)
