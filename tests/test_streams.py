@@ -170,6 +170,48 @@ class TestStream:
         await client.close()
 
 
+class TestStreamBudget:
+    async def capped(self, aiohttp_client: MakeClient, **http: int) -> Client:
+        config = site_config()
+        config = config.model_copy(update={"http": HttpConfig(**http)})
+        client = await aiohttp_client(create_app(config, ingest=False, clock=FakeClock(T0)))
+        client.app[FEED].observe("lot", LotObservation("tower", free=80))
+        return client
+
+    async def test_over_the_board_s_cap_a_stream_gets_503_and_polls_are_still_served(
+        self, aiohttp_client: MakeClient
+    ) -> None:
+        client = await self.capped(aiohttp_client, max_streams_per_board=2)
+        streams_open = [await client.get("/api/v1/boards/north/stream") for _ in range(2)]
+        for response in streams_open:
+            await next_event(response)
+        refused = await client.get("/api/v1/boards/north/stream")
+        assert refused.status == 503
+        assert refused.headers["Retry-After"] == str(streams.BUSY_RETRY_AFTER_S)
+        assert "on one board" in (await refused.json())["error"]["message"]
+        assert (await client.get("/api/v1/boards/north")).status == 200  # the board can poll
+        assert (await client.get("/healthz")).status == 200
+        streams_open.pop().close()
+        async with asyncio.timeout(5):  # the handler sees its client gone at the next write (test server)
+            while client.app[streams.STREAMS].open > 1:  # noqa: ASYNC110 (a count the server keeps)
+                await asyncio.sleep(0.01)
+        again = await client.get("/api/v1/boards/north/stream")
+        assert again.status == 200
+        again.close()
+        streams_open[0].close()
+
+    async def test_one_address_has_its_own_cap(self, aiohttp_client: MakeClient) -> None:
+        client = await self.capped(aiohttp_client, max_streams_per_client=1)
+        first = await client.get("/api/v1/boards/north/stream")
+        refused = await client.get("/api/v1/boards/north/stream")
+        assert refused.status == 503
+        assert "from one address" in (await refused.json())["error"]["message"]
+        first.close()
+
+    def test_streams_take_at_most_half_the_connections(self) -> None:
+        assert streams.StreamBudget(HttpConfig(max_connections=100, max_streams=1024)).limit == 50
+
+
 class TestLastSeen:
     async def test_a_poll_or_a_stream_marks_the_board_seen(self, client: Client, clock: FakeClock) -> None:
         boards = {b["id"]: b for b in (await (await client.get("/api/v1/boards")).json())["boards"]}

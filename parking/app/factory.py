@@ -101,7 +101,7 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     add_routes(app, lots_api.routes)
     add_routes(app, history_api.routes)
     guidance_api.setup(app)
-    add_routes(app, streams.routes)
+    streams.setup(app)
     pages.setup(app)
     add_routes(app, ops.routes)
     dashboard.setup(app)
