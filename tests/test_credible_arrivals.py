@@ -16,6 +16,7 @@ from parking.guidance.credible import (
     ArrivalBudget,
 )
 from parking.guidance.drivers import Sent
+from parking.guidance.pending import PendingArrivals
 from parking.observations import LotObservation
 from tests.helpers.site import T0, site_config
 from tests.helpers.web import Client, FakeClock, MakeClient
@@ -63,6 +64,17 @@ class TestBudget:
         again = budget.judge("north", 600.0, "a", "phone", T0 + s(30))
         assert (again.counts, again.reason, again.replaces) == (True, REPLACED, first)
         assert budget.judge("north", 600.0, "a", "phone", T0 + s(60)).replaces is None
+
+
+class TestWithdraw:
+    def test_a_replaced_answer_leaves_the_count_and_the_arrivals_to_come(self) -> None:
+        pending = PendingArrivals(slack_s=300)
+        expires = pending.add("hospital", T0, 60.0, weight=0.5)
+        pending.add("hospital", T0, 90.0)
+        assert pending.withdraw("hospital", T0 + s(60), expires, 0.5) == 0.5
+        assert pending.count("hospital", T0) == 1.0
+        assert pending.arrived_per_h("hospital", T0 + s(120), timedelta(hours=1)) == 1.0  # only the other
+        assert pending.withdraw("hospital", T0 + s(60), expires, 0.5) == 0.0  # once
 
 
 @pytest.fixture
