@@ -238,13 +238,46 @@ def test_a_second_run_on_a_taken_port_exits_before_it_touches_the_broker(tmp_pat
             timeout=30,
             env={**os.environ, "MQTT_PASSWORD": ""},
         )
-    assert done.returncode == 1
+    assert done.returncode == 2  # EXIT_REFUSED: nothing was started
     assert f"http port 127.0.0.1:{port} is in use" in done.stderr
     assert "another engine" in done.stderr
     # the refusal is the last word, and nothing (no MQTT connection attempt) came before it
     lines = done.stderr.splitlines()
-    assert lines[-1].startswith("parking-guide: http port")
+    assert lines[-1].startswith("parking-guide run: http port")
     assert not any("mqtt" in line.lower() for line in lines[:-1]), lines
+
+
+def test_a_second_run_while_the_database_is_down_exits_at_once(tmp_path: Path) -> None:
+    """Two `run`s of one config, PostgreSQL down: the first waits holding the port, the second exits 2."""
+    port = free_port()
+    text = (ROOT / "config.yaml").read_text().replace("port: 8080", f"port: {port}")
+    text = text.replace("port: 1883", f"port: {free_port()}")  # no broker either
+    # a database that is not there, and a first engine that waits for it well past this test
+    text += f"store: {{dsn: 'postgresql://nobody@127.0.0.1:{free_port()}/none', startup_wait_s: 600}}\n"
+    config = tmp_path / "config.yaml"
+    config.write_text(text)
+    env = {**os.environ, "MQTT_PASSWORD": ""}
+    command = [sys.executable, "-m", "parking.app.cli", "run", "-c", str(config)]
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env) as first:
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:  # the first holds the port once it is listening
+                with socket.socket() as probe:
+                    if probe.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                time.sleep(0.05)
+            else:
+                pytest.fail("the first engine never claimed its port while it waited for the database")
+            started = time.monotonic()
+            second = subprocess.run(command, capture_output=True, text=True, timeout=30, env=env)
+            took_s = time.monotonic() - started
+            assert first.poll() is None  # still waiting for its database, still the one engine
+        finally:
+            first.terminate()
+            first.wait(timeout=15)
+    assert second.returncode == 2, second.stderr
+    assert took_s < 10
+    assert f"http port 127.0.0.1:{port} is in use: is another engine running" in second.stderr
 
 
 def test_a_tls_file_that_cannot_be_read_is_a_config_error_not_a_crash(tmp_path: Path) -> None:

@@ -36,8 +36,9 @@ async def client(aiohttp_client: MakeClient, clock: FakeClock) -> Client:
     return client
 
 
-async def get(client: Client, query: str) -> tuple[int, dict]:  # type: ignore[type-arg]
-    response = await client.get(f"/api/v1/guidance?{query}")
+async def get(client: Client, query: str, device: int = 0) -> tuple[int, dict]:  # type: ignore[type-arg]
+    """A guidance answer; `device` tells phones apart (the API's device is the address and user agent)."""
+    response = await client.get(f"/api/v1/guidance?{query}", headers={"User-Agent": f"phone-{device}"})
     return response.status, await response.json()
 
 
@@ -103,8 +104,8 @@ class TestAnswers:
     async def test_every_answer_counts_a_pending_arrival_at_its_first_lot(
         self, client: Client, clock: FakeClock
     ) -> None:
-        for _ in range(3):
-            _, body = await get(client, "board=north")
+        for device in range(3):
+            _, body = await get(client, "board=north", device)
         first = body["lots"][0]
         pending = client.app[PENDING]
         assert pending.count(first["lot"], clock.now) == 3
@@ -181,9 +182,9 @@ class TestBadQueries:
     async def test_a_queue_answer_s_minutes_count_the_wait(self, aiohttp_client: MakeClient) -> None:
         client = await aiohttp_client(create_app(site_config(), ingest=False, clock=FakeClock(T0)))
         every_lot_full(client)
-        for _ in range(4):  # four drivers told to queue at the hospital before this one
-            await get(client, "board=north")
-        _, body = await get(client, "board=north")
+        for device in range(4):  # four drivers told to queue at the hospital before this one
+            await get(client, "board=north", device)
+        _, body = await get(client, "board=north", 4)
         [lot] = body["lots"]
         assert (lot["lot"], lot["queue"]) == ("hospital", True)
         assert lot["cost"]["wait_s"] == pytest.approx(88.9, abs=0.5)  # 5 x 2,400 s / 104, less the drive

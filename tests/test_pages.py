@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from parking.app.api.arrivals import DEVICE_COOKIE
 from parking.app.factory import create_app
 from parking.app.keys import FEED, PENDING
+from parking.app.pages.driver import GO_VIEW_WEIGHT
 from parking.observations import LotObservation
 from signage.i18n import TEXT, choose_language
 from tests.helpers.services import unavailable
@@ -64,10 +66,31 @@ class TestGoPage:
         assert hrefs
         assert all(href.startswith("https://") for href in hrefs), hrefs
 
-    async def test_a_view_counts_as_a_pending_arrival(self, client: Client) -> None:
-        await page(client, "/go/north")
-        await page(client, "/go/north")
-        assert client.app[PENDING].counts(T0) == {"tower": 2}
+    async def test_a_view_counts_half_a_pending_arrival_and_a_tap_on_navigation_one(
+        self, client: Client
+    ) -> None:
+        first = await client.get("/go/north")
+        assert client.app[PENDING].counts(T0) == {"tower": GO_VIEW_WEIGHT}
+        cookie = first.cookies[DEVICE_COOKIE]
+        assert cookie["httponly"]
+        assert cookie["samesite"] == "Lax"
+        phone = {"Cookie": f"{DEVICE_COOKIE}={cookie.value}", "User-Agent": "a phone"}
+        _, html = await page(client, "/go/north", **phone)  # the same phone again: replaced, not added
+        assert client.app[PENDING].counts(T0) == {"tower": GO_VIEW_WEIGHT}
+        assert 'data-lot="tower"' in html
+        tapped = await client.post("/go/north/going", data={"lot": "tower"}, headers=phone)
+        assert tapped.status == 204
+        assert client.app[PENDING].counts(T0) == {"tower": 1.0}  # the view's half became one driver
+        await page(client, "/go/north", **phone)  # and looking again, they are still one driver
+        assert client.app[PENDING].counts(T0) == {"tower": 1.0}
+        client.session.cookie_jar.clear()
+        await page(client, "/go/north", **{"User-Agent": "another phone"})  # no cookie yet: another device
+        assert client.app[PENDING].counts(T0) == {"tower": 1.0 + GO_VIEW_WEIGHT}
+
+    async def test_a_tap_on_a_lot_not_answered_is_a_404(self, client: Client) -> None:
+        response = await client.post("/go/north/going", data={"lot": "nowhere"})
+        assert response.status == 404
+        assert client.app[PENDING].counts(T0) == {}
 
     async def test_without_fresh_data_it_says_so_and_shows_no_counts(
         self, aiohttp_client: MakeClient
@@ -142,8 +165,9 @@ class TestQueueAnswer:
         self.ahead(full)
         await page(full, "/go/north")
         pending, slack_s = full.app[PENDING], 300
-        assert pending.count("hospital", T0 + timedelta(seconds=60 + slack_s)) == 1  # the ten are gone
-        assert pending.count("hospital", T0 + timedelta(seconds=263 + slack_s)) == 1
+        view = GO_VIEW_WEIGHT  # a view alone: not known to drive
+        assert pending.count("hospital", T0 + timedelta(seconds=60 + slack_s)) == view  # the ten are gone
+        assert pending.count("hospital", T0 + timedelta(seconds=263 + slack_s)) == view
         assert pending.count("hospital", T0 + timedelta(seconds=265 + slack_s)) == 0
 
 

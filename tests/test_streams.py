@@ -7,11 +7,13 @@ from datetime import timedelta
 
 import orjson
 import pytest
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, ClientSession, web
 
 from parking.app.api import streams
 from parking.app.factory import create_app
-from parking.app.keys import FEED, SIGNAL
+from parking.app.keys import CLOCK, FEED, SIGNAL
+from parking.app.web.server import serve
+from parking.config.models import HttpConfig
 from parking.observations import GateCounterObservation, LotObservation
 from tests.helpers.site import T0, site_config
 from tests.helpers.web import Client, FakeClock, MakeClient
@@ -109,6 +111,47 @@ class TestStream:
         assert orjson.loads((await next_event(again))["data"])["lines"][0]["display"] == "48"
         again.close()
 
+    async def test_keep_alive_comes_while_changes_the_board_does_not_show_keep_coming(
+        self, client: Client, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(streams, "KEEPALIVE_S", 0.2)
+        response = await client.get("/api/v1/boards/north/stream")
+        await next_event(response)
+        churn = asyncio.create_task(_churn_the_tower(client.app), name="tower-churn")
+        try:
+            async with asyncio.timeout(2):  # the board is unchanged, yet the stream is not silent
+                assert await next_block(response) == {":": "keep-alive"}
+        finally:
+            churn.cancel()
+        response.close()
+
+    async def test_a_dropped_client_frees_its_handler_within_the_keep_alive(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # the real server: aiohttp's test server cancels a handler when its client goes, production's does not
+        monkeypatch.setattr(streams, "KEEPALIVE_S", 0.2)
+        app = create_app(site_config(), ingest=False, clock=FakeClock(T0))
+        server = await serve(app, HttpConfig(), "127.0.0.1", 0)
+        try:
+            app[FEED].observe("lot", LotObservation("tower", free=80, categories={"general": 70, "ev": 10}))
+            signal = app[SIGNAL]
+            gone = asyncio.Event()
+            churn = asyncio.create_task(_churn_the_tower(app, gone), name="tower-churn")
+            try:
+                async with ClientSession() as session:
+                    response = await session.get(f"http://127.0.0.1:{server.port}/api/v1/boards/north/stream")
+                    await next_event(response)
+                    assert signal.waiting == 1
+                    response.close()  # the client goes away; the live site keeps changing, the board does not
+                async with asyncio.timeout(2):
+                    await gone.wait()
+                await asyncio.sleep(0.3)  # and it does not come back: the handler returned
+                assert signal.waiting == 0
+            finally:
+                churn.cancel()
+        finally:
+            await server.close()
+
     async def test_an_unknown_board_is_a_json_404(self, client: Client) -> None:
         response = await client.get("/api/v1/boards/south/stream")
         assert response.status == 404
@@ -125,6 +168,48 @@ class TestStream:
             async with asyncio.timeout(5):
                 assert await response.content.read() == b""  # the server ended the stream
         await client.close()
+
+
+class TestStreamBudget:
+    async def capped(self, aiohttp_client: MakeClient, **http: int) -> Client:
+        config = site_config()
+        config = config.model_copy(update={"http": HttpConfig(**http)})
+        client = await aiohttp_client(create_app(config, ingest=False, clock=FakeClock(T0)))
+        client.app[FEED].observe("lot", LotObservation("tower", free=80))
+        return client
+
+    async def test_over_the_board_s_cap_a_stream_gets_503_and_polls_are_still_served(
+        self, aiohttp_client: MakeClient
+    ) -> None:
+        client = await self.capped(aiohttp_client, max_streams_per_board=2)
+        streams_open = [await client.get("/api/v1/boards/north/stream") for _ in range(2)]
+        for response in streams_open:
+            await next_event(response)
+        refused = await client.get("/api/v1/boards/north/stream")
+        assert refused.status == 503
+        assert refused.headers["Retry-After"] == str(streams.BUSY_RETRY_AFTER_S)
+        assert "on one board" in (await refused.json())["error"]["message"]
+        assert (await client.get("/api/v1/boards/north")).status == 200  # the board can poll
+        assert (await client.get("/healthz")).status == 200
+        streams_open.pop().close()
+        async with asyncio.timeout(5):  # the handler sees its client gone at the next write (test server)
+            while client.app[streams.STREAMS].open > 1:  # noqa: ASYNC110 (a count the server keeps)
+                await asyncio.sleep(0.01)
+        again = await client.get("/api/v1/boards/north/stream")
+        assert again.status == 200
+        again.close()
+        streams_open[0].close()
+
+    async def test_one_address_has_its_own_cap(self, aiohttp_client: MakeClient) -> None:
+        client = await self.capped(aiohttp_client, max_streams_per_client=1)
+        first = await client.get("/api/v1/boards/north/stream")
+        refused = await client.get("/api/v1/boards/north/stream")
+        assert refused.status == 503
+        assert "from one address" in (await refused.json())["error"]["message"]
+        first.close()
+
+    def test_streams_take_at_most_half_the_connections(self) -> None:
+        assert streams.StreamBudget(HttpConfig(max_connections=100, max_streams=1024)).limit == 50
 
 
 class TestLastSeen:
@@ -148,3 +233,21 @@ class TestLastSeen:
         await client.get("/api/v1/boards/south")
         text = await (await client.get("/metrics")).text()
         assert 'board="south"' not in text
+
+
+async def _churn_the_tower(app: web.Application, gone: asyncio.Event | None = None) -> None:
+    """Move the live version every 50 ms with changes the north board does not show (EV spaces).
+
+    With `gone`, set it once no stream handler is waiting any more.
+    """
+    clock = app[CLOCK]
+    assert isinstance(clock, FakeClock)
+    n = 0
+    while True:
+        clock.now += timedelta(seconds=1)  # each a newer message
+        if gone is not None and n > 2 and not app[SIGNAL].waiting:
+            gone.set()
+        n += 1
+        ev = 10 - n % 2
+        app[FEED].observe("lot", LotObservation("tower", free=70 + ev, categories={"general": 70, "ev": ev}))
+        await asyncio.sleep(0.05)

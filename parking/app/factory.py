@@ -30,6 +30,7 @@ from parking.app.api.links import NavLinkCache
 from parking.app.feed import SiteFeed
 from parking.app.forecasts import LotForecasts
 from parking.app.keys import (
+    ARRIVAL_BUDGET,
     BOARDS,
     CLOCK,
     CONFIG,
@@ -59,6 +60,7 @@ from parking.app.tasks import BackgroundTasks
 from parking.app.web.observe import add_routes, add_unmatched
 from parking.clock import Clock, utc_now
 from parking.config.models import Config
+from parking.guidance.credible import ArrivalBudget
 from parking.guidance.drivers import DriverGuidance, DriversOnTheirWay
 from parking.guidance.outlook import GuidanceOutlook
 from parking.guidance.pending import PendingArrivals
@@ -89,6 +91,7 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     app[TASKS] = BackgroundTasks()
     app[PENDING] = PendingArrivals(config.guidance.pending_slack_s)
     app[DRIVERS] = DriversOnTheirWay(app[PENDING])
+    app[ARRIVAL_BUDGET] = ArrivalBudget()
     app[SEEN] = BoardsSeen([board.id for board in config.boards])
     app[LINKS] = NavLinkCache(config.site.name)
     app[FORECASTS] = LotForecasts(config, clock)
@@ -105,7 +108,7 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     add_routes(app, lots_api.routes)
     add_routes(app, history_api.routes)
     guidance_api.setup(app)
-    add_routes(app, streams.routes)
+    streams.setup(app)
     pages.setup(app)
     add_routes(app, ops.routes)
     dashboard.setup(app)

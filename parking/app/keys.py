@@ -13,6 +13,7 @@ from parking.app.signals import ChangeSignal
 from parking.app.tasks import BackgroundTasks
 from parking.clock import Clock
 from parking.config.models import Config
+from parking.guidance.credible import ArrivalBudget
 from parking.guidance.drivers import DriverGuidance, DriversOnTheirWay
 from parking.guidance.outlook import GuidanceOutlook
 from parking.guidance.pending import PendingArrivals
@@ -35,6 +36,7 @@ PENDING = web.AppKey("pending", PendingArrivals)
 OUTLOOK = web.AppKey("outlook", GuidanceOutlook)
 DRIVERS = web.AppKey("drivers", DriversOnTheirWay)  # the one writer of PENDING
 DRIVER_GUIDANCE = web.AppKey("driver_guidance", DriverGuidance)
+ARRIVAL_BUDGET = web.AppKey("arrival_budget", ArrivalBudget)  # which answers DRIVERS counts
 SEEN = web.AppKey("seen", BoardsSeen)
 LINKS = web.AppKey("links", NavLinkCache)
 INGEST = web.AppKey("ingest", MqttIngest)

@@ -51,6 +51,20 @@ class Metrics:
         )
         # bound once: labels() takes a lock and a look-up on every call
         self.answers_from = {origin: self.guidance_answers.labels(origin) for origin in ANSWER_ORIGINS}
+        self.arrivals_uncounted = Counter(
+            "parking_guidance_arrivals_uncounted",
+            "Answers served that did not add a pending arrival, by reason: over_traffic (the origin's "
+            "budget from the traffic model is spent), rate_limited (per client address), replaced "
+            "(a device's earlier answer was replaced by its new one).",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.demand_anomalies = Counter(
+            "parking_guidance_demand_anomalies",
+            "Answers asked from an origin (a board, or position) beyond what the site's traffic explains.",
+            ["origin"],
+            registry=self.registry,
+        )
         self.mqtt_connected = Gauge(
             "parking_mqtt_connected", "1 while the feed connection is up.", registry=self.registry
         )

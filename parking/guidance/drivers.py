@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from parking.availability.views import LotView
@@ -41,6 +41,12 @@ class Sent:
     eta_s: float
     category: str
     expires: datetime
+    weight: float = 1.0  # below 1: an answer not known to be acted on (a driver's page only seen)
+
+    @property
+    def due(self) -> datetime:
+        """When the driver is due at the lot."""
+        return self.at + timedelta(seconds=self.eta_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +73,21 @@ class DriversOnTheirWay:
     def __init__(self, pending: PendingArrivals) -> None:
         self.pending = pending
 
-    def sent(self, answer: Recommendation, now: datetime, category: str = GENERAL) -> Sent | None:
+    def sent(
+        self, answer: Recommendation, now: datetime, category: str = GENERAL, weight: float = 1.0
+    ) -> Sent | None:
         """A driver given this lot first is on the way until it has a space (a queue's wait counted)."""
         eta_s = answer.arrival_s
         if eta_s is None:
             return None
-        expires = self.pending.add(answer.lot, now, eta_s, category=category)
-        return Sent(answer.lot, now, eta_s, category, expires)
+        expires = self.pending.add(answer.lot, now, eta_s, weight, category)
+        return Sent(answer.lot, now, eta_s, category, expires, weight)
+
+    def replaced(self, earlier: Sent) -> float:
+        """A driver's earlier answer, replaced by their next: no longer on the way; the weight taken back."""
+        return self.pending.withdraw(
+            earlier.lot, earlier.due, earlier.expires, earlier.weight, earlier.category
+        )
 
     def followed(self, best: Recommendation, now: datetime, weight: float, category: str) -> None:
         """`weight` drivers followed a board's first line at `now`."""
@@ -118,6 +132,15 @@ class DriverGuidance:
         sent = self.sent(lots[0] if lots else None, now, question.needs.category)
         return Answer(question, lots, outlook, sent)
 
-    def sent(self, first: Recommendation | None, now: datetime, category: str) -> Sent | None:
-        """A driver shown an answer (one given before too, as a cached page) drives to its first lot."""
-        return None if first is None else self._drivers.sent(first, now, category)
+    def sent(
+        self, first: Recommendation | None, now: datetime, category: str, weight: float = 1.0
+    ) -> Sent | None:
+        """A driver shown an answer (one given before too, as a cached page) drives to its first lot.
+
+        `weight` below 1 counts a driver who may not act on it (a page only seen).
+        """
+        return None if first is None else self._drivers.sent(first, now, category, weight)
+
+    def replaced(self, earlier: Sent) -> float:
+        """The same driver's earlier answer no longer counts (their new one does instead)."""
+        return self._drivers.replaced(earlier)

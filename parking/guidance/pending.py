@@ -73,6 +73,23 @@ class PendingArrivals:
             heapq.heappushpop(coming, (due, weight))
         return expires
 
+    def withdraw(
+        self, lot: str, due: datetime, expires: datetime, weight: float, category: str = GENERAL
+    ) -> float:
+        """Take back one arrival recorded with this ETA and expiry (a device's answer replaced by its next).
+
+        Returns the weight taken back: less than `weight` if part of it was settled
+        already, 0 if it has expired, was dropped, or its ETA has passed (then it is
+        part of the lot's measured rate, and stays in `arrived_per_h`).
+        """
+        key = (lot, category)
+        taken = _take(self._expiries.get(key), expires, weight)
+        if taken:
+            self._totals[key] -= taken
+        coming = self._coming.get(key)
+        _take(coming, due, weight)
+        return taken
+
     def arrived_per_h(self, lot: str, now: datetime, window: timedelta, category: str = GENERAL) -> float:
         """Drivers (weighted) sent to `lot` whose ETA fell in the last `window`, an hour.
 
@@ -138,3 +155,16 @@ class PendingArrivals:
         """Pending arrivals of every lot that has any for `category`, at `now`."""
         out = {lot: self.count(lot, now, cat) for lot, cat in list(self._expiries) if cat == category}
         return {lot: n for lot, n in out.items() if n}
+
+
+def _take(heap: list[tuple[datetime, float]] | None, at: datetime, weight: float) -> float:
+    """Remove one entry (at, <= weight) from a heap; return its weight (0.0 if there is none)."""
+    if not heap:
+        return 0.0
+    for i, (when, held) in enumerate(heap):
+        if when == at and held <= weight + 1e-9:
+            heap[i] = heap[-1]
+            heap.pop()
+            heapq.heapify(heap)  # O(n) on a heap kept small by the budget for answers (credible.py)
+            return held
+    return 0.0

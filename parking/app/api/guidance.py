@@ -154,7 +154,7 @@ def answer(
 
 @routes.get("/api/v1/guidance", name="guidance")
 async def get_guidance(request: web.Request) -> web.Response:
-    """Ranked lots for a driver; the first one counts as a pending arrival there."""
+    """Ranked lots for a driver; the first counts as a pending arrival there if credible (arrivals.py)."""
     app = request.app
     config, guidance = app[CONFIG], app[GUIDANCE]
     try:
@@ -162,10 +162,10 @@ async def get_guidance(request: web.Request) -> web.Response:
     except QueryError as exc:
         return json_error(exc.status, exc.message)
     now = app[CLOCK]()
-    reply = app[DRIVER_GUIDANCE].answer(question, app[LIVE].views(), now, config.guidance.answer_lots)
-    if reply.sent is not None:
-        count_answer(app, reply.sent, "board" if question.board else "position", question.board)
-    body = orjson.dumps(answer(question, reply.lots, request, now))
+    lots, _ = app[DRIVER_GUIDANCE].ranked(question, app[LIVE].views(), now, config.guidance.answer_lots)
+    origin = "board" if question.board else "position"
+    count_answer(request, lots[0] if lots else None, question.needs.category, origin, question.board)
+    body = orjson.dumps(answer(question, lots, request, now))
     return web.Response(body=body, content_type="application/json", headers={"Cache-Control": "no-store"})
 
 

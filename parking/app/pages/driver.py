@@ -6,13 +6,14 @@ board, language and browser kind; a request with a position is answered fresh.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from parking.app.api.arrivals import count_answer
+from parking.app.api.arrivals import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_S, count_answer, device_token
 from parking.app.api.guidance import question_from
 from parking.app.api.links import NavLinkCache
 from parking.app.keys import BOARDS, CLOCK, CONFIG, DRIVER_GUIDANCE, GUIDANCE, LINKS, LIVE, STORE
@@ -40,6 +41,7 @@ from signage.qr import go_url, qr_png, qr_svg
 routes = web.RouteTableDef()
 
 _PAGE_CACHE_LIMIT = 256
+GO_VIEW_WEIGHT = 0.5  # of a driver: a page seen, not known to be acted on (a tap on navigation makes it 1)
 
 PageKey = tuple[str, Language, bool, bool]  # board, language, in WeChat, whole page (else fragment)
 First = Recommendation | None  # the lot recommended first, if the page recommends one
@@ -158,12 +160,34 @@ def _cached(
     return body, first
 
 
-def _count_arrival(request: web.Request, first: First, board_id: str) -> None:
-    """A page view is a driver about to drive: a pending arrival at the lot recommended first."""
-    app = request.app
-    sent = app[DRIVER_GUIDANCE].sent(first, app[CLOCK](), GENERAL)
-    if sent is not None:
-        count_answer(app, sent, "go_page", board_id)
+def _count_arrival(
+    request: web.Request,
+    first: First,
+    board_id: str,
+    weight: float = GO_VIEW_WEIGHT,
+    token: str | None = None,
+) -> None:
+    """A page view may be a driver about to drive: `weight` of a pending arrival at the lot it puts first.
+
+    A view alone counts GO_VIEW_WEIGHT of a driver; the tap on a navigation button
+    (POST /go/{board}/going) makes it one driver, replacing the view's (the
+    evaluation's drivers all follow their answer: they are the tap's case).
+    """
+    count_answer(request, first, GENERAL, "go_page", board_id, weight, token)
+
+
+def _with_device(response: web.Response, token: str | None) -> web.Response:
+    """Give a phone that had none its new device cookie, so its repeat visits replace its pending arrival."""
+    if token is not None:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            token,
+            max_age=DEVICE_COOKIE_MAX_AGE_S,
+            path="/",
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
 
 
 def _board_question(request: web.Request, board_id: str) -> Question:
@@ -210,11 +234,12 @@ async def go_page(request: web.Request) -> web.Response:
         return render_go_page(page, lang), first
 
     body, first = _cached(request, (board_id, lang, wechat, True), render)
-    _count_arrival(request, first, board_id)
+    new_token = None if device_token(request) else secrets.token_urlsafe(16)
+    _count_arrival(request, first, board_id, token=new_token)
     store = request.app.get(STORE)
     if store is not None:  # an anonymous page view: the board, the language, in WeChat or not
         store.record_page_view(request.app[CLOCK](), board_id, lang, wechat)
-    return _html(body)
+    return _with_device(_html(body), new_token)
 
 
 @routes.get("/go/{board_id}/lots", name="go_lots")
@@ -244,6 +269,35 @@ async def go_lots(request: web.Request) -> web.Response:
     page, first = build_page(request, board_id, question, lang, wechat)
     _count_arrival(request, first, board_id)
     return _html(render_go_lots(page, lang))
+
+
+@routes.post("/go/{board_id}/going", name="go_going")
+async def going(request: web.Request) -> web.Response:
+    """A driver tapped a navigation button on the page: one driver on the way to that lot (204).
+
+    The form says `lot`, and `lat`/`lon` if the page was answered from the phone's position.
+    """
+    visit = _visit(request)
+    if isinstance(visit, web.Response):
+        return visit
+    form = await request.post()
+    fields = {k: v for k in ("lot", "lat", "lon") if isinstance(v := form.get(k), str)}
+    question = visit.question
+    if "lat" in fields or "lon" in fields:
+        query = {k: fields[k] for k in ("lat", "lon") if k in fields} | {"dest": question.destination}
+        try:
+            question = question_from(query, request.app[CONFIG], request.app[GUIDANCE])
+        except QueryError as exc:
+            return json_error(exc.status, exc.message)
+    app = request.app
+    recs, _ = app[DRIVER_GUIDANCE].ranked(
+        question, app[LIVE].views(), app[CLOCK](), app[CONFIG].guidance.answer_lots
+    )
+    chosen = next((rec for rec in recs if rec.lot == fields.get("lot")), None)
+    if chosen is None:
+        return json_error(404, "that lot is not among this page's answers now")
+    _count_arrival(request, chosen, visit.board_id, weight=1.0)
+    return web.Response(status=204, headers={"Cache-Control": "no-store", **STANDARD_HEADERS})
 
 
 @routes.get("/boards/{board_id}/display", name="display")

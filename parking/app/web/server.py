@@ -22,6 +22,7 @@ import asyncio
 import errno
 import logging
 import resource
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,7 +45,6 @@ from parking.app.web.headers import STANDARD_HEADERS
 from parking.app.web.observe import json_error
 from parking.config.models import HttpConfig
 from parking.errors import ParkingGuideError
-from sensors.net import port_is_free
 
 logger = logging.getLogger(__name__)
 
@@ -235,8 +235,17 @@ class _AnnounceRequestStarts:
 class GuardedSite(web.BaseSite):
     """A TCP site whose connections have a header deadline, a keep-alive timeout and a cap."""
 
-    def __init__(self, runner: web.BaseRunner, host: str, port: int, http: HttpConfig, limit: int) -> None:
+    def __init__(
+        self,
+        runner: web.BaseRunner,
+        host: str,
+        port: int,
+        http: HttpConfig,
+        limit: int,
+        sock: socket.socket | None = None,
+    ) -> None:
         super().__init__(runner, backlog=BACKLOG)
+        self._sock = sock  # a listening socket claimed before start-up (claim_port), else bind host:port
         self._app_runner = runner
         self._host = host
         self._port = port
@@ -265,9 +274,15 @@ class GuardedSite(web.BaseSite):
         if not isinstance(server.request_factory, _AnnounceRequestStarts):
             server.request_factory = _AnnounceRequestStarts(server.request_factory)
         loop = asyncio.get_running_loop()
-        self._server = self._listener = await loop.create_server(
-            lambda: self._protocol(server, loop), self._host, self._port, backlog=BACKLOG
-        )
+
+        def factory() -> asyncio.Protocol:
+            return self._protocol(server, loop)
+
+        if self._sock is not None:
+            listener = await loop.create_server(factory, sock=self._sock, backlog=BACKLOG)
+        else:
+            listener = await loop.create_server(factory, self._host, self._port, backlog=BACKLOG)
+        self._server = self._listener = listener
 
     def _protocol(self, server: web.Server, loop: asyncio.AbstractEventLoop) -> asyncio.Protocol:
         if not self.connections.admit():
@@ -315,16 +330,40 @@ class PortInUseError(ParkingGuideError):
         )
 
 
-def refuse_taken_port(host: str, port: int) -> None:
-    """For `run`: stop before anything connects (MQTT, database) when the HTTP port is taken."""
-    if port and not port_is_free(host, port):
-        raise PortInUseError(host, port)
+def claim_port(host: str, port: int) -> socket.socket:
+    """For `run`: bind and listen on the HTTP port before anything that can wait (MQTT, the database).
+
+    The port is the engine's identity: while one engine holds it, a second one
+    with the same config stops here (PortInUseError) instead of waiting for a
+    database and then taking the first one's MQTT session. Connections made
+    before the app has started wait in the backlog. The caller passes the
+    socket to `serve`, or closes it.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's create_server does
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUseError(host, port) from exc
+        raise
+    sock.setblocking(False)
+    return sock
 
 
 async def serve(
-    app: web.Application, http: HttpConfig, host: str, port: int, *, fallback: bool = False
+    app: web.Application,
+    http: HttpConfig,
+    host: str,
+    port: int,
+    *,
+    fallback: bool = False,
+    sock: socket.socket | None = None,
 ) -> HttpServer:
-    """Start the app on host:port; the caller closes it.
+    """Start the app on host:port (or on `sock`, claimed by `claim_port`); the caller closes it.
 
     A taken port is an error (PortInUseError), or with `fallback` (the demo) a
     warning and a free port instead.
@@ -342,7 +381,7 @@ async def serve(
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
-        site = GuardedSite(runner, host, port, http, limit)
+        site = GuardedSite(runner, host, port, http, limit, sock)
         try:
             await site.start()
         except OSError as exc:

@@ -34,3 +34,21 @@ class HttpConfig(Model):
         le=1_000_000,
         description="Connections open at once; at the cap the oldest one without a request is closed.",
     )
+    max_streams: int = Field(
+        1024,
+        ge=1,
+        le=1_000_000,
+        description="Event streams open at once, at most half of max_connections (room for polls).",
+    )
+    max_streams_per_board: int = Field(
+        256,
+        ge=1,
+        le=1_000_000,
+        description="Event streams open at once on one board; beyond it a new one gets 503 with Retry-After.",
+    )
+    max_streams_per_client: int = Field(
+        16,
+        ge=1,
+        le=1_000_000,
+        description="Event streams open at once from one client address; beyond it 503 with Retry-After.",
+    )
