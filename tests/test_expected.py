@@ -102,26 +102,41 @@ class TestRanking:
             "street",  # 44.3 + 296.8 + a minute's search for the bay
         ]
 
-    def test_a_lot_expected_full_on_arrival_is_not_first(self, guidance: GuidanceService) -> None:
+    def test_a_lot_expected_full_on_arrival_costs_its_risk(self, guidance: GuidanceService) -> None:
         lots = views(tower=80, mall=300)
         # 10 free, filling at 2,000 an hour: 31.1 s away, 17.3 of them go before the driver arrives
         lots["hospital"] = view("hospital", 10, rate_per_h=-2000.0)
         recs = guidance.recommend_from_board("north", "general/main", lots)
-        assert [rec.lot for rec in recs] == ["mall", "tower", "hospital"]
-        hospital = recs[-1]
+        assert [rec.lot for rec in recs] == ["mall", "hospital", "tower"]
+        hospital = recs[1]
         assert hospital.expectation is not None
         assert hospital.expectation.expected_free == pytest.approx(10 - 2000 * 31.1 / 3600, abs=0.1)
         assert hospital.expectation.predicted_full
-        # finding it full costs the detour: on to the mall (53.2 s) and its walk, less the hospital's
+        # finding it full costs the shorter of the detour (on to the mall, 53.2 s, and its walk,
+        # less the hospital's) and the wait at its gate for the 8.3 spaces needed, one freeing
+        # every 2,400 s / 104 spaces
         assert hospital.cost is not None
         detour = 53.2 + 219.4 - 105.0
+        wait = (1 - hospital.expectation.expected_free) * 2400 / 104
+        assert detour < wait
         p_full = hospital.expectation.full_probability
         assert hospital.cost.full_risk_s == pytest.approx(p_full * detour, rel=0.01)
 
-    def test_a_lot_below_its_reserve_comes_after_every_lot_with_it(self, guidance: GuidanceService) -> None:
-        # the hospital has 5 free: a space, but its reserve is max(3, 5 % of 104) = 5.2
-        assert first(guidance, views(hospital=5, tower=80, mall=300)) == ["mall", "tower", "hospital"]
-        assert first(guidance, views(hospital=6, tower=80, mall=300))[0] == "hospital"
+    def test_a_lot_short_of_its_reserve_is_first_while_its_risk_costs_less(
+        self, guidance: GuidanceService
+    ) -> None:
+        # the hospital has 5 free, below its reserve of max(3, 5 % of 104) = 5.2; found full, a
+        # space frees at its gate every 2,400 s / 104: the risk costs seconds, the mall a minute more
+        recs = guidance.recommend_from_board("north", "general/main", views(hospital=5, tower=80, mall=300))
+        assert [rec.lot for rec in recs] == ["hospital", "mall", "tower"]
+        hospital = recs[0]
+        assert hospital.expectation is not None
+        assert hospital.cost is not None
+        assert hospital.expectation.below_reserve
+        p_full = hospital.expectation.full_probability
+        assert hospital.cost.full_risk_s == pytest.approx(p_full * 2400 / 104)
+        assert recs[1].cost is not None
+        assert hospital.cost.total_s < recs[1].cost.total_s
 
     def test_one_free_street_bay_is_never_line_one(self, guidance: GuidanceService) -> None:
         lots = views(street=1, mall=300)
@@ -140,10 +155,12 @@ class TestRanking:
     def test_held_spaces_count_against_the_lot(self, guidance: GuidanceService) -> None:
         lots = views(hospital=20, mall=300)
         assert first(guidance, lots)[0] == "hospital"
-        assert first(guidance, dict(lots, hospital=held(lots["hospital"], 16)))[0] == "mall"
+        assert first(guidance, dict(lots, hospital=held(lots["hospital"], 20)))[0] == "mall"
 
     def test_ten_drivers_in_a_row_for_the_last_two_spaces(self) -> None:
-        # no reserve, so only pending arrivals keep the others away: two go, eight go on
+        # two spaces, and a gate where one frees every 2,400 s / 104 = 23 s: a driver goes on to
+        # the hospital while the wait for the spaces the drivers ahead need (P(full) x ~23 s each)
+        # costs less than the mall's 136.5 s more; the eighth would need 6 to free first
         config = site_config(
             **{
                 "site: {name: Test site, timezone: UTC}": "site: {name: Test site, timezone: UTC}\n"
@@ -160,16 +177,22 @@ class TestRanking:
             assert rec.cost is not None
             pending.add(rec.lot, T0, rec.cost.drive_s)
             sent.append(rec.lot)
-        assert sent == ["hospital"] * 2 + ["mall"] * 8
+        assert sent == ["hospital"] * 7 + ["mall"] * 3
 
-    def test_with_the_default_reserve_nobody_is_sent_to_the_last_two(self, guidance: GuidanceService) -> None:
-        assert first(guidance, views(hospital=2, mall=300))[0] == "mall"
+    def test_the_reserve_changes_the_order_only_through_the_risk(self, guidance: GuidanceService) -> None:
+        # the last two spaces, below the reserve: still first, finding it full costs a short wait
+        assert first(guidance, views(hospital=2, mall=300))[0] == "hospital"
+        # a street with its last two bays has no gate: found full, the way on to the mall costs
+        # more than the drive saves
+        assert first(guidance, views(street=2, mall=300))[0] == "mall"
 
     def test_pending_arrivals_move_line_one_and_expire(self, guidance: GuidanceService) -> None:
         lots = views(hospital=12, mall=300)
         pending = PendingArrivals(slack_s=60)
         assert first(guidance, lots, outlook(pending.counts(T0)))[0] == "hospital"
-        pending.add("hospital", T0, 31.1, weight=7.5)  # a board's followers: fractions of drivers
+        # a board's followers (fractions of drivers): 8 more than its 12 spaces, a wait at the gate
+        # longer than the way round to the mall
+        pending.add("hospital", T0, 31.1, weight=20.5)
         assert first(guidance, lots, outlook(pending.counts(T0)))[0] == "mall"
         later = T0 + timedelta(seconds=31.1 + 60 + 1)
         assert pending.count("hospital", later) == 0

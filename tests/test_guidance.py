@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
@@ -318,10 +319,11 @@ class TestQueueAnswer:
             lots[lot] = lots[lot]._replace(accepts_visitors=False)
         assert service().recommend_from_board("north", "general/main", lots) == []
 
-    def test_when_no_lot_keeps_its_reserve_a_place_in_line_beats_a_likely_full_lot(self) -> None:
+    def test_a_place_in_line_that_costs_less_beats_a_likely_full_lot(self) -> None:
         # the tower has 2 free of 210 (reserve 10.5): over its 53.2 s drive 208 x 53.2 / 2,400 = 4.6
-        # of its cars leave and as many arrive, so it is full on arrival about one time in three,
-        # with nowhere to go on (900 s); in line at the hospital a space frees before the 31 s drive ends
+        # of its cars leave and as many arrive, so it is full on arrival about one time in three
+        # (then a wait at its gate); in line at the hospital a space frees before the 31 s drive
+        # ends, and the drive and walk there are 2.9 minutes shorter
         rec = self.first(self.lots(tower=2))
         assert (rec.lot, rec.queue) == ("hospital", True)
         assert rec.cost is not None
@@ -329,12 +331,13 @@ class TestQueueAnswer:
 
     def test_a_lot_expected_to_have_a_space_is_ranked_as_one_not_offered_as_a_line(self) -> None:
         # the hospital has 8 free and 4 drivers on their way: 4 expected, below its reserve of 5.2,
-        # about 1 in 10 full on arrival (89 s of risk): cheaper than the mall's line (263.7 s), and
-        # never offered as a line itself while a space is expected there
+        # about 1 in 10 full on arrival (then a space frees at its gate in 2,400 s / 104): the
+        # cheapest, and never offered as a line itself while a space is expected there
         rec = self.first(self.lots(hospital=8), pending={"hospital": 4.0})
         assert (rec.lot, rec.queue) == ("hospital", False)
         assert rec.expectation is not None
-        assert rec.expectation.tier == 1
+        assert rec.expectation.below_reserve
+        assert not rec.expectation.predicted_full
 
     def test_the_board_shows_queue_with_the_wait_in_its_minutes(self) -> None:
         decision = service().for_board("north", self.lots(), Outlook(MappingProxyType({"hospital": 10.0})))
@@ -472,6 +475,8 @@ class TestDriversAlreadySent:
 class TestDetour:
     """What finding a lot full costs: the chance of it times the way on to the best other lot.
 
+    The wait at a gate would be shorter here (the mall frees a space every 2,400 s / 500),
+    so these specs rank with no gate to wait at, to show the way on; `TestFullCost` the rest.
     From board north (TestQueueAnswer's figures): between the lots' entrances the
     mall and the street bays share n5 (0 s), the tower is 62.2 s from the hospital
     and 31.1 s from the mall and street; walks hospital 105.0 s, tower 256.0 s,
@@ -490,7 +495,8 @@ class TestDetour:
     ) -> dict[str, ranking.Candidate[Reach]]:
         guidance = service()
         seen = Outlook(MappingProxyType(pending or {}))
-        got = rank(guidance.routes.reaches("north"), lots, GENERAL, model=guidance.model, outlook=seen)
+        no_gates = replace(guidance.model, queue_lots=frozenset())
+        got = rank(guidance.routes.reaches("north"), lots, GENERAL, model=no_gates, outlook=seen)
         return {c.route.lot: c for c in got}
 
     def mall_risk_s(self, by_lot: dict[str, ranking.Candidate[Reach]]) -> tuple[float, float]:
@@ -539,6 +545,67 @@ class TestDetour:
         assert tower.cost.full_risk_s == 0.0
 
 
+class TestFullCost:
+    """One expected time to the door: drive + walk + search + P(full) x what finding it full costs."""
+
+    def lots(self, **free: int) -> dict[str, LotView]:
+        return TestDetour().lots(**free)
+
+    def ranked(
+        self, lots: dict[str, LotView], pending: dict[str, float] | None = None
+    ) -> list[ranking.Candidate[Reach]]:
+        guidance = service()
+        seen = Outlook(MappingProxyType(pending or {}))
+        return rank(guidance.routes.reaches("north"), lots, GENERAL, model=guidance.model, outlook=seen)
+
+    def test_with_no_risk_the_cost_is_drive_walk_and_search(self) -> None:
+        by_lot = {c.route.lot: c for c in self.ranked(self.lots(hospital=60, tower=200, street=12, mall=500))}
+        for lot, search_s in (("hospital", 0.0), ("tower", 0.0), ("street", 60.0), ("mall", 0.0)):
+            candidate = by_lot[lot]
+            assert candidate.expectation is not None
+            assert candidate.expectation.full_probability < ranking.NEGLIGIBLE_RISK
+            route = candidate.route
+            assert candidate.cost_s == pytest.approx(route.drive_s + route.walk_s + search_s)
+
+    def test_a_small_risk_of_a_short_detour_beats_a_safe_lot_ten_minutes_further(self) -> None:
+        near = ranking.Cost(drive_s=60.0, walk_s=60.0, full_risk_s=0.13 * 60.0)
+        far = ranking.Cost(drive_s=660.0, walk_s=60.0)
+        assert near.total_s < far.total_s
+        # in the ranking: the mall with 6 of 500 free is full one time in ten; a gate there, or the
+        # street bays on the same node, make that a short wait or detour, cheaper than the tower
+        got = self.ranked(self.lots(mall=6, street=10, tower=200))
+        mall = next(c for c in got if c.route.lot == "mall")
+        assert mall.expectation is not None
+        assert mall.expectation.below_reserve
+        assert [c.route.lot for c in got].index("mall") < [c.route.lot for c in got].index("tower")
+
+    def test_a_likely_full_lot_with_a_long_way_on_loses_to_a_slightly_further_safe_lot(self) -> None:
+        # no gate to wait at: the hospital with 1 free and 3 drivers on the way is likely full, and
+        # the way on from it is the mall; the mall, a little further, is safe, and wins
+        by_lot = TestDetour().ranked(self.lots(hospital=1, mall=500), pending={"hospital": 3.0})
+        hospital, mall = by_lot["hospital"], by_lot["mall"]
+        assert hospital.expectation is not None
+        assert hospital.expectation.full_probability > 0.8
+        assert mall.cost.full_risk_s == 0.0
+        assert hospital.route.drive_s + hospital.route.walk_s < mall.cost_s  # nearer, without its risk
+        assert mall.cost_s < hospital.cost_s
+        assert list(by_lot) == ["mall", "hospital"]
+
+    def test_found_full_at_a_gate_the_wait_counts_when_shorter_than_the_way_on(self) -> None:
+        # the mall, 6 of 500 free, full one time in ten: a space frees every 2,400 s / 500 = 4.8 s
+        got = {c.route.lot: c for c in self.ranked(self.lots(mall=6, street=10))}
+        mall = got["mall"]
+        assert mall.expectation is not None
+        assert mall.cost.full_risk_s == pytest.approx(mall.expectation.full_probability * 2400 / 500)
+        # with drivers ahead beyond its spaces the wait grows past the way on, which counts then
+        ahead = {c.route.lot: c for c in self.ranked(self.lots(mall=6, street=10), pending={"mall": 40.0})}
+        crowded = ahead["mall"]
+        assert crowded.expectation is not None
+        assert crowded.cost.full_risk_s == pytest.approx(
+            crowded.expectation.full_probability * (296.8 + 60.0 - 219.4), abs=0.1
+        )
+
+
 class TestQueueOrLot:
     """With no lot expected to keep its reserve, a place in line is weighed against the lots."""
 
@@ -555,7 +622,8 @@ class TestQueueOrLot:
         assert [(c.route.lot, c.queue) for c in got] == [("hospital", True), ("tower", False)]
         tower = got[1]
         assert tower.expectation is not None
-        assert tower.expectation.tier == 1
+        assert tower.expectation.below_reserve
+        assert not tower.expectation.predicted_full
         assert got[0].cost_s < tower.cost_s
 
     def test_the_queue_comes_before_a_lot_predicted_full_even_one_that_costs_less(self) -> None:

@@ -33,8 +33,9 @@ def test_a_pinned_lot_with_its_reserve_expected_shows_its_count(guidance: Guidan
 
 
 def test_drivers_on_their_way_turn_the_pinned_count_into_full(guidance: GuidanceService) -> None:
-    # 12 free, 9 already sent: 3 expected on arrival, below the reserve; the mall has room
-    decision = guidance.for_board("north", views(hospital=12, mall=300), outlook({"hospital": 9.0}))
+    # 12 free, 25 already sent: 13 short on arrival, below the reserve; found full, the wait at its
+    # gate for 14 spaces costs more than the way on, so the mall, with room, is the board's choice
+    decision = guidance.for_board("north", views(hospital=12, mall=300), outlook({"hospital": 25.0}))
     assert decision.best is not None
     assert decision.best.lot == "mall"
     hospital, *others = compose_lines(decision, LABELS)

@@ -48,18 +48,13 @@ class Expectation:
 
     @property
     def below_reserve(self) -> bool:
-        """Fewer spaces expected than the reserve: not to be recommended before a lot with more."""
+        """Fewer spaces expected than the reserve: a pinned board line shows FULL (not a rank tier)."""
         return self.expected_free < self.reserve
 
     @property
     def predicted_full(self) -> bool:
-        """Not one space expected for this driver: recommended only after every lot that has one."""
+        """Not one space expected for this driver: a gate here may be offered as a line (the queue answer)."""
         return self.expected_free < 1.0
-
-    @property
-    def tier(self) -> int:
-        """0: the reserve is expected; 1: a space but not the reserve; 2: predicted full."""
-        return 2 if self.predicted_full else int(self.below_reserve)
 
 
 def reserve_for(capacity: int, params: GuidanceConfig) -> float:

@@ -1,13 +1,14 @@
 """Rank lots for a driver: drive, walk, search, and the expected cost of finding the lot full.
 
 Without a model this is the plain ranking (drive + walk over lots with a free
-space now), which the evaluation keeps as the baseline. With one, each lot's
-expected space on arrival decides: a lot expected to have fewer spaces than its
-reserve comes after every lot that is not, one predicted full (not one space
-expected) after every lot with a space, and a lot that may be full on arrival
-costs the chance of that times the detour to the best other lot. When every lot
-is predicted full, the answer is a queue: the lot where a driver sent now is
-expected to get a space soonest, waiting at its gate counted.
+space now), which the evaluation keeps as the baseline. With one, one expected
+time to the door decides: drive + walk + search + P(full) x what finding the lot
+full costs (the way on to the best lot with its reserve free, or the wait at this
+lot's gate if that is shorter; `no_alternative_s` with neither). There are no tiers:
+a lot short of its reserve has a high P(full), and that is what keeps drivers off it.
+When every lot is predicted full, or a line costs less than the best lot, the answer
+is a queue: the lot where a driver sent now is expected to get a space soonest,
+waiting at its gate counted.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class Cost:
 
     drive_s: float
     walk_s: float
-    full_risk_s: float = 0.0  # expected cost of finding the lot full on arrival
+    full_risk_s: float = 0.0  # P(full) x the cost of finding the lot full on arrival
     search_s: float = 0.0  # finding the free bay once there (street bays)
     wait_s: float = 0.0  # a queue answer: waiting at the gate for a space after arriving
 
@@ -139,9 +140,9 @@ def rank(
     """Lots in their guidance window with a free space in `category`, cheapest first.
 
     A lot full for general visitors is still a candidate for a category with room
-    (a disabled bay at a full hospital car park). With a model, lots expected
-    below their reserve on arrival come last, and risk and search count in the cost;
-    when every lot is predicted full, a queue answer comes first (`soonest_space`).
+    (a disabled bay at a full hospital car park). With a model, by one expected time
+    to the door (`full_cost_s` for the risk); when every lot is predicted full, or a
+    line costs less than the best lot, a queue answer comes first (`soonest_space`).
     """
     if model is None:
         return _plain(routes, views, category)
@@ -162,19 +163,41 @@ def rank(
     for route, view, free, expectation in usable:
         risk_s = 0.0
         if expectation.full_probability > NEGLIGIBLE_RISK:
-            risk_s = expectation.full_probability * _detour_s(route, onward, model)
+            risk_s = expectation.full_probability * full_cost_s(
+                route, view, category, expectation, _detour_s(route, onward, model), model
+            )
         search_s = model.search_s.get(route.lot, 0.0)
         cost = Cost(route.drive_s, route.walk_s, risk_s, search_s)
         candidates.append(Candidate(route, view, free, cost, expectation))
     candidates.sort(key=_order)
-    best = candidates[0].expectation if candidates else None
-    if best is None or best.tier > 0:
-        # no lot is expected to keep its reserve: a place in line may be worth more than the
-        # chance of a space, whose risk of finding it full is counted in the best one's cost
+    if not candidates or candidates[0].cost.full_risk_s > 0.0:
+        # the best lot may be full on arrival: a place in line may be worth more than that chance
         queue = soonest_space(routes, views, category, model, outlook)
-        if queue is not None and (best is None or best.predicted_full or queue.cost_s < candidates[0].cost_s):
+        if queue is not None and (
+            not candidates or _all_full(candidates) or queue.cost_s < candidates[0].cost_s
+        ):
             candidates = [queue, *(c for c in candidates if c.route.lot != queue.route.lot)]
     return candidates
+
+
+def full_cost_s(
+    route: Leg, view: LotView, category: str, expectation: Expectation, detour_s: float, model: RankingModel
+) -> float:
+    """What finding a lot full on arrival costs: the detour on, or the wait at its gate if shorter.
+
+    The wait is for the spaces the driver needs once there, at least one (drivers
+    already sent are ahead of them), freeing at one a `mean_stay_s` per occupied
+    space, the lot being full. A street bay has no gate: the detour it is.
+    """
+    if route.lot not in model.queue_lots:
+        return detour_s
+    capacity = view.categories[category].capacity
+    needed = max(1.0, 1.0 - expectation.expected_free)
+    return min(detour_s, needed * model.params.mean_stay_s / max(1, capacity))
+
+
+def _all_full(candidates: list[Candidate[L]]) -> bool:
+    return all(c.expectation is not None and c.expectation.predicted_full for c in candidates)
 
 
 def soonest_space(
@@ -216,10 +239,9 @@ def soonest_space(
     return best
 
 
-def _order(candidate: Candidate[L]) -> tuple[int, float, str]:
-    """By tier (reserve expected, a space expected, predicted full), then cost, then lot id."""
-    tier = 0 if candidate.expectation is None else candidate.expectation.tier
-    return tier, candidate.cost_s, candidate.route.lot
+def _order(candidate: Candidate[L]) -> tuple[float, str]:
+    """By expected cost, then lot id."""
+    return candidate.cost_s, candidate.route.lot
 
 
 def _plain(routes: Iterable[L], views: Mapping[str, LotView], category: str) -> list[Candidate[L]]:
