@@ -50,6 +50,7 @@ from parking.app.keys import (
     SIGNAL,
     STORE,
     TASKS,
+    TRAFFIC,
 )
 from parking.app.metrics import Metrics, StoreStats
 from parking.app.ops import dashboard
@@ -63,7 +64,7 @@ from parking.config.models import Config
 from parking.guidance.credible import ArrivalBudget
 from parking.guidance.drivers import DriverGuidance, DriversOnTheirWay
 from parking.guidance.outlook import GuidanceOutlook
-from parking.guidance.pending import PendingArrivals
+from parking.guidance.pending import ExpectedTraffic, PendingArrivals
 from parking.guidance.seen import BoardsSeen
 from parking.live import LiveSite
 from parking.roads.load import build_guidance
@@ -92,6 +93,7 @@ def create_app(config: Config, *, ingest: bool = True, clock: Clock = utc_now) -
     app[PENDING] = PendingArrivals(config.guidance.pending_slack_s)
     app[DRIVERS] = DriversOnTheirWay(app[PENDING])
     app[ARRIVAL_BUDGET] = ArrivalBudget()
+    app[TRAFFIC] = ExpectedTraffic(config)
     app[SEEN] = BoardsSeen([board.id for board in config.boards])
     app[LINKS] = NavLinkCache(config.site.name)
     app[FORECASTS] = LotForecasts(config, clock)

@@ -16,7 +16,7 @@ from parking.config.models import Config
 from parking.guidance.credible import ArrivalBudget
 from parking.guidance.drivers import DriverGuidance, DriversOnTheirWay
 from parking.guidance.outlook import GuidanceOutlook
-from parking.guidance.pending import PendingArrivals
+from parking.guidance.pending import ExpectedTraffic, PendingArrivals
 from parking.guidance.seen import BoardsSeen
 from parking.guidance.service import GuidanceService
 from parking.live import LiveSite
@@ -37,6 +37,7 @@ OUTLOOK = web.AppKey("outlook", GuidanceOutlook)
 DRIVERS = web.AppKey("drivers", DriversOnTheirWay)  # the one writer of PENDING
 DRIVER_GUIDANCE = web.AppKey("driver_guidance", DriverGuidance)
 ARRIVAL_BUDGET = web.AppKey("arrival_budget", ArrivalBudget)  # which answers DRIVERS counts
+TRAFFIC = web.AppKey("traffic", ExpectedTraffic)  # drivers an hour at each origin, for the budget
 SEEN = web.AppKey("seen", BoardsSeen)
 LINKS = web.AppKey("links", NavLinkCache)
 INGEST = web.AppKey("ingest", MqttIngest)

@@ -23,6 +23,20 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 class Metrics:
     """All of the engine's metrics, registered in one CollectorRegistry."""
 
+    def uncounted(self, reason: str) -> None:
+        """Count an answer served without a pending arrival, by reason."""
+        child = self.uncounted_by.get(reason)
+        if child is None:
+            child = self.uncounted_by[reason] = self.arrivals_uncounted.labels(reason)
+        child.inc()
+
+    def anomaly(self, origin: str) -> None:
+        """Count an answer asked from `origin` beyond what the site's traffic explains."""
+        child = self.anomalies_from.get(origin)
+        if child is None:
+            child = self.anomalies_from[origin] = self.demand_anomalies.labels(origin)
+        child.inc()
+
     def __init__(self, views: Callable[[], list[LotView]], version: Callable[[], int]) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         # Counted on every feed message: a plain dict read at scrape time costs a
@@ -65,6 +79,9 @@ class Metrics:
             ["origin"],
             registry=self.registry,
         )
+        # bound on first use, as answers_from: a flood asks for these on every answer
+        self.uncounted_by: dict[str, Counter] = {}
+        self.anomalies_from: dict[str, Counter] = {}
         self.mqtt_connected = Gauge(
             "parking_mqtt_connected", "1 while the feed connection is up.", registry=self.registry
         )

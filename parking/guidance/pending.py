@@ -13,8 +13,9 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from parking.config.models import Board
+from parking.config.models import Board, Config
 from parking.types import GENERAL
 
 MAX_PENDING_PER_LOT = 10_000  # memory bound under a flood of answers: the soonest to expire go first
@@ -33,6 +34,45 @@ def board_traffic_per_h(board: Board, local: datetime, default_per_h: float) -> 
     if per_h is not None:
         return per_h
     return default_per_h if board.traffic_per_h is None else board.traffic_per_h
+
+
+class ExpectedTraffic:
+    """Drivers an hour at an origin (a board, or None for phones: every board), from the traffic model.
+
+    Kept per quarter hour of UTC time: a board's count changes on the local hour, and
+    every time zone's offset is a whole number of quarter hours, so one answer holds
+    for its quarter hour (this is asked on every answer a driver gets).
+    """
+
+    def __init__(self, config: Config) -> None:
+        self._boards = {board.id: board for board in config.boards}
+        self._tz = ZoneInfo(config.site.timezone)
+        self._default = config.guidance.board_traffic_per_h
+        self._slot: int | None = None
+        self._per_h: dict[str | None, float] = {}
+
+    def per_h(self, board: str | None, now: datetime) -> float:
+        """The origin's drivers an hour at `now` (an unknown board: the site's default)."""
+        slot = int(now.timestamp() // _QUARTER_HOUR_S)
+        if slot != self._slot:
+            self._slot, self._per_h = slot, {}
+        per_h = self._per_h.get(board)
+        if per_h is None:
+            per_h = self._per_h[board] = self._compute(board, now.astimezone(self._tz))
+        return per_h
+
+    def _compute(self, board: str | None, local: datetime) -> float:
+        if board is None:
+            boards = list(self._boards.values())
+        else:
+            one = self._boards.get(board)
+            boards = [] if one is None else [one]
+        if not boards:
+            return self._default
+        return sum(board_traffic_per_h(b, local, self._default) for b in boards)
+
+
+_QUARTER_HOUR_S = 900
 
 
 class PendingArrivals:

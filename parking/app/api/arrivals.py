@@ -9,27 +9,28 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from parking.app.keys import ARRIVAL_BUDGET, CLOCK, CONFIG, DRIVER_GUIDANCE, METRICS, STORE
+from parking.app.keys import ARRIVAL_BUDGET, CLOCK, DRIVER_GUIDANCE, METRICS, STORE, TRAFFIC
 from parking.guidance.credible import REPLACED
 from parking.guidance.drivers import Sent
-from parking.guidance.pending import board_traffic_per_h
 from parking.guidance.service import Recommendation
 
 DEVICE_COOKIE = "pg_device"
 DEVICE_COOKIE_MAX_AGE_S = 86_400
 POSITION = "position"  # the origin of answers to phones that send their own position
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+# the device cookie in a Cookie header, read without parsing every cookie of the header
+_TOKEN_IN_HEADER = re.compile(rf"(?:^|;)\s*{DEVICE_COOKIE}=([A-Za-z0-9_-]{{16,64}})\s*(?:;|$)")
 
 
 def device_token(request: web.Request) -> str | None:
     """The driver page's device cookie, if the request has a well-formed one."""
-    cookie = request.cookies.get(DEVICE_COOKIE, "")
-    return cookie if _TOKEN.fullmatch(cookie) else None
+    header = request.headers.get("Cookie")
+    if header is None:
+        return None
+    found = _TOKEN_IN_HEADER.search(header)
+    return None if found is None else found.group(1)
 
 
 def device_of(request: web.Request, token: str | None = None) -> str:
@@ -39,15 +40,6 @@ def device_of(request: web.Request, token: str | None = None) -> str:
         return "c:" + token
     agent = request.headers.get("User-Agent", "")[:512]
     return "a:" + hashlib.sha256(f"{request.remote}\0{agent}".encode()).hexdigest()[:32]
-
-
-def expected_per_h(app: web.Application, board: str | None, now: datetime) -> float:
-    """Drivers an hour the traffic model puts at an origin: its board, or every board for a position."""
-    config = app[CONFIG]
-    local = now.astimezone(ZoneInfo(config.site.timezone))
-    default = config.guidance.board_traffic_per_h
-    boards = [b for b in config.boards if board is None or b.id == board]
-    return sum(board_traffic_per_h(b, local, default) for b in boards) if boards else default
 
 
 def count_answer(
@@ -61,7 +53,7 @@ def count_answer(
 ) -> Sent | None:
     """The answer's first lot as a pending arrival, if the budget finds it credible; recorded if so.
 
-    `token`: the device cookie just given to a phone that had none.
+    `token`: the device's cookie, the one it sent or the one just given to a phone that had none.
     """
     if first is None or first.arrival_s is None:
         return None
@@ -69,20 +61,18 @@ def count_answer(
     now, metrics = app[CLOCK](), app[METRICS]
     key = board or POSITION
     device = device_of(request, token)
-    verdict = app[ARRIVAL_BUDGET].judge(
-        key, expected_per_h(app, board, now), str(request.remote), device, now
-    )
+    verdict = app[ARRIVAL_BUDGET].judge(key, app[TRAFFIC].per_h(board, now), str(request.remote), device, now)
     if verdict.anomaly:
-        metrics.demand_anomalies.labels(key).inc()
+        metrics.anomaly(key)
     if not verdict.counts:
         assert verdict.reason is not None
-        metrics.arrivals_uncounted.labels(verdict.reason).inc()
+        metrics.uncounted(verdict.reason)
         return None
     drivers = app[DRIVER_GUIDANCE]
     if verdict.replaces is not None:
         drivers.replaced(verdict.replaces)
         weight = max(weight, verdict.replaces.weight)  # a driver who tapped "go" and looks again still goes
-        metrics.arrivals_uncounted.labels(REPLACED).inc()
+        metrics.uncounted(REPLACED)
     sent = drivers.sent(first, now, category, weight)
     if sent is None:
         return None

@@ -178,14 +178,10 @@ def _count_arrival(
 
 def _with_device(response: web.Response, token: str | None) -> web.Response:
     """Give a phone that had none its new device cookie, so its repeat visits replace its pending arrival."""
-    if token is not None:
-        response.set_cookie(
-            DEVICE_COOKIE,
-            token,
-            max_age=DEVICE_COOKIE_MAX_AGE_S,
-            path="/",
-            httponly=True,
-            samesite="Lax",
+    if token is not None:  # written out: set_cookie builds a Morsel for every page a flood asks for
+        response.headers.add(
+            "Set-Cookie",
+            f"{DEVICE_COOKIE}={token}; HttpOnly; Max-Age={DEVICE_COOKIE_MAX_AGE_S}; Path=/; SameSite=Lax",
         )
     return response
 
@@ -234,8 +230,9 @@ async def go_page(request: web.Request) -> web.Response:
         return render_go_page(page, lang), first
 
     body, first = _cached(request, (board_id, lang, wechat, True), render)
-    new_token = None if device_token(request) else secrets.token_urlsafe(16)
-    _count_arrival(request, first, board_id, token=new_token)
+    token = device_token(request)
+    new_token = None if token else secrets.token_urlsafe(16)
+    _count_arrival(request, first, board_id, token=token or new_token)
     store = request.app.get(STORE)
     if store is not None:  # an anonymous page view: the board, the language, in WeChat or not
         store.record_page_view(request.app[CLOCK](), board_id, lang, wechat)
