@@ -133,6 +133,18 @@ async def serve(app: web.Application, port: int) -> None:
         await runner.cleanup()
 
 
+def one_address_for_all(config: Config) -> Config:
+    """The streams part's 1,000 clients all come from this machine's one address, and watch one board.
+
+    The per-board and per-address stream caps guard a real site against one client holding
+    every stream; here they would refuse all but the first few of the bench's clients, so
+    they are lifted to the engine-wide cap (http.max_streams), which still applies.
+    """
+    http = config.http
+    lifted = {"max_streams_per_board": http.max_streams, "max_streams_per_client": http.max_streams}
+    return config.model_copy(update={"http": http.model_copy(update=lifted)})
+
+
 def main() -> None:
     """Parse arguments, build the app, serve."""
     parser = argparse.ArgumentParser(prog="python -m bench.server")
@@ -147,6 +159,7 @@ def main() -> None:
     if args.broker_port:
         config = with_broker(config, HOST, args.broker_port, args.client_id)
     raise_open_files_limit()  # the streams part holds 1,000 connections
+    config = one_address_for_all(config)
     if args.mode == "trivial":
         app = trivial_app(asyncio.run(rendered_answers(config)))
     else:
