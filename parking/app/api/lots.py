@@ -80,6 +80,15 @@ def _json(data: Any) -> web.Response:
     return web.Response(body=orjson.dumps(data), content_type="application/json")
 
 
+def _lot_of(request: web.Request) -> Lot | web.Response:
+    """The configured lot the path names, or the 404 that says there is none."""
+    lot_id = request.match_info["lot_id"]
+    try:
+        return request.app[CONFIG].lot(lot_id)
+    except KeyError:
+        return json_error(404, f"no lot {lot_id!r}")
+
+
 @routes.get("/api/v1/lots", name="lots")
 async def list_lots(request: web.Request) -> web.Response:
     """Every lot with its live availability."""
@@ -97,11 +106,10 @@ async def list_lots(request: web.Request) -> web.Response:
 @routes.get("/api/v1/lots/{lot_id}", name="lot")
 async def get_lot(request: web.Request) -> web.Response:
     """One lot with its live availability."""
-    lot_id = request.match_info["lot_id"]
-    try:
-        spec = request.app[CONFIG].lot(lot_id)
-    except KeyError:
-        return json_error(404, f"no lot {lot_id!r}")
+    spec = _lot_of(request)
+    if isinstance(spec, web.Response):
+        return spec
+    lot_id = spec.id
     live = request.app[LIVE]
     now = request.app[CLOCK]()
     view = live.view(lot_id)
@@ -112,11 +120,10 @@ async def get_lot(request: web.Request) -> web.Response:
 @routes.get("/api/v1/lots/{lot_id}/forecast", name="lot_forecast")
 async def get_lot_forecast(request: web.Request) -> web.Response:
     """A lot's free spaces now and 15, 30 and 60 minutes ahead, with the method of each."""
-    lot_id = request.match_info["lot_id"]
-    try:
-        request.app[CONFIG].lot(lot_id)
-    except KeyError:
-        return json_error(404, f"no lot {lot_id!r}")
+    spec = _lot_of(request)
+    if isinstance(spec, web.Response):
+        return spec
+    lot_id = spec.id
     now = request.app[CLOCK]()
     view = request.app[LIVE].view(lot_id)
     forecast = request.app[FORECASTS].forecast(lot_id, view, now)
@@ -133,11 +140,10 @@ async def get_lot_forecast(request: web.Request) -> web.Response:
 @routes.get("/api/v1/lots/{lot_id}/bays", name="lot_bays")
 async def get_lot_bays(request: web.Request) -> web.Response:
     """Each bay of a lot with its sensor: free, occupied, silent or never heard; battery and signal."""
-    lot_id = request.match_info["lot_id"]
-    try:
-        request.app[CONFIG].lot(lot_id)
-    except KeyError:
-        return json_error(404, f"no lot {lot_id!r}")
+    spec = _lot_of(request)
+    if isinstance(spec, web.Response):
+        return spec
+    lot_id = spec.id
     now = request.app[CLOCK]()
     bays = [
         {
